@@ -1,0 +1,31 @@
+# The README's two commands: `make run` (set up + embedded demo) and `make test` (set up + tests).
+VENV := .venv
+PY := $(VENV)/bin/python
+CORES ?= all
+
+.PHONY: setup run smoke test lint clean
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q torch==2.14.1 torchvision==0.29.1
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+run: setup
+	$(VENV)/bin/snakemake --cores $(CORES)
+
+smoke: setup
+	$(VENV)/bin/snakemake --cores $(CORES) --configfile config/smoke.yaml
+
+test: setup
+	$(VENV)/bin/snakemake --lint
+	$(PY) -m pytest -q
+
+lint: setup
+	$(VENV)/bin/snakemake --lint
+
+clean:
+	rm -rf results .snakemake report.html

@@ -1,0 +1,25 @@
+# deep-qpi: raw through-focus stacks → phase-retrieval networks → the figures and tables of a paper.
+# `snakemake --cores all` runs the embedded demo (config/config.yaml); see README.md.
+from snakemake.utils import min_version, validate
+
+min_version("8.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "config/schemas/config.schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/simulate.smk"
+include: "workflow/rules/ingest.smk"
+include: "workflow/rules/tie.smk"
+include: "workflow/rules/srqpi.smk"
+
+
+rule all:
+    """Every figure and table of the configured study."""
+    input:
+        final_targets(),
+    default_target: True

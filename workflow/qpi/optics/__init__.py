@@ -1,0 +1,1 @@
+"""The virtual microscope: phantoms, propagation, partially coherent imaging and the camera."""

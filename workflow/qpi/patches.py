@@ -1,0 +1,112 @@
+"""Paired LR/HR patch datasets: extraction, an edge-content filter, splits by field of view."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from scipy import ndimage
+
+from .atomic import atomic_path
+
+SPLITS = ("train", "val", "test")
+
+
+def split_fields(names: list[str], val: float, test: float, seed: int) -> dict[str, str]:
+    """Assign each field of view to one split (never two), reproducibly for a seed.
+
+    Val and test get at least one field each when their fraction is > 0 and there are
+    enough fields; train keeps the rest.
+    """
+    names = sorted(names)
+    order = np.random.default_rng(seed).permutation(len(names))
+    n_test = max(int(round(test * len(names))), 1 if test > 0 else 0)
+    n_val = max(int(round(val * len(names))), 1 if val > 0 else 0)
+    if n_test + n_val >= len(names):
+        raise ValueError(f"{len(names)} fields of view are too few for val={val}, test={test}: simulate more")
+    split = {}
+    for rank, i in enumerate(order):
+        split[names[i]] = "test" if rank < n_test else "val" if rank < n_test + n_val else "train"
+    return split
+
+
+def grid(size: int, patch: int, stride: int) -> list[int]:
+    """Patch origins covering [0, size) with the given stride; the last patch touches the edge."""
+    if patch > size:
+        raise ValueError(f"patch {patch} larger than image {size}")
+    starts = list(range(0, size - patch + 1, stride))
+    if starts[-1] != size - patch:
+        starts.append(size - patch)
+    return starts
+
+
+def extract_pairs(
+    lr: np.ndarray, hr: np.ndarray, factor: int, lr_size: int, stride: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Aligned patches: LR (N, lr_size, lr_size), HR (N, lr_size·f, lr_size·f), origins (N, 2) in LR px."""
+    if hr.shape != (lr.shape[0] * factor, lr.shape[1] * factor):
+        raise ValueError(f"HR shape {hr.shape} is not LR shape {lr.shape} × {factor}")
+    hs = lr_size * factor
+    origins = np.array([(y, x) for y in grid(lr.shape[0], lr_size, stride) for x in grid(lr.shape[1], lr_size, stride)])
+    lr_p = np.stack([lr[y : y + lr_size, x : x + lr_size] for y, x in origins])
+    hr_p = np.stack([hr[y * factor : y * factor + hs, x * factor : x * factor + hs] for y, x in origins])
+    return lr_p, hr_p, origins
+
+
+def edge_fraction(patches: np.ndarray, threshold: float) -> np.ndarray:
+    """Fraction of pixels of each patch (N, H, W) whose Sobel gradient magnitude exceeds `threshold`."""
+    gy = ndimage.sobel(patches, axis=-2, mode="nearest") / 8
+    gx = ndimage.sobel(patches, axis=-1, mode="nearest") / 8
+    return (np.hypot(gx, gy) > threshold).mean(axis=(-2, -1))
+
+
+def has_content(hr_patches: np.ndarray, min_edge: float, threshold_rad: float = 0.02) -> np.ndarray:
+    """Keep patches with at least `min_edge` of their pixels on phase edges (drops empty background)."""
+    return edge_fraction(hr_patches, threshold_rad) >= min_edge
+
+
+def save_dataset(path: str | Path, arrays: dict[str, np.ndarray], provenance: dict) -> None:
+    """Compressed .npz of float32 arrays plus a JSON sidecar `<path>.json` describing how it was made."""
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        with open(tmp, "wb") as f:
+            np.savez_compressed(f, **{k: np.asarray(v, np.float32) for k, v in arrays.items()})
+    with atomic_path(path.with_suffix(".json")) as tmp:
+        tmp.write_text(json.dumps(provenance, indent=2, sort_keys=True))
+
+
+def load_dataset(path: str | Path) -> dict[str, np.ndarray]:
+    with np.load(path) as data:
+        return {k: data[k] for k in data.files}
+
+
+def paired_dataset(
+    fields: dict[str, tuple[np.ndarray, np.ndarray]],
+    split: dict[str, str],
+    factor: int,
+    lr_size: int,
+    stride: int,
+    min_edge: float,
+) -> tuple[dict[str, np.ndarray], dict]:
+    """Patch pairs per split from full fields {name: (lr, hr)} → arrays x_<split>, y_<split> (N,1,h,w).
+
+    Empty patches are dropped in every split; augmentation is left to the trainer (train split only).
+    """
+    arrays, counts = {}, {}
+    for part in SPLITS:
+        xs, ys = [], []
+        kept = total = 0
+        for name in sorted(n for n in fields if split[n] == part):
+            lr, hr = fields[name]
+            lr_p, hr_p, _ = extract_pairs(lr, hr, factor, lr_size, stride)
+            keep = has_content(hr_p, min_edge)
+            xs.append(lr_p[keep])
+            ys.append(hr_p[keep])
+            kept, total = kept + int(keep.sum()), total + len(keep)
+        empty_x = np.zeros((0, lr_size, lr_size), np.float32)
+        empty_y = np.zeros((0, lr_size * factor, lr_size * factor), np.float32)
+        arrays[f"x_{part}"] = np.concatenate(xs or [empty_x])[:, None]
+        arrays[f"y_{part}"] = np.concatenate(ys or [empty_y])[:, None]
+        counts[part] = {"fields": sorted(n for n in fields if split[n] == part), "patches": kept, "dropped": total - kept}
+    return arrays, {"splits": counts, "factor": factor, "lr_size": lr_size, "stride": stride, "min_edge": min_edge}

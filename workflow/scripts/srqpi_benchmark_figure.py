@@ -1,0 +1,21 @@
+"""Figure: one held-out field through every method, and SSIM per method (the paper's Fig. 3)."""
+
+import numpy as np
+import pandas as pd
+
+from qpi import io, plots
+from qpi.logs import log_to
+
+log = log_to(snakemake.log[0])
+p = snakemake.params
+per_image = pd.read_csv(snakemake.input.per_image)
+field = p.stacks[0]
+examples = {"input (LR intensity)": io.read_image(snakemake.input.lr[0])[0],
+            "label (TIE)": io.read_image(snakemake.input.label[0])[0]}
+for method, path in zip(p.methods, snakemake.input.predictions):
+    with np.load(path) as predictions:
+        examples[method] = predictions[field]
+scores = per_image[(per_image["stack"] == field) & (per_image["reference"] == "label")]
+plots.save(plots.srqpi_benchmark(per_image, examples, dict(zip(scores["run"], scores["ssim"]))),
+           snakemake.output.figure)
+log.info("example field %s", field)

@@ -1,0 +1,19 @@
+"""DL-SRQPI benchmark: every method's metrics on the held-out fields (mean ± std), CSV and Markdown."""
+
+import pandas as pd
+
+from qpi import tables
+from qpi.logs import log_to
+
+log = log_to(snakemake.log[0])
+per_image = pd.concat([pd.read_csv(f) for f in snakemake.input.scores], ignore_index=True)
+table = tables.ranked(tables.summarise(per_image, ["reference", "condition", "method"]))
+table = table.sort_values("reference", kind="stable")
+notes = [
+    "reference 'label': TIE phase of the full-resolution stack (the training label); "
+    "'exact': the simulation's true phase. Piston removed; data range = reference range per image.",
+    *tables.lpips_note(per_image),
+]
+tables.write_table(per_image, snakemake.output.per_image)
+tables.write_table(table, snakemake.output.table, snakemake.output.markdown, notes)
+log.info("\n%s", table.to_string(index=False))

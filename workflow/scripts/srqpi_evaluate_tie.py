@@ -1,0 +1,21 @@
+"""Classical DL-SRQPI baseline: TIE on the two-plane LR input, upsampled to the HR grid, scored."""
+
+from qpi import evaluate, io, tie
+from qpi.optics.binning import upsample
+from qpi.logs import log_to
+
+log = log_to(snakemake.log[0])
+p, w = snakemake.params, snakemake.wildcards
+
+
+def predict(stack):
+    return upsample(tie.solve(stack, method=w.method, eps=p.eps), p.binning)
+
+
+inputs = {name: io.read_stack(path) for name, path in zip(p.stacks, snakemake.input.pair)}
+references = dict(zip(p.stacks, evaluate.read_references(snakemake.input.label, p.truth)))
+rows, predictions = evaluate.evaluate_fields(
+    predict, inputs, references, log, method=f"tie-{w.method}", seed=0, run=f"tie-{w.method}",
+    condition=w.condition,
+)
+evaluate.save_results(rows, predictions, snakemake.output.scores, snakemake.output.predictions)
