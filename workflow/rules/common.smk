@@ -73,3 +73,16 @@ def final_targets():
 def truth_paths(stacks):
     """Exact phase of simulated stacks ('' for user stacks, which have none)."""
     return [f"results/truth/{s}_phase.tif" if s in SIMULATED else "" for s in stacks]
+
+
+SRQPI = config["srqpi"]
+
+
+def srqpi_models():
+    return list(SRQPI["models"])
+
+
+def srqpi_methods():
+    """Every method of the benchmark: trained networks (one per seed) and the TIE baselines."""
+    nets = [f"{m}_s{s}" for m in srqpi_models() for s in SRQPI["seeds"]]
+    return nets + [f"tie-{m}" for m in SRQPI["baselines"]]

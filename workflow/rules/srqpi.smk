@@ -1,16 +1,4 @@
 # DL-SRQPI: one aliased, defocused low-res intensity → pixel-super-resolved phase (U-Net, SRCNN, TIE).
-SRQPI = config["srqpi"]
-
-
-def srqpi_models():
-    return list(SRQPI["models"])
-
-
-def srqpi_methods():
-    """Every method of the benchmark: trained networks (one per seed) and the TIE baselines."""
-    nets = [f"{m}_s{s}" for m in srqpi_models() for s in SRQPI["seeds"]]
-    return nets + [f"tie-{m}" for m in SRQPI["baselines"]]
-
 
 rule srqpi_degrade:
     """LR network input (one defocused plane, noise, binning) and the two-plane LR TIE input."""

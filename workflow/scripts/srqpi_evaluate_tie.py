@@ -12,7 +12,7 @@ def predict(stack):
     return upsample(tie.solve(stack, method=w.method, eps=p.eps), p.binning)
 
 
-inputs = {name: io.read_stack(path) for name, path in zip(p.stacks, snakemake.input.pair)}
+inputs = {name: io.read_stack(path, require_focus=False) for name, path in zip(p.stacks, snakemake.input.pair)}
 references = dict(zip(p.stacks, evaluate.read_references(snakemake.input.label, p.truth)))
 rows, predictions = evaluate.evaluate_fields(
     predict, inputs, references, log, method=f"tie-{w.method}", seed=0, run=f"tie-{w.method}",

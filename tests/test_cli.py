@@ -1,0 +1,148 @@
+"""The `qpi` command: exit codes, user errors without tracebacks, light start-up, TIE end to end."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tifffile
+
+from qpi import cli, io
+from qpi.optics.propagation import angular_spectrum
+
+
+def write_counts_stack(path, z_um=(-2.0, 0.0, 2.0), **optics):
+    ramp = np.add.outer(np.arange(16), np.arange(12))
+    data = np.stack([1000 + 100 * z + 7 * ramp for z in z_um]).astype(np.float32)
+    meta = dict(wavelength_um=0.633, pixel_um=0.1625) | optics
+    io.write_stack(path, io.Stack(data=data, z_um=np.asarray(z_um), **meta))
+    return path
+
+
+def qpi(*args):
+    """Run the installed command in a fresh interpreter, as a user would."""
+    return subprocess.run([sys.executable, "-m", "qpi.cli", *map(str, args)], capture_output=True, text=True)
+
+
+def test_validate_prints_a_summary_and_exits_0(tmp_path):
+    path = write_counts_stack(tmp_path / "s.tif", z_um=(1.0, -1.0, 0.0))
+    run = qpi("validate", path)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.strip() == (f"{path}: ok — 3 planes of 16×12 uint16, z = -1…1 µm, λ = 0.633 µm, "
+                                  "pixel = 0.1625 µm")
+
+
+def test_validate_reports_a_bad_stack_in_one_line_and_exits_1(tmp_path):
+    path = write_counts_stack(tmp_path / "s.tif", z_um=(-2.0, 1.0, 2.0))
+    run = qpi("validate", path)
+    assert run.returncode == 1
+    assert run.stderr.startswith(f"error: {path}: no plane at focus")
+    assert "Traceback" not in run.stderr and run.stderr.count("\n") == 1
+    assert run.stdout == ""
+
+
+def test_validate_a_corrupt_file_is_a_clean_error(tmp_path):
+    path = tmp_path / "broken.tif"
+    path.write_bytes(b"II*\x00" + b"\xff" * 20)
+    run = qpi("validate", path)
+    assert run.returncode == 1
+    assert run.stderr.startswith(f"error: {path}: is not a readable TIFF")
+    assert "Traceback" not in run.stderr
+
+
+def test_metadata_flags_complete_a_bare_tiff(tmp_path):
+    path = tmp_path / "bare.tif"
+    tifffile.imwrite(path, np.full((3, 8, 8), 500, np.uint16), photometric="minisblack")
+    bare = qpi("validate", path)
+    assert bare.returncode == 1 and "--wavelength-um" in bare.stderr
+    run = qpi("validate", path, "--wavelength-um", "0.55", "--pixel-um", "3.4", "--z-um=-4,0,4")
+    assert run.returncode == 0, run.stderr
+    assert "z = -4…4 µm, λ = 0.55 µm, pixel = 3.4 µm" in run.stdout
+
+
+def test_validate_does_not_import_torch(tmp_path):
+    path = write_counts_stack(tmp_path / "s.tif")
+    code = (f"import sys, qpi.cli; rc = qpi.cli.main(['validate', {str(path)!r}]); "
+            "print('torch' in sys.modules, 'scipy' in sys.modules, rc)")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert run.stdout.split()[-3:] == ["False", "False", "0"], run.stderr
+
+
+def test_bad_usage_exits_2():
+    with pytest.raises(SystemExit) as exc:
+        cli.main(["validate", "s.tif", "--z-um=-1,zero,1"])
+    assert exc.value.code == 2
+
+
+def _weak_bump_stack(n=128, pixel_um=2.0, wavelength_um=0.633, dz_um=1.0, peak_rad=1.5, sigma_um=30.0):
+    """A pure phase object (Gaussian bump) imaged at -dz, 0, +dz by the angular spectrum."""
+    y, x = (np.mgrid[:n, :n] - n / 2) * pixel_um
+    phase = peak_rad * np.exp(-(x**2 + y**2) / (2 * sigma_um**2))
+    field = np.exp(1j * phase)
+    z = [-dz_um, 0.0, dz_um]
+    data = np.stack([np.abs(angular_spectrum(field, zi, wavelength_um, pixel_um)) ** 2 for zi in z])
+    stack = io.Stack(data=data.astype(np.float32), z_um=np.array(z), wavelength_um=wavelength_um, pixel_um=pixel_um)
+    return stack, phase
+
+
+def test_tie_writes_the_phase_of_a_known_bump(tmp_path):
+    stack, truth = _weak_bump_stack()
+    io.write_stack(tmp_path / "bump.tif", stack, dtype="float32")
+    rc = cli.main(["tie", str(tmp_path / "bump.tif"), "-o", str(tmp_path / "phase.tif"), "--method", "dct"])
+    assert rc == 0
+    phase, meta = io.read_image(tmp_path / "phase.tif")
+    error = (phase - phase.mean()) - (truth - truth.mean())
+    assert np.sqrt(np.mean(error**2)) < 1e-3  # rms phase 0.28 rad; a sign error gives 0.57
+    assert (meta["pixel_um"], meta["wavelength_um"], meta["method"]) == (2.0, 0.633, "dct")
+
+
+def test_tie_forwards_method_and_eps(tmp_path, monkeypatch):
+    import qpi.tie
+
+    seen = {}
+
+    def fake_solve(stack, method="fft", eps=None, **kw):
+        seen.update(method=method, eps=eps, z=list(stack.z_um), dtype=stack.data.dtype)
+        return np.ones(stack.data.shape[1:], np.float32)
+
+    monkeypatch.setattr(qpi.tie, "solve", fake_solve)
+    path = write_counts_stack(tmp_path / "s.tif", z_um=(2.0, 0.0, -2.0))
+    rc = cli.main(["tie", str(path), "-o", str(tmp_path / "p.tif"), "--method", "iterative", "--eps", "1e-9",
+                   "--wavelength-um", "0.55"])
+    assert rc == 0
+    assert seen == {"method": "iterative", "eps": 1e-9, "z": [-2.0, 0.0, 2.0], "dtype": np.float32}
+    assert io.read_image(tmp_path / "p.tif")[1]["wavelength_um"] == 0.55
+
+
+def test_predict_parses_its_arguments():
+    args = cli.build_parser().parse_args(["predict", "--model", "m.pt", "in.tif", "-o", "out.tif", "--device", "cpu",
+                                          "--tile", "256"])
+    assert (str(args.model), str(args.input), str(args.output), args.device, args.tile) == (
+        "m.pt", "in.tif", "out.tif", "cpu", 256)
+    defaults = cli.build_parser().parse_args(["predict", "--model", "m.pt", "in.tif", "-o", "out.tif"])
+    assert (defaults.device, defaults.tile) == ("auto", None)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["predict", "in.tif", "-o", "out.tif"],  # no model
+        ["predict", "--model", "m.pt", "in.tif"],  # no output
+        ["predict", "--model", "m.pt", "in.tif", "-o", "o.tif", "--device", "tpu"],
+        ["predict", "--model", "m.pt", "in.tif", "-o", "o.tif", "--tile", "0"],
+    ],
+    ids=["no model", "no output", "bad device", "zero tile"],
+)
+def test_predict_rejects_bad_usage(argv):
+    with pytest.raises(SystemExit) as exc:
+        cli.build_parser().parse_args(argv)
+    assert exc.value.code == 2
+
+
+def test_predict_with_a_missing_model_is_a_clean_error(tmp_path, capsys):
+    (tmp_path / "in.tif").write_bytes(b"")
+    rc = cli.main(["predict", "--model", str(tmp_path / "m.pt"), str(tmp_path / "in.tif"), "-o", "o.tif"])
+    assert rc == 1
+    assert capsys.readouterr().err == f"error: {tmp_path / 'm.pt'}: model not found; check the path.\n"

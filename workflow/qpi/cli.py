@@ -1,0 +1,138 @@
+"""The `qpi` command: check a stack, retrieve TIE phase, apply a trained model.
+
+Heavy modules (torch, scipy) are imported inside the subcommands that need them, so that
+`qpi validate` starts in a fraction of a second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from qpi import __version__, io
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the `qpi` command line; return the exit status (0 ok, 1 a user error, 2 bad usage)."""
+    args = build_parser().parse_args(argv)
+    # tifffile logs its own complaint about a broken file; our StackError already names the fix
+    tifffile_log = logging.getLogger("tifffile")
+    level = tifffile_log.level
+    tifffile_log.setLevel(logging.CRITICAL)
+    try:
+        return args.run(args)
+    except io.StackError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        tifffile_log.setLevel(level)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with one sub-parser per subcommand."""
+    parser = argparse.ArgumentParser(prog="qpi", description="Deep-learning quantitative phase imaging tools.")
+    parser.add_argument("--version", action="version", version=f"qpi {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    optics = _optics_parser()
+
+    p = sub.add_parser("validate", parents=[optics], help="check a through-focus stack and print a summary",
+                       description="Read a through-focus TIFF stack, check it and print a one-line summary.")
+    p.add_argument("stack", type=Path, metavar="STACK.tif")
+    p.set_defaults(run=_validate)
+
+    p = sub.add_parser("tie", parents=[optics], help="phase of a stack by the transport-of-intensity equation",
+                       description="Retrieve the in-focus phase (rad) of a through-focus stack with the TIE.")
+    p.add_argument("stack", type=Path, metavar="STACK.tif")
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="PHASE.tif",
+                   help="float32 phase image (rad) to write")
+    p.add_argument("--method", choices=("fft", "dct", "iterative"), default="fft",
+                   help="TIE solver: periodic FFT, mirror-boundary DCT, or iterative (default: %(default)s)")
+    p.add_argument("--eps", type=float, default=None, help="regularisation of the inverse Laplacian "
+                   "(default: the solver's)")
+    p.set_defaults(run=_tie)
+
+    p = sub.add_parser("predict", help="apply a trained model to a full-field image",
+                       description="Apply a trained model to a new full-field image, tile by tile.")
+    p.add_argument("input", type=Path, metavar="INPUT.tif")
+    p.add_argument("--model", type=Path, required=True, metavar="MODEL.pt", help="trained model checkpoint")
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="OUTPUT.tif", help="output image to write")
+    p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
+                   help="where to run: auto picks cuda when available (default: %(default)s)")
+    p.add_argument("--tile", type=_positive_int, default=None, metavar="N",
+                   help="tile size in input pixels (default: the model's)")
+    p.set_defaults(run=_predict)
+    return parser
+
+
+def _optics_parser() -> argparse.ArgumentParser:
+    """Flags that give or override a stack's metadata (same names as the sample-sheet columns)."""
+    p = argparse.ArgumentParser(add_help=False)
+    g = p.add_argument_group("stack metadata (override what the TIFF carries)")
+    g.add_argument("--wavelength-um", type=float, metavar="W", help="illumination wavelength (µm)")
+    g.add_argument("--pixel-um", type=float, metavar="P", help="pixel size in the sample plane (µm)")
+    g.add_argument("--z-um", type=_float_list, metavar="Z1,Z2,...",
+                   help="defocus of each plane in file order (µm, focus at 0); write --z-um=-2,0,2")
+    g.add_argument("--na", type=float, help="objective numerical aperture")
+    g.add_argument("--coherence", type=float, metavar="S", help="coherence parameter NA_cond/NA_obj")
+    g.add_argument("--magnification", type=float, metavar="M", help="objective magnification")
+    g.add_argument("--medium-index", type=float, metavar="N", help="refractive index of the medium")
+    return p
+
+
+def _read(args: argparse.Namespace, raw: bool = False) -> io.Stack:
+    return io.read_stack(args.stack, wavelength_um=args.wavelength_um, pixel_um=args.pixel_um, z_um=args.z_um,
+                         na=args.na, coherence=args.coherence, magnification=args.magnification,
+                         medium_index=args.medium_index, raw=raw)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    stack = _read(args, raw=True)  # raw: report the file's own dtype
+    z, (nz, ny, nx) = stack.z_um, stack.data.shape
+    print(f"{args.stack}: ok — {nz} planes of {ny}×{nx} {stack.data.dtype}, z = {z.min():g}…{z.max():g} µm, "
+          f"λ = {stack.wavelength_um:g} µm, pixel = {stack.pixel_um:g} µm")
+    return 0
+
+
+def _tie(args: argparse.Namespace) -> int:
+    from qpi import tie
+
+    stack = _read(args)
+    phase = tie.solve(stack, method=args.method, eps=args.eps)
+    io.write_image(args.output, phase, like=stack, method=args.method, eps=args.eps, source=str(args.stack))
+    print(f"{args.output}: phase {phase.min():.3f}…{phase.max():.3f} rad ({args.method} TIE)")
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    for what, path in (("model", args.model), ("input image", args.input)):
+        if not path.is_file():
+            raise io.StackError(f"{path}: {what} not found; check the path.")
+    from qpi.evaluate import predict_file
+
+    tile = {"tile": args.tile} if args.tile else {}  # unset: the library's default
+    predict_file(args.model, args.input, args.output, device=args.device, **tile)
+    print(f"{args.output}: written")
+    return 0
+
+
+def _float_list(text: str) -> list[float]:
+    try:
+        return [float(v) for v in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of numbers") from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive integer")
+    return value
+
+
+if __name__ == "__main__":
+    sys.exit(main())

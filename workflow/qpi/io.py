@@ -1,0 +1,419 @@
+"""Raw stack and image I/O (TIFF with ImageJ metadata) and validation with clear errors."""
+
+from __future__ import annotations
+
+import csv
+import json
+import re
+import struct
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import tifffile
+
+from qpi.atomic import atomic_path
+
+
+class StackError(ValueError):
+    """A problem with a user's input file; the message names the file, the problem and the fix."""
+
+
+@dataclass
+class Stack:
+    """A through-focus intensity stack and the optics that recorded it.
+
+    `data` is float32 (Z, Y, X) sorted by z (or uint16 as read raw); `pixel_um` is the
+    pixel size in the sample plane (camera pixel / magnification).
+    """
+
+    data: np.ndarray
+    z_um: np.ndarray
+    wavelength_um: float
+    pixel_um: float
+    na: float | None = None
+    coherence: float | None = None
+    magnification: float | None = None
+    medium_index: float = 1.0
+    extra: dict = field(default_factory=dict)
+
+    def plane(self, z_um: float) -> np.ndarray:
+        """The plane recorded at `z_um` (exact match within 1 nm)."""
+        i = np.flatnonzero(np.abs(self.z_um - z_um) < 1e-3)
+        if i.size == 0:
+            raise KeyError(f"no plane at z = {z_um} µm (planes: {list(self.z_um)})")
+        return self.data[i[0]]
+
+    def metadata(self) -> dict:
+        """JSON-serialisable metadata (everything but the pixels)."""
+        return {
+            "z_um": [float(z) for z in self.z_um],
+            "wavelength_um": float(self.wavelength_um),
+            "pixel_um": float(self.pixel_um),
+            "na": self.na,
+            "coherence": self.coherence,
+            "magnification": self.magnification,
+            "medium_index": float(self.medium_index),
+            **self.extra,
+        }
+
+
+FOCUS_TOL_UM = 1e-3  # a plane within 1 nm of z = 0 is the in-focus plane
+SATURATED_FRACTION = 0.5  # an integer plane with more pixels than this at the dtype max is clipped
+
+_KNOWN = ("z_um", "wavelength_um", "pixel_um", "na", "coherence", "magnification", "medium_index")
+_SHEET_COLUMNS = ("name", "path", *_KNOWN)
+_MICRON = {"um", "micron", "microns", "\u00b5m", "\u03bcm"}  # ImageJ writes "micron" or micro sign + m
+_LABEL_Z = re.compile(r"z\s*=\s*([-+]?\d*\.?\d+(?:[eE][-+]?\d+)?)\s*(?:um|\u00b5m|\u03bcm)")
+_WRITE_DTYPES = {"uint16": np.uint16, "float32": np.float32}
+# what a stack cannot do without, and where a user gives it
+_REQUIRED = {
+    "wavelength_um": ("wavelength", "--wavelength-um (qpi) or the wavelength_um column of config/stacks.tsv"),
+    "pixel_um": ("pixel size", "--pixel-um (qpi) or the pixel_um column of config/stacks.tsv (sample-plane µm)"),
+    "z_um": ("z positions", "--z-um=Z1,Z2,... (qpi) or the z_um column of config/stacks.tsv (µm, focus at 0)"),
+}
+
+
+# ----------------------------------------------------------------------------- stacks
+
+
+def write_stack(path: str | Path, stack: Stack, dtype: str = "uint16") -> None:
+    """Write `stack` as an ImageJ hyperstack (axes ZYX) that tifffile and ImageJ/Fiji read.
+
+    Calibration goes where ImageJ looks (pixels per µm, z spacing in µm, one "z=…um" label per
+    plane) and all metadata (`Stack.metadata()`) as JSON in the ImageJ Info field. uint16 data
+    must already be camera counts in 0…65535: values are rounded, never rescaled.
+    """
+    if dtype not in _WRITE_DTYPES:
+        raise ValueError(f"dtype must be one of {sorted(_WRITE_DTYPES)}, got {dtype!r}")
+    z = np.asarray(stack.z_um, dtype=float)
+    if stack.data.ndim != 3 or stack.data.shape[0] != z.size:
+        raise ValueError(f"data {stack.data.shape} must be (Z, Y, X) with Z = {z.size} z positions")
+    data = _cast(stack.data, _WRITE_DTYPES[dtype])
+    metadata = {
+        "axes": "ZYX",
+        "spacing": _z_spacing(z),
+        "unit": "um",
+        "Labels": [f"z={v:.2f}um" for v in z],
+        "Info": json.dumps(stack.metadata(), default=_json_default),
+    }
+    with atomic_path(path) as tmp:
+        tifffile.imwrite(tmp, data, imagej=True, resolution=_resolution(stack.pixel_um), metadata=metadata)
+
+
+def read_stack(
+    path: str | Path,
+    *,
+    wavelength_um: float | None = None,
+    pixel_um: float | None = None,
+    z_um: Sequence[float] | None = None,
+    na: float | None = None,
+    coherence: float | None = None,
+    magnification: float | None = None,
+    medium_index: float | None = None,
+    raw: bool = False,
+    require_focus: bool = True,
+) -> Stack:
+    """Read and validate a through-focus stack; planes come back sorted by z (µm).
+
+    Keyword arguments override the file's metadata (a user's own TIFF may carry none; then the
+    sample sheet or the CLI must give wavelength, pixel size and z positions). Data are float32,
+    or the file's dtype with `raw=True`. Any problem raises one `StackError` naming the fix.
+    `require_focus=False` accepts stacks without an in-focus plane (two-plane TIE inputs).
+    """
+    path = Path(path)
+    data, meta, axes = _read_tiff(path)
+    _check_shape(data.shape, axes, path)
+    given = dict(wavelength_um=wavelength_um, pixel_um=pixel_um, z_um=z_um, na=na, coherence=coherence,
+                 magnification=magnification, medium_index=medium_index)
+    meta.update({k: v for k, v in given.items() if v is not None})
+    for key, (noun, how) in _REQUIRED.items():
+        if meta.get(key) is None:
+            raise StackError(f"{path}: no {noun} in the file's metadata; give {how}.")
+    extra = {k: v for k, v in meta.items() if k not in _KNOWN}
+    stack = Stack(
+        data=data,
+        z_um=np.asarray(meta["z_um"], dtype=float).ravel(),
+        wavelength_um=float(meta["wavelength_um"]),
+        pixel_um=float(meta["pixel_um"]),
+        na=_optional_float(meta.get("na")),
+        coherence=_optional_float(meta.get("coherence")),
+        magnification=_optional_float(meta.get("magnification")),
+        medium_index=float(meta.get("medium_index", 1.0)),
+        extra=extra,
+    )
+    validate_stack(stack, path, require_focus)
+    order = np.argsort(stack.z_um, kind="stable")
+    stack.z_um = stack.z_um[order]
+    stack.data = stack.data[order] if raw else stack.data[order].astype(np.float32)
+    return stack
+
+
+def validate_stack(stack: Stack, path: str | Path = "<stack>", require_focus: bool = True) -> None:
+    """Raise a `StackError` (naming `path`, the problem and the fix) for the first problem found.
+
+    Saturation can only be judged on integer (raw camera) data; float data skip that check.
+    """
+    data, z = stack.data, np.asarray(stack.z_um, dtype=float)
+    _check_shape(data.shape, "", path)
+    if data.shape[0] < 2:
+        raise StackError(f"{path}: has only one plane; the TIE needs the in-focus plane and at least one "
+                         "defocused plane, so save them together as one multi-page TIFF.")
+    if z.size != data.shape[0]:
+        raise StackError(f"{path}: has {data.shape[0]} planes but {z.size} z positions ({_fmt_z(z)}); "
+                         f"give one z per plane in file order with {_REQUIRED['z_um'][1]}.")
+    values, counts = np.unique(np.round(z / FOCUS_TOL_UM).astype(np.int64), return_counts=True)
+    if (counts > 1).any():
+        dup = values[counts > 1][0] * FOCUS_TOL_UM
+        raise StackError(f"{path}: z = {dup:g} µm is given for {counts.max()} planes; each plane needs its own "
+                         f"z position — correct them with {_REQUIRED['z_um'][1]}.")
+    if require_focus and not (np.abs(z) < FOCUS_TOL_UM).any():
+        raise StackError(f"{path}: no plane at focus (z = 0) among z = {_fmt_z(z)} µm; the TIE needs the in-focus "
+                         "intensity — record it, or give z relative to the focal plane.")
+    for key in ("wavelength_um", "pixel_um"):
+        value = getattr(stack, key)
+        if not (np.isfinite(value) and value > 0):
+            raise StackError(f"{path}: {key} must be a positive number of µm, got {value}; "
+                             f"give the right value with {_REQUIRED[key][1]}.")
+    for key in ("na", "magnification", "medium_index", "coherence"):
+        value = getattr(stack, key)
+        if value is not None and not (np.isfinite(value) and (value >= 0 if key == "coherence" else value > 0)):
+            raise StackError(f"{path}: {key} must be {'non-negative' if key == 'coherence' else 'positive'}, "
+                             f"got {value}; correct it with --{key.replace('_', '-')} (qpi), the {key} column of "
+                             "config/stacks.tsv, or in the file's metadata.")
+    _check_planes(data, z, path)
+
+
+def _check_shape(shape: tuple[int, ...], axes: str, path: str | Path) -> None:
+    if "S" in axes:
+        raise StackError(f"{path}: is stored as an RGB/colour image (shape {shape}); save the stack as grey-level "
+                         "pages, one sample per pixel (Fiji: Image > Type > 16-bit; tifffile: "
+                         "photometric='minisblack').")
+    if len(shape) == 2:
+        raise StackError(f"{path}: is a single 2-D image {shape}, but a through-focus stack is needed; save the "
+                         "in-focus and defocused planes together as one multi-page TIFF (Z, Y, X).")
+    if len(shape) != 3:
+        raise StackError(f"{path}: has {len(shape)} dimensions {shape}{f' (axes {axes})' if axes else ''}; a stack "
+                         "must be 3-D (Z, Y, X) — save one channel and one time point per file.")
+
+
+def _check_planes(data: np.ndarray, z: np.ndarray, path: str | Path) -> None:
+    integer = np.issubdtype(data.dtype, np.integer)
+    top = np.iinfo(data.dtype).max if integer else None
+    for plane, zi in zip(data, z):
+        where = f"plane z = {zi:g} µm"
+        if not integer:
+            bad = int(np.count_nonzero(~np.isfinite(plane)))
+            if bad:
+                raise StackError(f"{path}: {where} has {bad} NaN/inf pixels; replace them (e.g. by "
+                                 "interpolation) or re-export the stack from the raw camera frames.")
+        if not plane.any():
+            raise StackError(f"{path}: {where} is all zero (a blank or dropped frame); re-acquire it, or "
+                             "remove the plane and its z position.")
+        if integer:
+            fraction = float(np.mean(plane == top))
+            if fraction > SATURATED_FRACTION:
+                raise StackError(f"{path}: {where} is saturated ({fraction:.0%} of pixels at {top}); record it "
+                                 "again with a shorter exposure or weaker illumination.")
+
+
+# ----------------------------------------------------------------------------- 2-D images
+
+
+def write_image(
+    path: str | Path,
+    image: np.ndarray,
+    *,
+    pixel_um: float | None = None,
+    like: Stack | None = None,
+    **metadata,
+) -> None:
+    """Write a 2-D float32 image (phase in rad, amplitude, …) as an ImageJ TIFF with JSON metadata.
+
+    `like` copies a stack's optics (not its z positions) and its pixel size unless `pixel_um`
+    is given; keyword arguments add to (and override) that metadata.
+    """
+    image = np.asarray(image)
+    if image.ndim != 2:
+        raise ValueError(f"image must be 2-D (Y, X), got shape {image.shape}")
+    info = {k: v for k, v in like.metadata().items() if k != "z_um"} if like is not None else {}
+    if pixel_um is None:
+        if like is None:
+            raise ValueError("write_image needs pixel_um (µm) or like=<Stack>")
+        pixel_um = like.pixel_um
+    info.update(pixel_um=float(pixel_um), **metadata)
+    meta = {"axes": "YX", "unit": "um", "Info": json.dumps(info, default=_json_default)}
+    with atomic_path(path) as tmp:
+        tifffile.imwrite(tmp, image.astype(np.float32), imagej=True, resolution=_resolution(pixel_um), metadata=meta)
+
+
+def read_image(path: str | Path) -> tuple[np.ndarray, dict]:
+    """Read a 2-D image as float32 with its metadata dict (JSON Info, else ImageJ calibration)."""
+    path = Path(path)
+    data, meta, axes = _read_tiff(path)
+    if "S" in axes or data.ndim != 2:
+        raise StackError(f"{path}: is not a single grey-level 2-D image (shape {data.shape}, axes {axes}); "
+                         "save one plane, one channel, as its own TIFF.")
+    return data.astype(np.float32), meta
+
+
+# ----------------------------------------------------------------------------- TIFF reading
+
+
+def _read_tiff(path: Path) -> tuple[np.ndarray, dict, str]:
+    """Pixels of the first series, metadata found in the file, and the series axes."""
+    if not path.is_file():
+        raise StackError(f"{path}: file not found; check the path (relative paths start from the "
+                         f"working directory {Path.cwd()}).")
+    try:
+        with tifffile.TiffFile(path) as tif:
+            series = tif.series
+            data = series[0].asarray()
+            axes = series[0].axes
+            ij = tif.imagej_metadata or {}
+            meta = _file_metadata(tif.pages[0], ij)
+    except (tifffile.TiffFileError, ValueError, OSError, IndexError, KeyError, struct.error) as exc:
+        raise StackError(f"{path}: is not a readable TIFF (truncated or corrupt: {exc}); re-export it as a "
+                         "multi-page TIFF, e.g. with Fiji File > Save As > Tiff.") from None
+    planes = int(np.prod([n for n, a in zip(data.shape, axes) if a not in "YXS"]))
+    promised = ij.get("images")
+    if isinstance(promised, int) and promised > planes:
+        raise StackError(f"{path}: is truncated ({promised} planes announced, fewer stored); copy or export "
+                         "the file again.")
+    if len(series) > 1:
+        raise StackError(f"{path}: holds {len(series)} separate images (pages of different size or type); save "
+                         "one stack of equally sized planes per file.")
+    return data, meta, axes
+
+
+def _file_metadata(page, ij: dict) -> dict:
+    """Metadata from JSON in ImageJ Info, else what ImageJ calibration and z labels tell."""
+    meta: dict = {}
+    if str(ij.get("unit", "")).strip().lower() in _MICRON and "XResolution" in page.tags:
+        num, den = page.tags["XResolution"].value
+        if num > 0 and den > 0:
+            meta["pixel_um"] = den / num
+    labels = ij.get("Labels")
+    if isinstance(labels, list):
+        found = [_LABEL_Z.search(str(label)) for label in labels]
+        if found and all(found):
+            meta["z_um"] = [float(m.group(1)) for m in found]
+    try:
+        info = json.loads(ij.get("Info", ""))
+    except (TypeError, ValueError):
+        info = None
+    if isinstance(info, dict):
+        meta.update({k: v for k, v in info.items() if v is not None})
+    return meta
+
+
+# ----------------------------------------------------------------------------- JSON and sample sheet
+
+
+def write_json(path: str | Path, obj) -> None:
+    """Write `obj` as indented JSON atomically (numpy scalars and arrays become numbers and lists)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=2, default=_json_default) + "\n")
+
+
+def read_json(path: str | Path):
+    """Read a JSON file."""
+    return json.loads(Path(path).read_text())
+
+
+def read_sample_sheet(path: str | Path) -> list[dict]:
+    """Rows of a tab-separated sample sheet (config/stacks.tsv) as dicts of `read_stack` arguments.
+
+    Columns: name, path, and optionally wavelength_um, pixel_um, z_um (comma-separated),
+    na, coherence, magnification, medium_index. Empty cells become None ("take it from the
+    TIFF"), as do missing trailing cells. Blank lines and lines starting with '#' are ignored.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise StackError(f"{path}: sample sheet not found; create it (a header line is enough) or fix the path.")
+    lines = [line for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
+    if not lines:
+        return []
+    reader = csv.DictReader(lines, delimiter="\t")
+    header = [h.strip() for h in reader.fieldnames or []]
+    missing = [c for c in ("name", "path") if c not in header]
+    unknown = [c for c in header if c not in _SHEET_COLUMNS]
+    if missing or unknown:
+        problem = f"missing column(s) {missing}" if missing else f"unknown column(s) {unknown}"
+        raise StackError(f"{path}: {problem}; the tab-separated header may use only {list(_SHEET_COLUMNS)} "
+                         "and must include name and path.")
+    rows, seen = [], set()
+    for n, raw in enumerate(reader, start=2):
+        if None in raw:  # more cells than columns; fewer is fine (editors drop trailing tabs)
+            raise StackError(f"{path}: line {n} has more tab-separated cells than the header has columns; "
+                             "separate cells with single tabs and leave optional cells empty.")
+        cells = {k.strip(): (v or "").strip() for k, v in raw.items()}
+        row = {c: _sheet_value(c, cells.get(c, ""), path, n) for c in _SHEET_COLUMNS}
+        if not row["name"] or not re.fullmatch(r"[A-Za-z0-9_.-]+", row["name"]) or row["name"] in seen:
+            raise StackError(f"{path}: line {n} name {row['name']!r} is empty, repeated or has characters other "
+                             "than letters, digits, '_', '-', '.'; give each stack a unique simple name.")
+        if not row["path"]:
+            raise StackError(f"{path}: line {n} ({row['name']}) has no path; give the TIFF stack's path.")
+        seen.add(row["name"])
+        rows.append(row)
+    return rows
+
+
+def _sheet_value(column: str, text: str, path: Path, line: int):
+    if column in ("name", "path"):
+        return text
+    if not text:
+        return None
+    try:
+        if column == "z_um":
+            return [float(v) for v in text.split(",")]
+        return float(text)
+    except ValueError:
+        raise StackError(f"{path}: line {line}, column {column}: {text!r} is not "
+                         f"{'a comma-separated list of numbers' if column == 'z_um' else 'a number'}; "
+                         "write plain numbers in µm (or leave the cell empty to use the TIFF's metadata).") from None
+
+
+# ----------------------------------------------------------------------------- small helpers
+
+
+def _cast(data: np.ndarray, dtype) -> np.ndarray:
+    if dtype is np.float32:
+        return np.asarray(data, dtype=np.float32)
+    rounded = np.rint(data)
+    lo, hi = np.iinfo(dtype).min, np.iinfo(dtype).max
+    if not np.isfinite(rounded).all() or rounded.min() < lo or rounded.max() > hi:
+        raise ValueError(f"data range {np.nanmin(data)}..{np.nanmax(data)} does not fit {np.dtype(dtype).name}; "
+                         "quantise to camera counts first")
+    return rounded.astype(dtype)
+
+
+def _resolution(pixel_um: float) -> tuple[float, float]:
+    """ImageJ resolution: pixels per µm in x and y."""
+    return (1.0 / float(pixel_um), 1.0 / float(pixel_um))
+
+
+def _z_spacing(z: np.ndarray) -> float:
+    """One z step for ImageJ (median gap between sorted planes, µm); the exact z are in Info."""
+    gaps = np.diff(np.sort(z))
+    gaps = gaps[gaps > 0]
+    return float(np.median(gaps)) if gaps.size else 1.0
+
+
+def _fmt_z(z: np.ndarray) -> str:
+    return "[" + ", ".join(f"{v:g}" for v in z) + "]"
+
+
+def _optional_float(value) -> float | None:
+    return None if value is None else float(value)
+
+
+def _json_default(obj):
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, Path):
+        return str(obj)
+    raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
