@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import matplotlib
+import matplotlib.ticker
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
@@ -34,6 +35,11 @@ def tie_validation(table: pd.DataFrame):
                      markers=True, dashes=False, errorbar=("pi", 100), ax=ax)
         ax.set(xscale="log", yscale="log", xlabel="Δz (µm)", ylabel="RMSE vs exact phase (rad)",
                title=f"noise σ = {noise:g}")
+        ax.set_xticks(sorted(sweep["dz_um"].unique()))
+        ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+        ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+        if ax is not axes[0][0]:
+            ax.get_legend().remove()
     pipeline = table[table["source"] == "pipeline"]
     if len(pipeline):
         ax = axes[0][0]

@@ -22,13 +22,10 @@ rule tie_phase:
 
 
 rule tie_accuracy:
-    """Score every TIE solver against the exact phase over Δz × noise, and the pipeline's labels."""
+    """Score every TIE solver against the exact phase over Δz × noise, and the pipeline's own labels."""
     input:
-        phase=expand("results/truth/{stack}_phase.tif", stack=SIMULATED[: config["tie_validation"]["fields"]]),
-        amplitude=expand(
-            "results/truth/{stack}_amplitude.tif", stack=SIMULATED[: config["tie_validation"]["fields"]]
-        ),
         labels=expand("results/tie/{stack}.tif", stack=SIMULATED[: config["tie_validation"]["fields"]]),
+        truth=expand("results/truth/{stack}_phase.tif", stack=SIMULATED[: config["tie_validation"]["fields"]]),
     output:
         table="results/tables/tie_accuracy.csv",
     params:

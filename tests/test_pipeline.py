@@ -1,0 +1,102 @@
+"""The pipeline end to end on config/smoke.yaml, in a scratch directory, with checks on its numbers."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import tifffile
+
+ROOT = Path(__file__).resolve().parents[1]
+SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile")]
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    cmd = [*SNAKEMAKE, "--directory", str(workdir), "--configfile", str(ROOT / "config" / "smoke.yaml"),
+           "--cores", "2", *args]
+    result = subprocess.run(cmd, capture_output=True, text=True, cwd=workdir)
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake failed:\n{result.stdout[-3000:]}\n{result.stderr[-6000:]}")
+    return result
+
+
+@pytest.fixture(scope="module")
+def smoke(tmp_path_factory) -> Path:
+    """A finished smoke run (the whole DAG) in a scratch working directory."""
+    workdir = tmp_path_factory.mktemp("smoke")
+    shutil.copytree(ROOT / "config", workdir / "config")
+    snakemake(workdir)
+    return workdir
+
+
+@pytest.mark.slow
+def test_smoke_run_produces_every_table_and_figure(smoke):
+    for name in ("tie_validation", "srqpi_benchmark", "srqpi_training_curves"):
+        png = smoke / "results" / "figures" / f"{name}.png"
+        assert png.stat().st_size > 10_000, png
+        assert (smoke / "results" / "figures" / f"{name}.pdf").exists()
+    assert (smoke / "results" / "tables" / "srqpi_benchmark.md").read_text().count("|") > 20
+
+
+@pytest.mark.slow
+def test_smoke_benchmark_has_finite_scores_for_every_method(smoke):
+    table = pd.read_csv(smoke / "results" / "tables" / "srqpi_benchmark.csv")
+    assert {"method", "ssim", "psnr", "nrmse", "reference"} <= set(table.columns)
+    assert set(table["method"]) == {"unet", "srcnn", "tie-fft", "tie-iterative"}
+    assert set(table["reference"]) == {"label", "exact"}
+    assert np.isfinite(table[["ssim", "psnr", "nrmse", "mae"]].to_numpy()).all()
+    assert table["ssim"].between(-1, 1).all() and (table["nrmse"] > 0).all()
+    # the TIE baselines see real signal: better than a flat guess (SSIM ~ 0)
+    tie = table[(table["method"] == "tie-fft") & (table["reference"] == "exact")]
+    assert (tie["ssim"] > 0.2).all()
+
+
+@pytest.mark.slow
+def test_smoke_tie_labels_are_close_to_the_exact_phase(smoke):
+    accuracy = pd.read_csv(smoke / "results" / "tables" / "tie_accuracy.csv")
+    pipeline = accuracy[accuracy["source"] == "pipeline"]
+    assert len(pipeline) >= 1 and (pipeline["rmse_rad"] < 0.3).all()
+    sweep = accuracy[accuracy["source"] == "sweep"]
+    noiseless = sweep[sweep["noise"] == 0]
+    assert (noiseless["rmse_rad"] < 0.2).all()
+
+
+@pytest.mark.slow
+def test_smoke_outputs_are_real_tiffs_and_models(smoke):
+    with tifffile.TiffFile(smoke / "results" / "raw" / "hela_000.tif") as tif:
+        assert tif.is_imagej and tif.series[0].axes == "ZYX" and tif.series[0].dtype == np.uint16
+    lr = tifffile.imread(smoke / "results" / "srqpi" / "z2" / "lr" / "hela_000.tif")
+    label = tifffile.imread(smoke / "results" / "tie" / "hela_000.tif")
+    assert label.shape == (lr.shape[0] * 4, lr.shape[1] * 4)
+    curves = pd.read_csv(smoke / "results" / "srqpi" / "z2" / "models" / "unet_s0" / "epochs.csv")
+    assert len(curves) == 2 and np.isfinite(curves["val_ssim"]).all()
+
+
+@pytest.mark.slow
+def test_second_run_has_nothing_to_do(smoke):
+    result = snakemake(smoke, "-n")
+    assert "Nothing to be done" in result.stdout + result.stderr
+
+
+@pytest.mark.slow
+def test_one_figure_builds_only_what_it_needs(tmp_path):
+    shutil.copytree(ROOT / "config", tmp_path / "config")
+    plan = snakemake(tmp_path, "-n", "results/figures/tie_validation.png").stdout
+    assert "tie_validation_figure" in plan and "srqpi_train" not in plan
+
+
+def test_bad_user_stack_fails_with_one_clear_error_and_no_output(tmp_path):
+    shutil.copytree(ROOT / "config", tmp_path / "config")
+    (tmp_path / "broken.tif").write_bytes(b"not a tiff at all")
+    (tmp_path / "config" / "stacks.tsv").write_text(
+        "name\tpath\twavelength_um\tpixel_um\tz_um\nbroken\tbroken.tif\t0.55\t0.16\t-2,0,2\n"
+    )
+    result = snakemake(tmp_path, "results/ingest/broken.tif", check=False)
+    assert result.returncode != 0
+    log = (tmp_path / "results" / "logs" / "ingest" / "broken.log").read_text()
+    assert "broken.tif" in log and "Traceback" not in log
+    assert not (tmp_path / "results" / "ingest" / "broken.tif").exists()
