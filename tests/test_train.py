@@ -1,0 +1,170 @@
+"""Device choice, batch plans, augmentation, and the supervised trainer's logs, files and resume."""
+
+import csv
+import logging
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from qpi import device, train
+from qpi.train import TrainConfig
+
+MODEL = {"width": 4, "depth": 2}  # tiny U-Net: 8×8 LR → 32×32 HR
+
+
+@pytest.fixture(autouse=True)
+def _restore_threads():
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
+# --- device ---------------------------------------------------------------------------------
+
+
+def test_auto_device_follows_cuda_availability(monkeypatch, caplog):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with caplog.at_level(logging.INFO, logger="qpi"):
+        assert device.select_device("auto") == torch.device("cpu")
+    assert "cpu" in caplog.text
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert device.select_device("auto").type == "cuda"
+
+
+def test_requesting_cuda_without_it_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(device.DeviceError, match="CUDA is not available.*'auto' or 'cpu'"):
+        device.select_device("cuda:0")
+    assert device.select_device("cpu") == torch.device("cpu")
+
+
+def test_set_threads_limits_torch_and_none_keeps_it():
+    device.set_threads(1)
+    assert torch.get_num_threads() == 1
+    device.set_threads(None)
+    assert torch.get_num_threads() == 1
+    with pytest.raises(ValueError):
+        device.set_threads(0)
+
+
+# --- batches and augmentation ---------------------------------------------------------------
+
+
+def test_batch_plan_depends_only_on_seed_and_epoch():
+    batches, ops = train.epoch_plan(10, 4, seed=3, epoch=2)
+    again, ops_again = train.epoch_plan(10, 4, seed=3, epoch=2)
+    assert [b.tolist() for b in batches] == [b.tolist() for b in again] and ops.tolist() == ops_again.tolist()
+    assert len(batches) == 2 and all(len(b) == 4 for b in batches)
+    assert len(set(np.concatenate(batches).tolist())) == 8  # no sample twice in an epoch
+    other, _ = train.epoch_plan(10, 4, seed=3, epoch=3)
+    assert [b.tolist() for b in other] != [b.tolist() for b in batches]
+    small, _ = train.epoch_plan(3, 8, seed=0, epoch=0)
+    assert sorted(small[0].tolist()) == [0, 1, 2]
+
+
+def test_dihedral_ops_are_the_eight_symmetries_and_commute_with_upsampling():
+    x = torch.arange(16.0).reshape(1, 1, 4, 4)
+    images = {tuple(train.dihedral(x, op).flatten().tolist()) for op in range(8)}
+    assert len(images) == 8
+    assert torch.equal(train.dihedral(x, 0), x)
+    up = F.interpolate(x, scale_factor=4, mode="nearest")
+    for op in range(8):  # the same op on LR input and HR target keeps them paired
+        assert torch.equal(train.dihedral(up, op), F.interpolate(train.dihedral(x, op), scale_factor=4))
+
+
+# --- trainer --------------------------------------------------------------------------------
+
+
+def _data(n, seed):
+    """LR intensities (n,1,8,8) and an HR 'phase' (n,1,32,32) computed from them."""
+    x = np.random.default_rng(seed).random((n, 1, 8, 8), dtype=np.float32)
+    y = F.interpolate(torch.from_numpy(x), scale_factor=4, mode="bicubic", align_corners=False)
+    return x, (2 * y - 1).numpy()
+
+
+def _cfg(**kw):
+    base = {"epochs": 2, "batch_size": 4, "lr": 1e-2, "device": "cpu", "threads": 1, "seed": 7}
+    return TrainConfig(**{**base, **kw})
+
+
+def _fit(out, train_set=None, model=MODEL, **cfg):
+    """Train the tiny U-Net on 8 samples (2 steps per epoch), validating on 2."""
+    train_set = _data(8, 0) if train_set is None else train_set
+    return train.train_supervised("srqpi_unet", model, train_set, _data(2, 1), _cfg(**cfg), out)
+
+
+def _rows(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_trainer_logs_every_step_and_epoch_and_keeps_the_best_model(tmp_path):
+    summary = _fit(tmp_path, epochs=3)
+    steps, epochs = _rows(tmp_path / "steps.csv"), _rows(tmp_path / "epochs.csv")
+    assert [int(r["step"]) for r in steps] == list(range(1, 7))  # 8 samples / batch 4 × 3 epochs
+    assert [int(r["epoch"]) for r in epochs] == [1, 2, 3]
+    assert all(float(r["lr"]) == 1e-2 and float(r["seconds"]) > 0 for r in steps)
+    val_losses = [float(r["val_loss"]) for r in epochs]
+    assert summary["steps"] == 6 and summary["best"]["val_loss"] == pytest.approx(min(val_losses))
+    assert all(-1 <= float(r["val_ssim"]) <= 1 and np.isfinite(float(r["val_psnr"])) for r in epochs)
+
+    best = torch.load(tmp_path / "best.pt", weights_only=True)
+    assert best["model"] == "srqpi_unet" and best["kwargs"]["width"] == 4
+    assert best["meta"]["val_loss"] == pytest.approx(min(val_losses))
+    model = train.load_model(tmp_path / "best.pt")
+    assert not model.training
+    x, _ = _data(2, 1)
+    assert model(torch.from_numpy(x)).shape == (2, 1, 32, 32)
+
+
+def _final_weights(path):
+    return torch.load(path / "last.pt", weights_only=True)["state_dict"]
+
+
+def test_resumed_training_ends_with_the_same_weights_as_an_uninterrupted_run(tmp_path):
+    schedule = {"name": "step", "step_size": 1, "gamma": 0.5}
+    _fit(tmp_path / "split", epochs=2, lr_schedule=schedule)
+    with open(tmp_path / "split" / "steps.csv", "a") as f:
+        f.write("5,3,0.1,0.01,0.01\n")  # a row logged after the last checkpoint of an interrupted run
+    summary = _fit(tmp_path / "split", epochs=4, lr_schedule=schedule)
+    _fit(tmp_path / "whole", epochs=4, lr_schedule=schedule)
+
+    assert summary["resumed"] and summary["steps"] == 8
+    split, whole = _final_weights(tmp_path / "split"), _final_weights(tmp_path / "whole")
+    assert split.keys() == whole.keys()
+    assert all(torch.equal(split[k], whole[k]) for k in whole)
+    # The logs continue without repeats or the stray row, and match the uninterrupted run's.
+    logged_columns = {"steps.csv": ("step", "epoch", "loss", "lr"), "epochs.csv": ("step", "val_loss")}
+    for name, columns in logged_columns.items():
+        logged = [[r[c] for c in columns] for r in _rows(tmp_path / "split" / name)]
+        assert logged == [[r[c] for c in columns] for r in _rows(tmp_path / "whole" / name)]
+
+
+def test_a_run_stopped_mid_epoch_by_max_steps_resumes_where_it_stopped(tmp_path):
+    stopped = _fit(tmp_path / "split", epochs=3, max_steps=3)
+    assert stopped["steps"] == 3 and stopped["epochs"] == 1
+    _fit(tmp_path / "split", epochs=3)
+    _fit(tmp_path / "whole", epochs=3)
+    split, whole = _final_weights(tmp_path / "split"), _final_weights(tmp_path / "whole")
+    assert all(torch.equal(split[k], whole[k]) for k in whole)
+    assert [int(r["step"]) for r in _rows(tmp_path / "split" / "steps.csv")] == list(range(1, 7))
+
+
+def test_a_checkpoint_of_another_architecture_or_other_data_is_not_resumed(tmp_path):
+    """A re-run after a config or dataset change starts afresh instead of continuing a stale run."""
+    _fit(tmp_path, _data(4, 0), epochs=1)
+    wider = _fit(tmp_path, _data(4, 0), model={**MODEL, "width": 8}, epochs=1)
+    assert not wider["resumed"] and wider["steps"] == 1
+    other_data = _fit(tmp_path, _data(4, 5), model={**MODEL, "width": 8}, epochs=2)
+    assert not other_data["resumed"] and other_data["steps"] == 2
+    same = _fit(tmp_path, _data(4, 5), model={**MODEL, "width": 8}, epochs=3)
+    assert same["resumed"] and same["steps"] == 3
+
+
+def test_config_from_a_mapping_names_unknown_settings():
+    assert TrainConfig.from_dict({"epochs": 3, "betas": [0.5, 0.999]}).betas == (0.5, 0.999)
+    with pytest.raises(ValueError, match="'epoch'"):
+        TrainConfig.from_dict({"epoch": 3})
+

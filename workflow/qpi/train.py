@@ -1,0 +1,468 @@
+"""Training loops with checkpoint/resume, CSV logs and reproducible batches.
+
+The supervised loop is built from small helpers (seeding, RNG capture, batch plans, dihedral
+augmentation, CSV logs, checkpoints, model files) that the paired-GAN and cycle-GAN loops reuse.
+
+Reproducibility: batch order and augmentation depend only on (seed, epoch), and a checkpoint holds
+every piece of state (weights, optimiser, scheduler, RNGs, counters), so on CPU an interrupted and
+resumed run ends with the same weights as an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import hashlib
+import logging
+import math
+import random
+import time
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+from tqdm import tqdm
+
+from qpi import metrics, models
+from qpi.atomic import atomic_path
+from qpi.device import select_device, set_threads
+from qpi.logs import progress_stream
+
+log = logging.getLogger("qpi.train")
+
+STEP_FIELDS = ("step", "epoch", "loss", "lr", "seconds")
+EPOCH_FIELDS = ("epoch", "step", "val_loss", "val_ssim", "val_psnr")
+LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {"mse": F.mse_loss, "l1": F.l1_loss}
+# Settings a resumed run may change without changing the trajectory it continues.
+RESUMABLE_CHANGES = {"epochs", "max_steps", "checkpoint_every", "val_every", "device", "threads"}
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Settings of one training run (epochs count passes over the training set).
+
+    `lr_schedule`: None, {"name": "step", "step_size": E, "gamma": g} (×g every E epochs) or
+    {"name": "cosine", "epochs": E, "min_lr": m} (cosine decay over E epochs, given explicitly so
+    that extending `epochs` on resume does not change the schedule already followed).
+    `max_steps` stops early after that many optimiser steps in total (smoke runs, benchmarks).
+    """
+
+    epochs: int = 10
+    batch_size: int = 8
+    lr: float = 1e-3
+    optimizer: str = "adam"
+    betas: tuple[float, float] = (0.9, 0.999)
+    loss: str = "mse"
+    seed: int = 0
+    checkpoint_every: int = 1
+    device: str = "auto"
+    threads: int | None = None
+    val_every: int = 1
+    lr_schedule: dict | None = None
+    augment: bool = True
+    max_steps: int | None = None
+
+    @classmethod
+    def from_dict(cls, values: dict) -> TrainConfig:
+        """Build from a config mapping, naming any unknown key."""
+        unknown = set(values) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            known = [f.name for f in dataclasses.fields(cls)]
+            raise ValueError(f"unknown training settings {sorted(unknown)}; known settings: {known}")
+        values = dict(values)
+        if "betas" in values:
+            values["betas"] = tuple(values["betas"])
+        return cls(**values)
+
+
+# --- randomness -------------------------------------------------------------------------------
+
+
+def seed_everything(seed: int) -> None:
+    """Seed python, numpy and torch (all devices)."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def rng_state() -> dict:
+    """The global RNG states of python, numpy and torch, as plain checkpointable values."""
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    state = {
+        "python": random.getstate(),
+        "numpy": (kind, keys.tolist(), pos, has_gauss, cached),
+        "torch": torch.get_rng_state(),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    """Restore what `rng_state` captured."""
+    random.setstate(state["python"])
+    kind, keys, pos, has_gauss, cached = state["numpy"]
+    np.random.set_state((kind, np.asarray(keys, dtype=np.uint32), pos, has_gauss, cached))
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+# --- data -------------------------------------------------------------------------------------
+
+
+def as_tensor(array: np.ndarray, device: torch.device) -> torch.Tensor:
+    """A float32 tensor of the whole array, on `device` if it takes < half the free memory.
+
+    Otherwise it stays in pinned host memory and batches travel to the device one by one.
+    """
+    tensor = torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))
+    if device.type != "cuda":
+        return tensor
+    free, _ = torch.cuda.mem_get_info(device)
+    return tensor.to(device) if tensor.nbytes < free / 2 else tensor.pin_memory()
+
+
+def check_pairs(x: np.ndarray, y: np.ndarray, name: str) -> None:
+    """Inputs (N, C, h, w) and targets (N, C', H, W) with the same N."""
+    if x.ndim != 4 or y.ndim != 4 or len(x) != len(y) or len(x) == 0:
+        raise ValueError(
+            f"{name} set needs inputs (N,C,h,w) and targets (N,C,H,W) with equal N > 0, "
+            f"got {x.shape} and {y.shape}"
+        )
+
+
+def batches_per_epoch(n: int, batch_size: int) -> int:
+    """Full batches per epoch (the ragged tail is dropped; a set smaller than a batch is one batch)."""
+    return max(n // batch_size, 1)
+
+
+def epoch_plan(n: int, batch_size: int, seed: int, epoch: int) -> tuple[list[np.ndarray], np.ndarray]:
+    """Sample indices of each batch and a dihedral op (0–7) per batch, fixed by (seed, epoch) only."""
+    rng = np.random.default_rng([seed, epoch])
+    order = rng.permutation(n)
+    size = min(batch_size, n)
+    batches = [order[i * size : (i + 1) * size] for i in range(batches_per_epoch(n, batch_size))]
+    return batches, rng.integers(0, 8, size=len(batches))
+
+
+def dihedral(x: torch.Tensor, op: int) -> torch.Tensor:
+    """Symmetry `op` (0–7) of the square on the last two axes: op%4 quarter turns, flipped if op ≥ 4."""
+    x = torch.rot90(x, int(op) % 4, dims=(-2, -1))
+    return torch.flip(x, dims=(-1,)) if op >= 4 else x
+
+
+def take(data: torch.Tensor, index: np.ndarray, device: torch.device) -> torch.Tensor:
+    """Rows `index` of a resident tensor, moved to `device`."""
+    return data[torch.from_numpy(index).to(data.device)].to(device, non_blocking=True)
+
+
+# --- optimisation -----------------------------------------------------------------------------
+
+
+def make_optimizer(params: Iterable[nn.Parameter], cfg: TrainConfig) -> torch.optim.Optimizer:
+    if cfg.optimizer != "adam":
+        raise ValueError(f"unknown optimizer {cfg.optimizer!r}; available: 'adam'")
+    return torch.optim.Adam(params, lr=cfg.lr, betas=tuple(cfg.betas))
+
+
+def make_scheduler(optimizer: torch.optim.Optimizer, cfg: TrainConfig):
+    """The per-epoch learning-rate schedule of `cfg.lr_schedule`; None for a constant rate."""
+    spec = cfg.lr_schedule or {}
+    name = spec.get("name")
+    if name is None:
+        return None
+    schedulers = torch.optim.lr_scheduler
+    if name == "step":
+        return schedulers.StepLR(optimizer, step_size=spec["step_size"], gamma=spec.get("gamma", 0.1))
+    if name == "cosine":
+        return schedulers.CosineAnnealingLR(optimizer, T_max=spec["epochs"], eta_min=spec.get("min_lr", 0.0))
+    raise ValueError(f"unknown lr_schedule {name!r}; available: 'step', 'cosine'")
+
+
+def loss_function(name: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
+    if name not in LOSSES:
+        raise ValueError(f"unknown loss {name!r}; available: {', '.join(LOSSES)}")
+    return LOSSES[name]
+
+
+# --- logs -------------------------------------------------------------------------------------
+
+
+class CsvLog:
+    """An append-only CSV log; `keep` filters the rows of an existing file (resume), None starts afresh."""
+
+    def __init__(self, path: Path, fields: tuple[str, ...], keep: Callable[[dict], bool] | None = None):
+        rows = []
+        if keep is not None and path.exists():
+            with open(path, newline="") as f:
+                rows = [row for row in csv.DictReader(f) if keep(row)]
+        with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+            writer = csv.DictWriter(f, fields)
+            writer.writeheader()
+            writer.writerows(rows)
+        self.file = open(path, "a", newline="")
+        self.writer = csv.DictWriter(self.file, fields)
+
+    def write(self, **row) -> None:
+        self.writer.writerow(row)
+
+    def flush(self) -> None:
+        self.file.flush()
+
+    def close(self) -> None:
+        self.file.close()
+
+
+def open_run_logs(
+    out: Path, resumed_step: int | None, step_fields=STEP_FIELDS, epoch_fields=EPOCH_FIELDS
+) -> tuple[CsvLog, CsvLog]:
+    """`steps.csv` and `epochs.csv` of a run; a resumed run keeps only rows up to its checkpoint's step,
+    so rows written after the last checkpoint of an interrupted run are not repeated."""
+    keep = None if resumed_step is None else (lambda row: int(row["step"]) <= resumed_step)
+    return CsvLog(out / "steps.csv", step_fields, keep), CsvLog(out / "epochs.csv", epoch_fields, keep)
+
+
+def progress_bar(total: int, done: int, log: logging.Logger) -> tqdm:
+    """A tqdm bar written into the log, at most every 10 s so logs stay short."""
+    return tqdm(total=total, initial=min(done, total), file=progress_stream(log), mininterval=10, ascii=True)
+
+
+# --- checkpoints and model files --------------------------------------------------------------
+
+
+def save_model(path: str | Path, model: nn.Module, meta: dict | None = None) -> None:
+    """Write a registered model as {"model", "kwargs", "state_dict", "meta"} (atomically)."""
+    payload = {
+        "model": model.registry_name,
+        "kwargs": model.config,
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "meta": meta or {},
+    }
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+
+
+def load_model(path: str | Path, device: str | torch.device = "cpu") -> nn.Module:
+    """Rebuild a model written by `save_model` (or a training checkpoint), in eval mode on `device`."""
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    model = models.build(payload["model"], **payload["kwargs"])
+    model.load_state_dict(payload["state_dict"])
+    return model.to(device).eval()
+
+
+def new_progress(data: str = "") -> dict:
+    """Counters of a fresh run: completed epochs, optimiser steps, best validation, last validated step,
+    and the digest of the data it trains on."""
+    best = {"val_loss": math.inf, "epoch": 0, "step": 0}
+    return {"epoch": 0, "step": 0, "best": best, "validated_step": -1, "data": data}
+
+
+def data_digest(*arrays: np.ndarray) -> str:
+    """A short content hash of the training data: a checkpoint only resumes on the same data."""
+    h = hashlib.blake2b(digest_size=16)
+    for a in arrays:
+        h.update(str((a.shape, a.dtype)).encode())
+        h.update(np.ascontiguousarray(a).data)
+    return h.hexdigest()
+
+
+def resumable(path: Path, model: nn.Module, data: str) -> bool:
+    """Whether `path` is a checkpoint of this very model and data (else training starts afresh:
+    a re-run after a config or data change must not continue a stale run)."""
+    if not path.exists():
+        return False
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    same = (payload["model"], payload["kwargs"], payload["progress"].get("data")) == (
+        model.registry_name, model.config, data)
+    if not same:
+        log.warning("%s was written for another model or other data: starting afresh", path)
+    return same
+
+
+def save_checkpoint(
+    path: Path, model: nn.Module, stateful: dict[str, Any], progress: dict, cfg: TrainConfig
+) -> None:
+    """Everything needed to continue exactly: the main model (loadable by `load_model`), every
+    other object with a state_dict in `stateful` (optimisers, schedulers, discriminators; None
+    skipped), the RNG states, the progress counters and the training settings."""
+    payload = {
+        "model": model.registry_name,
+        "kwargs": model.config,
+        "state_dict": model.state_dict(),
+        "states": {name: obj.state_dict() for name, obj in stateful.items() if obj is not None},
+        "rng": rng_state(),
+        "progress": progress,
+        "train_config": dataclasses.asdict(cfg),
+    }
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+
+
+def load_checkpoint(path: Path, model: nn.Module, stateful: dict[str, Any], cfg: TrainConfig) -> dict:
+    """Restore what `save_checkpoint` wrote into `model`, `stateful` and the RNGs; return the progress."""
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    if payload["model"] != model.registry_name or payload["kwargs"] != model.config:
+        raise ValueError(
+            f"{path} holds a checkpoint of {payload['model']} {payload['kwargs']}, not of "
+            f"{model.registry_name} {model.config}; delete it or train into another directory"
+        )
+    saved = payload["train_config"]
+    changed = {k for k, v in dataclasses.asdict(cfg).items() if saved.get(k) != v} - RESUMABLE_CHANGES
+    if changed:
+        log.warning("resuming %s with changed settings %s: not reproducible any more", path, sorted(changed))
+    model.load_state_dict(payload["state_dict"])
+    for name, obj in stateful.items():
+        if obj is not None:
+            obj.load_state_dict(payload["states"][name])
+    set_rng_state(payload["rng"])
+    return payload["progress"]
+
+
+# --- supervised loop --------------------------------------------------------------------------
+
+
+def train_step(model: nn.Module, optimizer, loss_fn, x: torch.Tensor, y: torch.Tensor) -> float:
+    """One optimiser step on a batch; returns the batch loss."""
+    optimizer.zero_grad(set_to_none=True)
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+
+
+def run_batches(
+    model: nn.Module, optimizer, loss_fn, x: torch.Tensor, y: torch.Tensor, plan, augment: bool, device
+) -> Iterator[tuple[float, float]]:
+    """Train on each (indices, dihedral op) of `plan`; yield (loss, seconds) per step."""
+    model.train()
+    for index, op in plan:
+        tic = time.perf_counter()
+        xb, yb = take(x, index, device), take(y, index, device)
+        if augment:
+            xb, yb = dihedral(xb, op), dihedral(yb, op)
+        loss = train_step(model, optimizer, loss_fn, xb, yb)
+        yield loss, time.perf_counter() - tic
+
+
+@torch.no_grad()
+def validate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn, batch_size: int, device) -> dict:
+    """Mean loss, and mean SSIM/PSNR over samples and channels (pistons removed), in eval mode."""
+    model.eval()
+    total, ssims, psnrs = 0.0, [], []
+    for start in range(0, len(x), batch_size):
+        index = np.arange(start, min(start + batch_size, len(x)))
+        xb, yb = take(x, index, device), take(y, index, device)
+        pred = model(xb)
+        total += loss_fn(pred, yb).item() * len(index)
+        for p, t in zip(_images(pred), _images(yb)):
+            s = metrics.score(p, t, phase=True)
+            ssims.append(s["ssim"])
+            psnrs.append(s["psnr"])
+    return {"val_loss": total / len(x), "val_ssim": float(np.mean(ssims)), "val_psnr": float(np.mean(psnrs))}
+
+
+def _images(batch: torch.Tensor) -> np.ndarray:
+    """(N, C, H, W) tensor → (N·C, H, W) numpy images."""
+    return batch.cpu().numpy().reshape(-1, *batch.shape[-2:])
+
+
+def record_validation(
+    scores: dict, progress: dict, epochs_log: CsvLog, model: nn.Module, best_path: Path, cfg: TrainConfig
+) -> None:
+    """Log validation scores; save the model to `best_path` when its validation loss is the lowest yet."""
+    epochs_log.write(epoch=progress["epoch"], step=progress["step"], **scores)
+    progress["validated_step"] = progress["step"]
+    summary = " ".join(f"{k} {v:.4g}" for k, v in scores.items())
+    log.info("epoch %d step %d: %s", progress["epoch"], progress["step"], summary)
+    if scores["val_loss"] < progress["best"]["val_loss"]:
+        progress["best"] = {**scores, "epoch": progress["epoch"], "step": progress["step"]}
+        save_model(best_path, model, meta={**progress["best"], "train_config": dataclasses.asdict(cfg)})
+
+
+def train_supervised(
+    model_name: str,
+    model_kwargs: dict,
+    train: tuple[np.ndarray, np.ndarray],
+    val: tuple[np.ndarray, np.ndarray],
+    cfg: TrainConfig,
+    out_dir: str | Path,
+) -> dict:
+    """Train `model_name` on (input, target) pairs; resume from `out_dir/last.pt` if present.
+
+    Writes `steps.csv`, `epochs.csv`, `last.pt` (every `checkpoint_every` epochs and at the end)
+    and `best.pt` (lowest validation loss) under `out_dir`; returns a summary of the run.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    check_pairs(*train, "training")
+    check_pairs(*val, "validation")
+    set_threads(cfg.threads)
+    device = select_device(cfg.device)
+    seed_everything(cfg.seed)
+    model = models.build(model_name, **model_kwargs).to(device)
+    optimizer = make_optimizer(model.parameters(), cfg)
+    stateful = {"optimizer": optimizer, "scheduler": make_scheduler(optimizer, cfg)}
+    loss_fn = loss_function(cfg.loss)
+    x, y = (as_tensor(a, device) for a in train)
+    vx, vy = (as_tensor(a, device) for a in val)
+
+    digest = data_digest(*train, *val)
+    resumed = resumable(out / "last.pt", model, digest)
+    progress = load_checkpoint(out / "last.pt", model, stateful, cfg) if resumed else new_progress(digest)
+    if resumed:
+        log.info("resuming %s at epoch %d, step %d", out / "last.pt", progress["epoch"], progress["step"])
+    steps_log, epochs_log = open_run_logs(out, progress["step"] if resumed else None)
+
+    def checkpoint() -> None:
+        steps_log.flush()
+        epochs_log.flush()
+        save_checkpoint(out / "last.pt", model, stateful, progress, cfg)
+
+    def validation() -> None:
+        scores = validate(model, vx, vy, loss_fn, cfg.batch_size, device)
+        record_validation(scores, progress, epochs_log, model, out / "best.pt", cfg)
+
+    per_epoch = batches_per_epoch(len(x), cfg.batch_size)
+    total = per_epoch * cfg.epochs if cfg.max_steps is None else min(per_epoch * cfg.epochs, cfg.max_steps)
+    started = time.perf_counter()
+    bar = progress_bar(total, progress["step"], log)
+    for epoch in range(progress["epoch"], cfg.epochs):
+        # A run stopped by max_steps may end mid-epoch: skip the batches it already took.
+        done = progress["step"] - epoch * per_epoch
+        plan = list(zip(*epoch_plan(len(x), cfg.batch_size, cfg.seed, epoch)))
+        plan = plan[done : done + total - progress["step"]]
+        for loss, seconds in run_batches(model, optimizer, loss_fn, x, y, plan, cfg.augment, device):
+            progress["step"] += 1
+            lr = optimizer.param_groups[0]["lr"]
+            steps_log.write(step=progress["step"], epoch=epoch + 1, loss=loss, lr=lr, seconds=seconds)
+            bar.update()
+            bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
+        if progress["step"] < (epoch + 1) * per_epoch:
+            break  # stopped by max_steps
+        progress["epoch"] = epoch + 1
+        if stateful["scheduler"] is not None:
+            stateful["scheduler"].step()
+        if progress["epoch"] % cfg.val_every == 0:
+            validation()
+        if progress["epoch"] % cfg.checkpoint_every == 0:
+            checkpoint()
+    bar.close()
+    if progress["validated_step"] != progress["step"]:
+        validation()
+    checkpoint()
+    steps_log.close()
+    epochs_log.close()
+    return {
+        "model": model_name,
+        "device": str(device),
+        "epochs": progress["epoch"],
+        "steps": progress["step"],
+        "resumed": resumed,
+        "seconds": time.perf_counter() - started,
+        "best": progress["best"],
+    }
