@@ -47,7 +47,7 @@ def test_smoke_benchmark_has_finite_scores_for_every_method(smoke):
     table = pd.read_csv(smoke / "results" / "tables" / "srqpi_benchmark.csv")
     assert {"method", "ssim", "psnr", "nrmse", "reference"} <= set(table.columns)
     assert set(table["method"]) == {"unet", "srcnn", "tie-fft", "tie-iterative"}
-    assert set(table["reference"]) == {"label", "exact"}
+    assert set(table["reference"]) == {"tie", "exact"}
     assert np.isfinite(table[["ssim", "psnr", "nrmse", "mae"]].to_numpy()).all()
     assert table["ssim"].between(-1, 1).all() and (table["nrmse"] > 0).all()
     # the TIE baselines see real signal: better than a flat guess (SSIM ~ 0)

@@ -57,7 +57,7 @@ def timed(fn, *args, **kwargs):
 
 
 def score_rows(prediction: np.ndarray, references: dict[str, np.ndarray | None], **labels) -> list[dict]:
-    """Tidy rows: one per available reference ('label', 'exact'), metrics after piston removal."""
+    """Tidy rows: one per available reference ('exact', 'tie'), metrics after piston removal."""
     rows = []
     for name, ref in references.items():
         if ref is None:
@@ -70,7 +70,7 @@ def evaluate_fields(predict, inputs: dict, references: dict, log=None, **labels)
     """Apply `predict` to every input field, time it and score it against its references.
 
     `inputs` maps field names to inputs; `references` maps the same names to
-    {'label': array, 'exact': array or None}. Returns tidy rows and the predictions.
+    {'exact': array or None, 'tie': array}. Returns tidy rows and the predictions.
     """
     rows, predictions = [], {}
     for name, x in inputs.items():
@@ -84,13 +84,13 @@ def evaluate_fields(predict, inputs: dict, references: dict, log=None, **labels)
     return rows, predictions
 
 
-def read_references(label_paths, truth_paths) -> list[dict]:
-    """{'label': TIE phase, 'exact': simulation truth or None} per field."""
+def read_references(tie_paths, truth_paths) -> list[dict]:
+    """{'exact': the simulation's phase or None, 'tie': the full-resolution TIE phase} per field."""
     from . import io
 
     return [
-        {"label": io.read_image(lab)[0], "exact": io.read_image(tru)[0] if tru else None}
-        for lab, tru in zip(label_paths, truth_paths)
+        {"exact": io.read_image(truth)[0] if truth else None, "tie": io.read_image(tie)[0]}
+        for tie, truth in zip(tie_paths, truth_paths)
     ]
 
 

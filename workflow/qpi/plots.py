@@ -51,13 +51,15 @@ def tie_validation(table: pd.DataFrame):
     return fig
 
 
-def srqpi_benchmark(per_image: pd.DataFrame, examples: dict[str, np.ndarray], example_ssim: dict[str, float]):
-    """Top: one held-out field — LR input, label and every method's output. Bottom: SSIM per method."""
+def srqpi_benchmark(
+    per_image: pd.DataFrame, examples: dict[str, np.ndarray], example_ssim: dict[str, float], reference: str
+):
+    """Top: one held-out field — LR input, references and every method's output on one colour scale
+    (SSIM against `reference` in the titles). Bottom: SSIM per method over all held-out fields."""
     names = list(examples)
     fig = plt.figure(figsize=(2.4 * len(names), 6.2))
     grid = fig.add_gridspec(2, len(names), height_ratios=[1, 1.1])
-    label = examples["label (TIE)"]
-    vmin, vmax = np.percentile(label, [0.5, 99.5])
+    vmin, vmax = np.percentile(examples[names[1]], [0.5, 99.5])
     for i, name in enumerate(names):
         ax = fig.add_subplot(grid[0, i])
         is_input = name.startswith("input")
@@ -68,11 +70,12 @@ def srqpi_benchmark(per_image: pd.DataFrame, examples: dict[str, np.ndarray], ex
         ax.axis("off")
     fig.colorbar(im, ax=fig.axes, shrink=0.35, location="right", label="phase (rad)", anchor=(0, 1))
     ax = fig.add_subplot(grid[1, :])
-    order = per_image[per_image["reference"] == "label"].groupby("method")["ssim"].mean().sort_values().index
+    order = per_image[per_image["reference"] == reference].groupby("method")["ssim"].mean().sort_values().index
     sns.boxplot(data=per_image, x="method", y="ssim", hue="reference", order=order, ax=ax, fliersize=2)
     sns.stripplot(data=per_image, x="method", y="ssim", hue="reference", order=order, dodge=True, ax=ax,
                   size=3, color="k", legend=False)
     ax.set(xlabel="", ylabel="SSIM on held-out fields of view")
+    ax.legend(title="reference phase", loc="lower right")
     return fig
 
 

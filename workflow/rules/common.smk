@@ -1,5 +1,4 @@
 # Shared helpers: which stacks exist (simulated + user sample sheet), their splits and paths.
-import pandas as pd
 
 from qpi.io import read_sample_sheet
 from qpi.patches import split_fields
@@ -18,7 +17,7 @@ def user_sheet():
     """Rows of config/stacks.tsv (validated against its schema), keyed by stack name."""
     rows = read_sample_sheet(config["stacks"]) if config.get("stacks") else []
     for row in rows:
-        validate(pd.DataFrame([row]), "../../config/schemas/stacks.schema.yaml")
+        validate(row, "../../config/schemas/stacks.schema.yaml")
     return {row["name"]: row for row in rows}
 
 
@@ -68,6 +67,14 @@ def final_targets():
         "results/figures/srqpi_training_curves.png",
     ]
     return targets
+
+
+def srqpi_label(stack):
+    """Training label: the simulation's exact phase (as the paper's simulated study), or the TIE
+    phase (as its experiments, and always for user stacks, which have no exact phase)."""
+    if SRQPI["label"] == "exact" and stack in SIMULATED:
+        return f"results/truth/{stack}_phase.tif"
+    return f"results/tie/{stack}.tif"
 
 
 def truth_paths(stacks):

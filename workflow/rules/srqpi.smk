@@ -22,10 +22,10 @@ rule srqpi_degrade:
 
 
 rule srqpi_dataset:
-    """Paired LR/HR patches of the train and val fields of view (test fields stay whole)."""
+    """Paired LR-intensity / HR-phase patches of the train and val fields (test fields stay whole)."""
     input:
         lr=expand("results/srqpi/{{condition}}/lr/{stack}.tif", stack=STACKS),
-        label=expand("results/tie/{stack}.tif", stack=STACKS),
+        label=[srqpi_label(s) for s in STACKS],
     output:
         data="results/srqpi/{condition}/dataset.npz",
         provenance="results/srqpi/{condition}/dataset.json",
@@ -74,7 +74,7 @@ rule srqpi_evaluate_model:
     input:
         model="results/srqpi/{condition}/models/{model}_s{seed}/best.pt",
         lr=lambda w: expand("results/srqpi/{condition}/lr/{stack}.tif", condition=w.condition, stack=stacks_in("test")),
-        label=expand("results/tie/{stack}.tif", stack=stacks_in("test")),
+        tie=expand("results/tie/{stack}.tif", stack=stacks_in("test")),
     output:
         scores="results/srqpi/{condition}/eval/{model}_s{seed}.csv",
         predictions="results/srqpi/{condition}/eval/{model}_s{seed}.npz",
@@ -102,7 +102,7 @@ rule srqpi_evaluate_tie:
         pair=lambda w: expand(
             "results/srqpi/{condition}/lr_pair/{stack}.tif", condition=w.condition, stack=stacks_in("test")
         ),
-        label=expand("results/tie/{stack}.tif", stack=stacks_in("test")),
+        tie=expand("results/tie/{stack}.tif", stack=stacks_in("test")),
     output:
         scores="results/srqpi/{condition}/eval/tie-{method}.csv",
         predictions="results/srqpi/{condition}/eval/tie-{method}.npz",
@@ -151,7 +151,7 @@ rule srqpi_benchmark_figure:
         lr=expand(
             "results/srqpi/{condition}/lr/{stack}.tif", condition=SRQPI["train_condition"], stack=stacks_in("test")
         ),
-        label=expand("results/tie/{stack}.tif", stack=stacks_in("test")),
+        tie=expand("results/tie/{stack}.tif", stack=stacks_in("test")),
     output:
         figure=report(
             "results/figures/srqpi_benchmark.png", caption="../report/srqpi_benchmark_figure.rst", category="DL-SRQPI"
@@ -159,6 +159,7 @@ rule srqpi_benchmark_figure:
     params:
         methods=srqpi_methods(),
         stacks=stacks_in("test"),
+        truth=truth_paths(stacks_in("test")),
     log:
         "results/logs/figures/srqpi_benchmark.log",
     conda:

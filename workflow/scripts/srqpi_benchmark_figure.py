@@ -10,12 +10,15 @@ log = log_to(snakemake.log[0])
 p = snakemake.params
 per_image = pd.read_csv(snakemake.input.per_image)
 field = p.stacks[0]
-examples = {"input (LR intensity)": io.read_image(snakemake.input.lr[0])[0],
-            "label (TIE)": io.read_image(snakemake.input.label[0])[0]}
+reference = "exact" if p.truth[0] else "tie"
+examples = {"input (LR intensity)": io.read_image(snakemake.input.lr[0])[0]}
+if p.truth[0]:
+    examples["exact phase"] = io.read_image(p.truth[0])[0]
+examples["TIE phase (HR stack)"] = io.read_image(snakemake.input.tie[0])[0]
 for method, path in zip(p.methods, snakemake.input.predictions):
     with np.load(path) as predictions:
         examples[method] = predictions[field]
-scores = per_image[(per_image["stack"] == field) & (per_image["reference"] == "label")]
-plots.save(plots.srqpi_benchmark(per_image, examples, dict(zip(scores["run"], scores["ssim"]))),
-           snakemake.output.figure)
-log.info("example field %s", field)
+scores = per_image[(per_image["stack"] == field) & (per_image["reference"] == reference)]
+figure = plots.srqpi_benchmark(per_image, examples, dict(zip(scores["run"], scores["ssim"])), reference)
+plots.save(figure, snakemake.output.figure)
+log.info("example field %s, SSIM against the %s phase", field, reference)

@@ -10,8 +10,8 @@ per_image = pd.concat([pd.read_csv(f) for f in snakemake.input.scores], ignore_i
 table = tables.ranked(tables.summarise(per_image, ["reference", "condition", "method"]))
 table = table.sort_values("reference", kind="stable")
 notes = [
-    "reference 'label': TIE phase of the full-resolution stack (the training label); "
-    "'exact': the simulation's true phase. Piston removed; data range = reference range per image.",
+    "reference 'exact': the simulation's true phase; 'tie': the TIE phase of the full-resolution stack. "
+    "Piston removed; SSIM/PSNR data range = the reference's range per image.",
     *tables.lpips_note(per_image),
 ]
 tables.write_table(per_image, snakemake.output.per_image)

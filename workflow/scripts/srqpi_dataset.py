@@ -11,7 +11,7 @@ fields = {
     if p.split[name] != "test"
 }
 arrays, provenance = patches.paired_dataset(fields, p.split, p.binning, **p.patches)
-provenance.update(condition=snakemake.wildcards.condition, label="TIE phase of the corrected stack")
+provenance.update(condition=snakemake.wildcards.condition, labels=dict(zip(p.stacks, snakemake.input.label)))
 patches.save_dataset(snakemake.output.data, arrays, provenance)
 for part, info in provenance["splits"].items():
     log.info("%s: %d patches from %d fields (%d empty dropped)", part, info["patches"], len(info["fields"]),

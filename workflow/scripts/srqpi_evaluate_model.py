@@ -18,7 +18,7 @@ def predict(lr):
 
 
 inputs = {name: io.read_image(path)[0] for name, path in zip(p.stacks, snakemake.input.lr)}
-references = dict(zip(p.stacks, evaluate.read_references(snakemake.input.label, p.truth)))
+references = dict(zip(p.stacks, evaluate.read_references(snakemake.input.tie, p.truth)))
 rows, predictions = evaluate.evaluate_fields(
     predict, inputs, references, log, method=w.model, seed=int(w.seed), run=f"{w.model}_s{w.seed}",
     condition=w.condition,

@@ -13,7 +13,7 @@ def predict(stack):
 
 
 inputs = {name: io.read_stack(path, require_focus=False) for name, path in zip(p.stacks, snakemake.input.pair)}
-references = dict(zip(p.stacks, evaluate.read_references(snakemake.input.label, p.truth)))
+references = dict(zip(p.stacks, evaluate.read_references(snakemake.input.tie, p.truth)))
 rows, predictions = evaluate.evaluate_fields(
     predict, inputs, references, log, method=f"tie-{w.method}", seed=0, run=f"tie-{w.method}",
     condition=w.condition,
