@@ -48,7 +48,8 @@ def test_smoke_benchmark_has_finite_scores_for_every_method(smoke):
     assert {"method", "ssim", "psnr", "nrmse", "reference"} <= set(table.columns)
     assert set(table["method"]) == {"unet", "srcnn", "tie-fft", "tie-iterative"}
     assert set(table["reference"]) == {"tie", "exact"}
-    assert np.isfinite(table[["ssim", "psnr", "nrmse", "mae"]].to_numpy()).all()
+    assert np.isfinite(table[["ssim", "psnr", "nrmse", "mae", "seconds_per_mpx"]].to_numpy()).all()
+    assert "lpips" in table  # NaN (noted in the .md) where the AlexNet trunk is not cached
     assert table["ssim"].between(-1, 1).all() and (table["nrmse"] > 0).all()
     # the TIE baselines see real signal: better than a flat guess (SSIM ~ 0)
     tie = table[(table["method"] == "tie-fft") & (table["reference"] == "exact")]
@@ -82,11 +83,14 @@ def test_second_run_has_nothing_to_do(smoke):
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
-@pytest.mark.slow
 def test_one_figure_builds_only_what_it_needs(tmp_path):
     shutil.copytree(ROOT / "config", tmp_path / "config")
     plan = snakemake(tmp_path, "-n", "results/figures/tie_validation.png").stdout
     assert "tie_validation_figure" in plan and "srqpi_train" not in plan
+    plan = snakemake(tmp_path, "-n", "results/figures/srqpi_benchmark.png").stdout
+    assert "srqpi_train" in plan and "srqpi_evaluate_tie" in plan
+    for unneeded in ("tie_accuracy", "tie_validation_figure", "srqpi_training_curves"):
+        assert unneeded not in plan
 
 
 def test_bad_user_stack_fails_with_one_clear_error_and_no_output(tmp_path):

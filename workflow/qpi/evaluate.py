@@ -56,13 +56,18 @@ def timed(fn, *args, **kwargs):
     return result, time.perf_counter() - start
 
 
-def score_rows(prediction: np.ndarray, references: dict[str, np.ndarray | None], **labels) -> list[dict]:
-    """Tidy rows: one per available reference ('exact', 'tie'), metrics after piston removal."""
+def score_rows(
+    prediction: np.ndarray, references: dict[str, np.ndarray | None], lpips=None, **labels
+) -> list[dict]:
+    """Tidy rows: one per available reference ('exact', 'tie'), metrics after piston removal;
+    `lpips` is a `metrics.Lpips` (NaN when its weights are absent) or None to skip LPIPS."""
     rows = []
     for name, ref in references.items():
         if ref is None:
             continue
-        rows.append({**labels, "reference": name, **metrics.score(prediction, ref, phase=True)})
+        scores = metrics.score(prediction, ref, phase=True)
+        scores["lpips"] = lpips(prediction, ref, phase=True) if lpips is not None else np.nan
+        rows.append({**labels, "reference": name, **scores})
     return rows
 
 
@@ -71,13 +76,17 @@ def evaluate_fields(predict, inputs: dict, references: dict, log=None, **labels)
 
     `inputs` maps field names to inputs; `references` maps the same names to
     {'exact': array or None, 'tie': array}. Returns tidy rows and the predictions.
+    LPIPS is computed when its AlexNet weights are cached (else NaN, noted in the log).
     """
+    lpips = metrics.Lpips()
+    if log and not lpips.available:
+        log.warning("%s", lpips.note)
     rows, predictions = [], {}
     for name, x in inputs.items():
         phase, seconds = timed(predict, x)
         predictions[name] = phase
-        scored = score_rows(phase, references[name], stack=name, seconds_per_mpx=seconds / (phase.size / 1e6),
-                            **labels)
+        scored = score_rows(phase, references[name], lpips, stack=name,
+                            seconds_per_mpx=seconds / (phase.size / 1e6), **labels)
         rows += scored
         if log:
             log.info("%s: %s", name, ", ".join(f"SSIM {r['ssim']:.3f} vs {r['reference']}" for r in scored))

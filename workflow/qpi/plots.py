@@ -57,18 +57,20 @@ def srqpi_benchmark(
     """Top: one held-out field — LR input, references and every method's output on one colour scale
     (SSIM against `reference` in the titles). Bottom: SSIM per method over all held-out fields."""
     names = list(examples)
-    fig = plt.figure(figsize=(2.4 * len(names), 6.2))
-    grid = fig.add_gridspec(2, len(names), height_ratios=[1, 1.1])
+    fig = plt.figure(figsize=(2.6 * len(names), 7.4))
+    grid = fig.add_gridspec(2, len(names), height_ratios=[1.25, 1])
     vmin, vmax = np.percentile(examples[names[1]], [0.5, 99.5])
+    top = []
     for i, name in enumerate(names):
         ax = fig.add_subplot(grid[0, i])
+        top.append(ax)
         is_input = name.startswith("input")
         im = ax.imshow(examples[name], cmap="gray" if is_input else "viridis",
                        vmin=None if is_input else vmin, vmax=None if is_input else vmax, interpolation="nearest")
         score = example_ssim.get(name)
         ax.set_title(name if score is None else f"{name}\nSSIM {score:.3f}", fontsize=9)
         ax.axis("off")
-    fig.colorbar(im, ax=fig.axes, shrink=0.35, location="right", label="phase (rad)", anchor=(0, 1))
+    fig.colorbar(im, ax=top, shrink=0.8, pad=0.01, label="phase (rad)")
     ax = fig.add_subplot(grid[1, :])
     order = per_image[per_image["reference"] == reference].groupby("method")["ssim"].mean().sort_values().index
     sns.boxplot(data=per_image, x="method", y="ssim", hue="reference", order=order, ax=ax, fliersize=2)
