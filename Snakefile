@@ -21,5 +21,5 @@ include: "workflow/rules/srqpi.smk"
 rule all:
     """Every figure and table of the configured study."""
     input:
-        final_targets(),
+        TARGETS,
     default_target: True

@@ -168,3 +168,9 @@ def test_config_from_a_mapping_names_unknown_settings():
     with pytest.raises(ValueError, match="'epoch'"):
         TrainConfig.from_dict({"epoch": 3})
 
+
+
+def test_validation_every_n_steps_gives_a_convergence_curve(tmp_path):
+    _fit(tmp_path, epochs=3, val_every_steps=1)
+    steps = [int(r["step"]) for r in _rows(tmp_path / "epochs.csv")]
+    assert steps == [1, 2, 3, 4, 5, 6]  # every step once, epoch ends included

@@ -38,7 +38,7 @@ STEP_FIELDS = ("step", "epoch", "loss", "lr", "seconds")
 EPOCH_FIELDS = ("epoch", "step", "val_loss", "val_ssim", "val_psnr")
 LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {"mse": F.mse_loss, "l1": F.l1_loss}
 # Settings a resumed run may change without changing the trajectory it continues.
-RESUMABLE_CHANGES = {"epochs", "max_steps", "checkpoint_every", "val_every", "device", "threads"}
+RESUMABLE_CHANGES = {"epochs", "max_steps", "checkpoint_every", "val_every", "val_every_steps", "device", "threads"}
 
 
 @dataclasses.dataclass
@@ -62,6 +62,7 @@ class TrainConfig:
     device: str = "auto"
     threads: int | None = None
     val_every: int = 1
+    val_every_steps: int | None = None  # also validate every N optimiser steps (convergence curves)
     lr_schedule: dict | None = None
     augment: bool = True
     max_steps: int | None = None
@@ -442,12 +443,14 @@ def train_supervised(
             steps_log.write(step=progress["step"], epoch=epoch + 1, loss=loss, lr=lr, seconds=seconds)
             bar.update()
             bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
+            if cfg.val_every_steps and progress["step"] % cfg.val_every_steps == 0:
+                validation()
         if progress["step"] < (epoch + 1) * per_epoch:
             break  # stopped by max_steps
         progress["epoch"] = epoch + 1
         if stateful["scheduler"] is not None:
             stateful["scheduler"].step()
-        if progress["epoch"] % cfg.val_every == 0:
+        if progress["epoch"] % cfg.val_every == 0 and progress["validated_step"] != progress["step"]:
             validation()
         if progress["epoch"] % cfg.checkpoint_every == 0:
             checkpoint()

@@ -1,4 +1,5 @@
 # Transport-of-intensity phase: the ground-truth labels, and how good they are.
+TARGETS += ["results/tables/tie_accuracy.csv", "results/figures/tie_validation.png"]
 
 
 rule tie_phase:
