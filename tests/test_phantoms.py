@@ -194,7 +194,7 @@ def test_a_512_field_is_generated_well_under_a_second(kind):
 def test_documented_defaults_match_the_library():
     documented = yaml.safe_load((Path(__file__).parents[1] / "resources" / "phantoms.yaml").read_text())
     functions = {
-        "hela": hela_cells, "microspheres": microspheres, "microlens": microlens_array, "natural": natural_image
+        "hela": hela_cells, "microspheres": phantoms.microspheres_with_centres, "microlens": microlens_array, "natural": natural_image
     }
     assert set(documented) == set(phantoms.PHANTOMS)
     for kind, params in documented.items():

@@ -304,25 +304,14 @@ def microspheres_with_centres(
 
 
 def microspheres(
-    shape: tuple[int, int],
-    pixel_um: float,
-    wavelength_um: float,
-    rng: np.random.Generator,
-    diameter_um: float = 3.0,
-    delta_n: float = 0.26,
-    count: int | tuple[int, int] = (3, 8),
-    min_gap_um: float = 0.5,
-    absorption_per_um: float = 0.0,
-    supersample: int = 4,
+    shape: tuple[int, int], pixel_um: float, wavelength_um: float, rng: np.random.Generator, **params
 ) -> tuple[np.ndarray, np.ndarray]:
     """Non-overlapping polystyrene beads in water (n 1.59 vs 1.33): phase (rad) and amplitude.
 
-    Peak phase 2π/λ·Δn·d (8.9 rad for 3 µm at λ = 0.55 µm); background exactly 0 rad.
+    Peak phase 2π/λ·Δn·d (8.9 rad for 3 µm at λ = 0.55 µm); background exactly 0 rad. Parameters
+    and defaults are those of `microspheres_with_centres`.
     """
-    phase, amplitude, _ = microspheres_with_centres(
-        shape, pixel_um, wavelength_um, rng, diameter_um, delta_n, count, min_gap_um, absorption_per_um,
-        supersample,
-    )
+    phase, amplitude, _ = microspheres_with_centres(shape, pixel_um, wavelength_um, rng, **params)
     return phase, amplitude
 
 
