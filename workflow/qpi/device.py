@@ -1,4 +1,4 @@
-"""Compute device and CPU thread choice for training and inference."""
+"""Compute device, CPU threads and numeric precision for training and inference."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import logging
 import torch
 
 log = logging.getLogger("qpi.device")
+
+AMP_DTYPES: dict[str, torch.dtype | None] = {"off": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
 
 class DeviceError(RuntimeError):
@@ -36,3 +38,17 @@ def set_threads(n: int | None) -> None:
     if n < 1:
         raise ValueError(f"thread count must be ≥ 1, got {n}")
     torch.set_num_threads(n)
+
+
+def autocast_dtype(amp: str, device: torch.device) -> torch.dtype | None:
+    """The autocast precision of `amp` ("off", "bf16", "fp16") on `device`; None (float32) off CUDA."""
+    amp = "off" if amp is False else amp  # YAML 1.1 reads a bare `off` as false
+    if amp not in AMP_DTYPES:
+        raise ValueError(f"unknown amp {amp!r}; available: {', '.join(AMP_DTYPES)}")
+    return AMP_DTYPES[amp] if device.type == "cuda" else None
+
+
+def grad_scaler(dtype: torch.dtype | None) -> torch.amp.GradScaler:
+    """A CUDA loss scaler, enabled for float16 only: its narrow exponent range lets small gradients
+    underflow to zero unless the loss is scaled up (bfloat16 has float32's range and needs none)."""
+    return torch.amp.GradScaler("cuda", enabled=dtype == torch.float16)

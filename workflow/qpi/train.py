@@ -4,8 +4,12 @@ The supervised loop is built from small helpers (seeding, RNG capture, batch pla
 augmentation, CSV logs, checkpoints, model files) that the paired-GAN and cycle-GAN loops reuse.
 
 Reproducibility: batch order and augmentation depend only on (seed, epoch), and a checkpoint holds
-every piece of state (weights, optimiser, scheduler, RNGs, counters), so on CPU an interrupted and
-resumed run ends with the same weights as an uninterrupted one.
+every piece of state (weights, optimiser, scheduler, RNGs, counters) and the run's logs and best
+model as they were when it was written, so on CPU an interrupted (even SIGKILLed) and resumed run
+ends with the same weights and files as an uninterrupted one.
+
+GPU throughput switches (`amp`, `channels_last`, `compile`, `pin_memory`) are off by default and
+ignored on CPU; on any device the next batch is prepared while the current step runs.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from tqdm import tqdm
 
 from qpi import metrics, models
 from qpi.atomic import atomic_path
-from qpi.device import select_device, set_threads
+from qpi.device import autocast_dtype, grad_scaler, select_device, set_threads
 from qpi.logs import progress_stream
 
 log = logging.getLogger("qpi.train")
@@ -38,7 +42,8 @@ STEP_FIELDS = ("step", "epoch", "loss", "lr", "seconds")
 EPOCH_FIELDS = ("epoch", "step", "val_loss", "val_ssim", "val_psnr")
 LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {"mse": F.mse_loss, "l1": F.l1_loss}
 # Settings a resumed run may change without changing the trajectory it continues.
-RESUMABLE_CHANGES = {"epochs", "max_steps", "checkpoint_every", "val_every", "val_every_steps", "device", "threads"}
+RESUMABLE_CHANGES = {"epochs", "max_steps", "checkpoint_every", "val_every", "val_every_steps", "device", "threads",
+                     "pin_memory"}
 
 
 @dataclasses.dataclass
@@ -49,6 +54,10 @@ class TrainConfig:
     {"name": "cosine", "epochs": E, "min_lr": m} (cosine decay over E epochs, given explicitly so
     that extending `epochs` on resume does not change the schedule already followed).
     `max_steps` stops early after that many optimiser steps in total (smoke runs, benchmarks).
+    GPU only (ignored on CPU, see `accel_for`): `amp` trains in autocast "bf16" or "fp16" (with loss
+    scaling), `channels_last` uses NHWC tensors (faster convolutions on tensor cores), `compile`
+    wraps the model in torch.compile, `pin_memory` gathers batches from host-resident data (a set
+    too large for the GPU) into pinned memory so that their copies overlap the computation.
     """
 
     epochs: int = 10
@@ -66,6 +75,10 @@ class TrainConfig:
     lr_schedule: dict | None = None
     augment: bool = True
     max_steps: int | None = None
+    amp: str = "off"
+    channels_last: bool = False
+    compile: bool = False
+    pin_memory: bool = False
 
     @classmethod
     def from_dict(cls, values: dict) -> TrainConfig:
@@ -119,13 +132,14 @@ def set_rng_state(state: dict) -> None:
 def as_tensor(array: np.ndarray, device: torch.device) -> torch.Tensor:
     """A float32 tensor of the whole array, on `device` if it takes < half the free memory.
 
-    Otherwise it stays in pinned host memory and batches travel to the device one by one.
+    Otherwise it stays in host memory and batches travel to the device one by one (see `take`:
+    pinning the whole array would not help, since gathering a batch's rows copies them anyway).
     """
     tensor = torch.from_numpy(np.ascontiguousarray(array, dtype=np.float32))
     if device.type != "cuda":
         return tensor
     free, _ = torch.cuda.mem_get_info(device)
-    return tensor.to(device) if tensor.nbytes < free / 2 else tensor.pin_memory()
+    return tensor.to(device) if tensor.nbytes < free / 2 else tensor
 
 
 def check_pairs(x: np.ndarray, y: np.ndarray, name: str) -> None:
@@ -157,9 +171,39 @@ def dihedral(x: torch.Tensor, op: int) -> torch.Tensor:
     return torch.flip(x, dims=(-1,)) if op >= 4 else x
 
 
-def take(data: torch.Tensor, index: np.ndarray, device: torch.device) -> torch.Tensor:
-    """Rows `index` of a resident tensor, moved to `device`."""
-    return data[torch.from_numpy(index).to(data.device)].to(device, non_blocking=True)
+def take(data: torch.Tensor, index: np.ndarray, device: torch.device, pin: bool = False) -> torch.Tensor:
+    """Rows `index` of a resident tensor, moved to `device`; with `pin`, host rows bound for a GPU
+    are gathered into pinned memory first, the only source a non-blocking copy is asynchronous from."""
+    rows = data[torch.from_numpy(index).to(data.device)]
+    if pin and rows.device.type == "cpu" and device.type == "cuda":
+        rows = rows.pin_memory()
+    return rows.to(device, non_blocking=True)
+
+
+# --- GPU throughput switches ------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Accel:
+    """The throughput switches in effect on one device (all off on CPU)."""
+
+    dtype: torch.dtype | None = None  # autocast precision; None = float32
+    channels_last: bool = False
+    compile: bool = False
+    pin_memory: bool = False
+
+
+def accel_for(cfg: TrainConfig, device: torch.device) -> Accel:
+    """`cfg`'s switches on `device`. On CPU they are ignored with one log line: CPU autocast and
+    compilation are slow for these small convolutions and would change the reproducible CPU results."""
+    dtype = autocast_dtype(cfg.amp, device)  # also rejects an unknown `amp` on CPU
+    if device.type == "cuda":
+        return Accel(dtype, cfg.channels_last, cfg.compile, cfg.pin_memory)
+    switches = {k: getattr(cfg, k) for k in ("amp", "channels_last", "compile", "pin_memory")}
+    asked = [f"{k}={v}" for k, v in switches.items() if v not in (False, "off")]
+    if asked:
+        log.info("GPU switches %s ignored on %s", ", ".join(asked), device)
+    return Accel()
 
 
 # --- optimisation -----------------------------------------------------------------------------
@@ -195,22 +239,26 @@ def loss_function(name: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Ten
 
 
 class CsvLog:
-    """An append-only CSV log; `keep` filters the rows of an existing file (resume), None starts afresh."""
+    """An append-only CSV log, flushed row by row; `keep` filters the complete rows of an existing
+    file (resume; a row torn by a kill is dropped), None starts afresh."""
 
     def __init__(self, path: Path, fields: tuple[str, ...], keep: Callable[[dict], bool] | None = None):
         rows = []
         if keep is not None and path.exists():
             with open(path, newline="") as f:
-                rows = [row for row in csv.DictReader(f) if keep(row)]
+                complete = (row for row in csv.DictReader(f) if None not in row and None not in row.values())
+                rows = [row for row in complete if keep(row)]
         with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
             writer = csv.DictWriter(f, fields)
             writer.writeheader()
             writer.writerows(rows)
+        self.path = path
         self.file = open(path, "a", newline="")
         self.writer = csv.DictWriter(self.file, fields)
 
     def write(self, **row) -> None:
         self.writer.writerow(row)
+        self.file.flush()  # live logs; a kill tears at most the row being written
 
     def flush(self) -> None:
         self.file.flush()
@@ -286,11 +334,13 @@ def resumable(path: Path, model: nn.Module, data: str) -> bool:
 
 
 def save_checkpoint(
-    path: Path, model: nn.Module, stateful: dict[str, Any], progress: dict, cfg: TrainConfig
+    path: Path, model: nn.Module, stateful: dict[str, Any], progress: dict, cfg: TrainConfig,
+    files: Iterable[Path] = (),
 ) -> None:
     """Everything needed to continue exactly: the main model (loadable by `load_model`), every
     other object with a state_dict in `stateful` (optimisers, schedulers, discriminators; None
-    skipped), the RNG states, the progress counters and the training settings."""
+    skipped), the RNG states, the progress counters, the training settings, and the contents of
+    the run's `files` beside `path` (logs, best model) that exist, which `load_checkpoint` puts back."""
     payload = {
         "model": model.registry_name,
         "kwargs": model.config,
@@ -299,13 +349,19 @@ def save_checkpoint(
         "rng": rng_state(),
         "progress": progress,
         "train_config": dataclasses.asdict(cfg),
+        "files": {f.name: f.read_bytes() for f in map(Path, files) if f.exists()},
     }
     with atomic_path(path) as tmp:
         torch.save(payload, tmp)
 
 
 def load_checkpoint(path: Path, model: nn.Module, stateful: dict[str, Any], cfg: TrainConfig) -> dict:
-    """Restore what `save_checkpoint` wrote into `model`, `stateful` and the RNGs; return the progress."""
+    """Restore what `save_checkpoint` wrote into `model`, `stateful`, the RNGs and the run's files;
+    return the progress.
+
+    The files are rewritten as they were at the checkpoint: Snakemake deletes the outputs of a
+    failed job, and whatever a killed run wrote after its last checkpoint is redone on resume.
+    """
     payload = torch.load(path, map_location="cpu", weights_only=True)
     if payload["model"] != model.registry_name or payload["kwargs"] != model.config:
         raise ValueError(
@@ -318,36 +374,66 @@ def load_checkpoint(path: Path, model: nn.Module, stateful: dict[str, Any], cfg:
         log.warning("resuming %s with changed settings %s: not reproducible any more", path, sorted(changed))
     model.load_state_dict(payload["state_dict"])
     for name, obj in stateful.items():
-        if obj is not None:
+        if obj is not None and name in payload["states"]:  # absent: a switch (amp) turned on since
             obj.load_state_dict(payload["states"][name])
     set_rng_state(payload["rng"])
+    for name, content in payload.get("files", {}).items():
+        with atomic_path(path.parent / name) as tmp:
+            tmp.write_bytes(content)
     return payload["progress"]
 
 
 # --- supervised loop --------------------------------------------------------------------------
 
 
-def train_step(model: nn.Module, optimizer, loss_fn, x: torch.Tensor, y: torch.Tensor) -> float:
-    """One optimiser step on a batch; returns the batch loss."""
+def queue_step(
+    model: nn.Module, optimizer, loss_fn, x: torch.Tensor, y: torch.Tensor,
+    dtype: torch.dtype | None = None, scaler: torch.amp.GradScaler | None = None,
+) -> torch.Tensor:
+    """One optimiser step on a batch, in autocast `dtype` (None: float32) with the loss scaled by
+    `scaler` (fp16); returns the detached loss without waiting for the device to finish."""
     optimizer.zero_grad(set_to_none=True)
-    loss = loss_fn(model(x), y)
-    loss.backward()
-    optimizer.step()
-    return loss.item()
+    with torch.autocast(x.device.type, dtype=dtype, enabled=dtype is not None):
+        loss = loss_fn(model(x), y)
+    if scaler is None:
+        loss.backward()
+        optimizer.step()
+    else:
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)  # skipped when the scaled gradients overflowed
+        scaler.update()
+    return loss.detach()
+
+
+def train_step(model: nn.Module, optimizer, loss_fn, x: torch.Tensor, y: torch.Tensor) -> float:
+    """One float32 optimiser step on a batch; returns the batch loss."""
+    return queue_step(model, optimizer, loss_fn, x, y).item()
 
 
 def run_batches(
-    model: nn.Module, optimizer, loss_fn, x: torch.Tensor, y: torch.Tensor, plan, augment: bool, device
+    model: nn.Module, optimizer, loss_fn, x: torch.Tensor, y: torch.Tensor, plan, augment: bool, device,
+    accel: Accel = Accel(), scaler: torch.amp.GradScaler | None = None,
 ) -> Iterator[tuple[float, float]]:
-    """Train on each (indices, dihedral op) of `plan`; yield (loss, seconds) per step."""
-    model.train()
-    for index, op in plan:
-        tic = time.perf_counter()
-        xb, yb = take(x, index, device), take(y, index, device)
+    """Train on each (indices, dihedral op) of `plan`; yield (loss, seconds) per step.
+
+    The next batch is gathered and sent to the device after a step is queued and before its loss
+    is read, so on a GPU the batching overlaps the step instead of stalling it.
+    """
+
+    def load(index: np.ndarray, op: int) -> tuple[torch.Tensor, torch.Tensor]:
+        xb, yb = take(x, index, device, accel.pin_memory), take(y, index, device, accel.pin_memory)
         if augment:
             xb, yb = dihedral(xb, op), dihedral(yb, op)
-        loss = train_step(model, optimizer, loss_fn, xb, yb)
-        yield loss, time.perf_counter() - tic
+        return (xb.contiguous(memory_format=torch.channels_last) if accel.channels_last else xb), yb
+
+    ahead = load(*plan[0]) if plan else None
+    for k in range(len(plan)):
+        tic = time.perf_counter()
+        model.train()  # again every step: a validation between steps leaves the model in eval mode
+        loss = queue_step(model, optimizer, loss_fn, *ahead, accel.dtype, scaler)
+        if k + 1 < len(plan):
+            ahead = load(*plan[k + 1])
+        yield loss.item(), time.perf_counter() - tic
 
 
 @torch.no_grad()
@@ -400,14 +486,23 @@ def train_supervised(
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    for name in ("last.pt", "best.pt", "steps.csv", "epochs.csv"):
+        for partial in out.glob(f".{name}.*"):  # temporary files of writes a kill cut short (atomic_path)
+            partial.unlink()
     check_pairs(*train, "training")
     check_pairs(*val, "validation")
     set_threads(cfg.threads)
     device = select_device(cfg.device)
+    accel = accel_for(cfg, device)
     seed_everything(cfg.seed)
     model = models.build(model_name, **model_kwargs).to(device)
+    if accel.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    net = torch.compile(model) if accel.compile else model  # trains; `model` validates and is saved
     optimizer = make_optimizer(model.parameters(), cfg)
-    stateful = {"optimizer": optimizer, "scheduler": make_scheduler(optimizer, cfg)}
+    scaler = grad_scaler(accel.dtype)
+    stateful = {"optimizer": optimizer, "scheduler": make_scheduler(optimizer, cfg),
+                "scaler": scaler if scaler.is_enabled() else None}
     loss_fn = loss_function(cfg.loss)
     x, y = (as_tensor(a, device) for a in train)
     vx, vy = (as_tensor(a, device) for a in val)
@@ -422,7 +517,8 @@ def train_supervised(
     def checkpoint() -> None:
         steps_log.flush()
         epochs_log.flush()
-        save_checkpoint(out / "last.pt", model, stateful, progress, cfg)
+        files = (steps_log.path, epochs_log.path, out / "best.pt")
+        save_checkpoint(out / "last.pt", model, stateful, progress, cfg, files)
 
     def validation() -> None:
         scores = validate(model, vx, vy, loss_fn, cfg.batch_size, device)
@@ -437,7 +533,8 @@ def train_supervised(
         done = progress["step"] - epoch * per_epoch
         plan = list(zip(*epoch_plan(len(x), cfg.batch_size, cfg.seed, epoch)))
         plan = plan[done : done + total - progress["step"]]
-        for loss, seconds in run_batches(model, optimizer, loss_fn, x, y, plan, cfg.augment, device):
+        for loss, seconds in run_batches(net, optimizer, loss_fn, x, y, plan, cfg.augment, device, accel,
+                                         stateful["scaler"]):
             progress["step"] += 1
             lr = optimizer.param_groups[0]["lr"]
             steps_log.write(step=progress["step"], epoch=epoch + 1, loss=loss, lr=lr, seconds=seconds)

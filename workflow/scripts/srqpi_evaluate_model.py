@@ -2,25 +2,22 @@
 
 from qpi import evaluate, io
 from qpi.device import select_device, set_threads
+from qpi.lease import gpu_lease
 from qpi.logs import log_to
 from qpi.train import load_model
 
 log = log_to(snakemake.log[0])
 p, w = snakemake.params, snakemake.wildcards
 set_threads(snakemake.threads)
-device = select_device(p.device)
-model = load_model(snakemake.input.model, device=device)
 tile, overlap = p.evaluate["tile_lr"], p.evaluate["overlap_lr"]
-
-
-def predict(lr):
-    return evaluate.tiled_predict(model, lr, int(model.config["upscale"]), tile, overlap, device)
-
-
 inputs = {name: io.read_image(path)[0] for name, path in zip(p.stacks, snakemake.input.lr)}
 references = dict(zip(p.stacks, evaluate.read_references(snakemake.input.tie, p.truth)))
-rows, predictions = evaluate.evaluate_fields(
-    predict, inputs, references, log, method=w.model, seed=int(w.seed), run=f"{w.model}_s{w.seed}",
-    condition=w.condition,
-)
+with gpu_lease(p.device, log=log):
+    device = select_device(p.device)
+    model = load_model(snakemake.input.model, device=device)
+    rows, predictions = evaluate.evaluate_fields(
+        lambda lr: evaluate.tiled_predict(model, lr, int(model.config["upscale"]), tile, overlap, device),
+        inputs, references, log, method=w.model, seed=int(w.seed), run=f"{w.model}_s{w.seed}",
+        condition=w.condition,
+    )
 evaluate.save_results(rows, predictions, snakemake.output.scores, snakemake.output.predictions)

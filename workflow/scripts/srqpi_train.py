@@ -1,6 +1,7 @@
 """Train one DL-SRQPI network (U-Net or SRCNN) on the patch dataset of one condition."""
 
 from qpi import patches
+from qpi.lease import gpu_lease
 from qpi.logs import log_to
 from qpi.train import TrainConfig, train_supervised
 
@@ -9,8 +10,9 @@ p = snakemake.params
 data = patches.load_dataset(snakemake.input.data)
 arch = dict(p.arch)
 cfg = TrainConfig(**p.train, seed=int(snakemake.wildcards.seed), device=p.device, threads=snakemake.threads)
-summary = train_supervised(
-    arch.pop("arch"), {"upscale": p.upscale, **arch},
-    (data["x_train"], data["y_train"]), (data["x_val"], data["y_val"]), cfg, p.workdir,
-)
+with gpu_lease(p.device, log=log):
+    summary = train_supervised(
+        arch.pop("arch"), {"upscale": p.upscale, **arch},
+        (data["x_train"], data["y_train"]), (data["x_val"], data["y_val"]), cfg, p.workdir,
+    )
 log.info("done: %s", summary)

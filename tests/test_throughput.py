@@ -1,0 +1,142 @@
+"""GPU throughput switches: their selection per device, their CPU behaviour (ignored, same weights),
+loss scaling and autocast in a step, and the prefetching batch stream."""
+
+import logging
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from qpi import device, models, train
+from qpi.train import Accel, TrainConfig
+
+MODEL = {"width": 4, "depth": 2}  # tiny U-Net (with batch norm): 8×8 LR → 32×32 HR
+ALL_ON = {"amp": "bf16", "channels_last": True, "compile": True, "pin_memory": True}
+
+
+@pytest.fixture(autouse=True)
+def _restore_threads():
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)
+
+
+def _data(n, seed):
+    x = np.random.default_rng(seed).random((n, 1, 8, 8), dtype=np.float32)
+    y = F.interpolate(torch.from_numpy(x), scale_factor=4, mode="bicubic", align_corners=False)
+    return x, (2 * y - 1).numpy()
+
+
+def _cfg(**kw):
+    base = {"epochs": 2, "batch_size": 4, "lr": 1e-2, "device": "cpu", "threads": 1, "seed": 7}
+    return TrainConfig(**{**base, **kw})
+
+
+# --- selection --------------------------------------------------------------------------------
+
+
+def test_precision_follows_the_selected_device(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    gpu = device.select_device("auto")
+    assert device.autocast_dtype("bf16", gpu) == torch.bfloat16
+    assert device.autocast_dtype("fp16", gpu) == torch.float16
+    assert device.autocast_dtype("off", gpu) is None and device.autocast_dtype(False, gpu) is None  # YAML `off`
+    assert device.grad_scaler(torch.float16).is_enabled()  # fp16 needs loss scaling, bf16 does not
+    assert not device.grad_scaler(torch.bfloat16).is_enabled() and not device.grad_scaler(None).is_enabled()
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    cpu = device.select_device("auto")
+    assert device.autocast_dtype("fp16", cpu) is None and device.autocast_dtype("bf16", cpu) is None
+    with pytest.raises(ValueError, match="unknown amp 'fp8'; available: off, bf16, fp16"):
+        device.autocast_dtype("fp8", cpu)
+
+
+def test_switches_apply_on_cuda_and_are_ignored_on_cpu_with_one_log_line(caplog):
+    cfg = _cfg(**ALL_ON)
+    assert train.accel_for(cfg, torch.device("cuda")) == Accel(torch.bfloat16, True, True, True)
+    assert train.accel_for(_cfg(amp="fp16"), torch.device("cuda")).dtype == torch.float16
+    with caplog.at_level(logging.INFO, logger="qpi"):
+        assert train.accel_for(cfg, torch.device("cpu")) == Accel()
+        assert train.accel_for(_cfg(), torch.device("cpu")) == Accel()  # nothing asked: nothing logged
+    assert [r.getMessage() for r in caplog.records] == [
+        "GPU switches amp=bf16, channels_last=True, compile=True, pin_memory=True ignored on cpu"]
+    with pytest.raises(ValueError, match="unknown amp"):
+        train.accel_for(_cfg(amp="half"), torch.device("cpu"))
+
+
+@pytest.mark.parametrize("switch", [{"amp": "bf16"}, {"amp": "fp16"}, {"channels_last": True},
+                                    {"compile": True}, {"pin_memory": True}])
+def test_each_switch_on_cpu_trains_to_the_same_weights_as_off(tmp_path, switch):
+    """The CPU path stays the reproducible float32 one whatever the GPU switches say."""
+    train.train_supervised("srqpi_unet", MODEL, _data(8, 0), _data(2, 1), _cfg(), tmp_path / "off")
+    train.train_supervised("srqpi_unet", MODEL, _data(8, 0), _data(2, 1), _cfg(**switch), tmp_path / "on")
+    off, on = (torch.load(tmp_path / d / "last.pt", weights_only=True)["state_dict"] for d in ("off", "on"))
+    assert all(torch.equal(off[k], on[k]) for k in off)
+    assert torch.load(tmp_path / "on" / "last.pt", weights_only=True)["states"].keys() == {"optimizer"}
+
+
+# --- one step ---------------------------------------------------------------------------------
+
+
+def _step_setup(seed=0):
+    torch.manual_seed(seed)
+    model = models.build("srqpi_unet", upscale=4, **MODEL)
+    x, y = (torch.from_numpy(a) for a in _data(4, 2))
+    return model, torch.optim.SGD(model.parameters(), lr=0.1), x, y
+
+
+def test_a_scaled_step_equals_an_unscaled_one_and_an_overflow_skips_the_step():
+    """Scaling by a power of two and unscaling is exact, so the weights match bit for bit."""
+    plain, opt, x, y = _step_setup()
+    scaled, opt_scaled, _, _ = _step_setup()
+    scaler = torch.amp.GradScaler("cpu", init_scale=2.0**12)  # the CUDA scaler's logic, testable on CPU
+    loss = train.queue_step(plain, opt, F.mse_loss, x, y)
+    loss_scaled = train.queue_step(scaled, opt_scaled, F.mse_loss, x, y, scaler=scaler)
+    assert torch.equal(loss, loss_scaled) and not loss_scaled.requires_grad
+    assert all(torch.equal(a, b) for a, b in zip(plain.state_dict().values(), scaled.state_dict().values()))
+
+    before = {k: v.clone() for k, v in scaled.state_dict().items() if k.endswith("weight")}
+    overflow = torch.amp.GradScaler("cpu", init_scale=2.0**100)
+
+    def huge_loss(pred, target):  # its gradients, scaled by 2¹⁰⁰, overflow float32
+        return 1e10 * F.mse_loss(pred, target)
+
+    train.queue_step(scaled, opt_scaled, huge_loss, x, y, scaler=overflow)
+    assert all(torch.equal(before[k], scaled.state_dict()[k]) for k in before)  # step skipped
+    assert overflow.get_scale() == 2.0**99  # and the scale halved
+
+
+def test_an_autocast_step_runs_in_reduced_precision_with_a_float32_loss():
+    model, opt, x, y = _step_setup()
+    reference, _, _, _ = _step_setup()
+    loss = train.queue_step(model, opt, F.mse_loss, x, y, dtype=torch.bfloat16)
+    with torch.no_grad():
+        exact = F.mse_loss(reference.train()(x), y)
+    assert loss.dtype == torch.float32
+    assert loss.item() != exact.item() and loss.item() == pytest.approx(exact.item(), rel=0.05)
+
+
+# --- batch stream -----------------------------------------------------------------------------
+
+
+def test_prefetching_batches_trains_on_the_plan_in_order():
+    """Losses and weights equal a plain loop over the same (indices, op) plan: no batch shifted."""
+    x, y = (torch.from_numpy(a) for a in _data(12, 0))
+    plan = list(zip(*train.epoch_plan(12, 4, seed=3, epoch=0)))
+    cpu = torch.device("cpu")
+    streamed, opt, _, _ = _step_setup()
+    losses = [loss for loss, _ in train.run_batches(streamed, opt, F.mse_loss, x, y, plan, True, cpu)]
+    plain, opt_plain, _, _ = _step_setup()
+    expected = [train.train_step(plain, opt_plain, F.mse_loss, train.dihedral(x[i], op), train.dihedral(y[i], op))
+                for i, op in plan]
+    assert losses == expected and len(losses) == 3
+    assert all(torch.equal(a, b) for a, b in zip(plain.state_dict().values(), streamed.state_dict().values()))
+
+
+def test_steps_after_a_mid_epoch_validation_train_in_training_mode(tmp_path):
+    """Batch norm's running statistics count every step, also those after validations between steps."""
+    train.train_supervised("srqpi_unet", MODEL, _data(8, 0), _data(2, 1), _cfg(val_every_steps=1), tmp_path)
+    state = torch.load(tmp_path / "last.pt", weights_only=True)["state_dict"]
+    tracked = [v.item() for k, v in state.items() if k.endswith("num_batches_tracked")]
+    assert tracked and set(tracked) == {4}  # 2 epochs × 2 steps
