@@ -16,6 +16,8 @@ include: "workflow/rules/simulate.smk"
 include: "workflow/rules/ingest.smk"
 include: "workflow/rules/tie.smk"
 include: "workflow/rules/srqpi.smk"
+include: "workflow/rules/mcnn.smk"
+include: "workflow/rules/despeckle.smk"
 
 
 rule all:

@@ -2,10 +2,12 @@
 
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -105,3 +107,17 @@ def test_gpu_count_reads_nvidia_smi_and_is_zero_without_it(tmp_path, monkeypatch
         """))
     smi.chmod(0o755)
     assert lease.gpu_count() == 2
+
+
+def test_every_gpu_rule_runs_its_script_under_a_lease():
+    """A rule that declares `gpu=1` but whose script takes no lease would land on GPU 0 with the others."""
+    root = Path(__file__).resolve().parents[1] / "workflow"
+    gpu_scripts = []
+    for smk in sorted((root / "rules").glob("*.smk")):
+        for block in re.split(r"\n(?:rule|checkpoint) ", smk.read_text())[1:]:
+            script = re.search(r'script:\s*"([^"]+)"', block)
+            if re.search(r"\bgpu\s*=\s*1\b", block) and script:
+                gpu_scripts.append((smk.parent / script.group(1)).resolve())
+    assert len(gpu_scripts) >= 4  # training and inference of DL-SRQPI and MCNN at least
+    unleased = [s.name for s in gpu_scripts if "gpu_lease(" not in s.read_text()]
+    assert not unleased, f"GPU rules whose scripts take no lease: {unleased}"

@@ -32,7 +32,10 @@ def select_device(requested: str = "auto") -> torch.device:
 
 
 def set_threads(n: int | None) -> None:
-    """Limit torch's intra-op CPU threads to `n` (the rule's `threads:`); None leaves the default."""
+    """Limit torch's intra-op CPU threads to `n` (the rule's `threads:`; None leaves the default) and
+    flush denormal floats to zero: weights and activations decaying towards zero make denormals,
+    which ran CPU training up to 10× slower (MCNN heads), for no difference in the results."""
+    torch.set_flush_denormal(True)
     if n is None:
         return
     if n < 1:

@@ -91,3 +91,128 @@ def training_curves(steps: pd.DataFrame, epochs: pd.DataFrame):
     b.set(ylabel="validation SSIM (patches)", xlabel="epoch")
     fig.tight_layout()
     return fig
+
+
+def mcnn_convergence(table: pd.DataFrame):
+    """Validation MAE and SSIM against optimiser step per model: mean ± std over seeds (band) and
+    every seed (thin lines)."""
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    for ax, column, label in zip(axes, ("val_mae", "val_ssim"), ("validation MAE (rad)", "validation SSIM")):
+        sns.lineplot(data=table, x="step", y=column, hue="model", errorbar="sd", ax=ax)
+        sns.lineplot(data=table, x="step", y=column, hue="model", units="seed", estimator=None, lw=0.6,
+                     alpha=0.35, legend=False, ax=ax)
+        ax.set(xlabel="iteration (optimiser step)", ylabel=label)
+    axes[0].set_yscale("log")
+    seeds = table.groupby("model")["seed"].nunique().max()
+    fig.suptitle(f"MCNN against U-Net: validation curves (mean ± std over {seeds} seeds)")
+    fig.tight_layout()
+    return fig
+
+
+def mcnn_planes(table: pd.DataFrame, examples: dict[str, dict[str, np.ndarray]]):
+    """Top: one test specimen per test set (rows) — input plane, true phase, and each method's phase
+    from each plane count, on the true phase's colour scale. Bottom: phase SSIM, phase MAE and
+    amplitude MAE against the number of planes (mean ± std over test specimens); colour = test set,
+    solid = network, dashed = TIE."""
+    rows, cols = len(examples), max(len(v) for v in examples.values())
+    fig = plt.figure(figsize=(max(1.6 * cols, 10), 1.6 * rows + 3.6))
+    top, bottom = fig.subfigures(2, 1, height_ratios=[1.6 * rows, 3.4])
+    axes = top.subplots(rows, cols, squeeze=False)
+    for r, (test_set, images) in enumerate(examples.items()):
+        names = list(images)
+        vmin, vmax = np.percentile(images[names[1]], [0.5, 99.5])
+        for ax, name in zip(axes[r], names):
+            is_input = name == names[0]
+            ax.imshow(images[name], cmap="gray" if is_input else "viridis", vmin=None if is_input else vmin,
+                      vmax=None if is_input else vmax, interpolation="nearest")
+            if r == 0:
+                ax.set_title(name, fontsize=8)
+        axes[r][0].set_ylabel(test_set, fontsize=9)
+        for ax in axes[r]:
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.grid(False)
+    panels = [("phase", "ssim", "phase SSIM"), ("phase", "mae", "phase MAE (rad)"),
+              ("amplitude", "mae", "amplitude MAE")]
+    colours = dict(zip(table["test_set"].unique(), sns.color_palette()))
+    for ax, (quantity, metric, label) in zip(bottom.subplots(1, len(panels)), panels):
+        sub = table[(table["quantity"] == quantity) & (table["metric"] == metric)]
+        for (method, test_set), g in sub.groupby(["method", "test_set"], sort=False):
+            g = g.sort_values("planes")
+            tie = method == "tie"
+            ax.errorbar(g["planes"], g["mean"], yerr=g["std"], color=colours[test_set], marker="s" if tie else "o",
+                        ls="--" if tie else "-", capsize=2, label=f"{method}, {test_set}")
+        ax.set(xscale="log", xlabel="input planes", ylabel=label)
+        ax.set_xticks(sorted(table["planes"].unique()))
+        ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+        ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1))
+    bottom.subplots_adjust(wspace=0.35, bottom=0.18)
+    return fig
+
+
+def despeckle_correlation(per_image: pd.DataFrame):
+    """Mean SSIM (± std over test images) of intensity and of phase (against the TIE label and the
+    exact phase) against the diffuser's correlation length, one line per model."""
+    ssim = per_image[per_image["metric"] == "ssim"].assign(
+        panel=lambda d: np.where(d["quantity"] == "intensity", "intensity",
+                                 "phase vs " + np.where(d["reference"] == "tie", "TIE label", "exact phase")))
+    panels = ["intensity", "phase vs TIE label", "phase vs exact phase"]
+    fig, axes = plt.subplots(1, 3, figsize=(12, 3.8), sharex=True)
+    for ax, panel in zip(axes, panels):
+        sns.lineplot(data=ssim[ssim["panel"] == panel], x="correlation_um", y="value", hue="model", style="model",
+                     markers=True, dashes=False, errorbar="sd", ax=ax, legend=ax is axes[-1])
+        ax.set(xlabel="diffuser correlation length (µm)", ylabel="SSIM (unseen diffusers)", title=panel)
+    axes[-1].legend(title="model", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def despeckle_examples(speckle: np.ndarray, truth: dict[str, np.ndarray], outputs: dict[str, dict[str, np.ndarray]],
+                       correlation_um: float, index: int = 0):
+    """Rows intensity and phase of test specimen `index`: the speckle input, each model's output and
+    the truths (in-focus intensity; TIE label and exact phase), on the truth's colour scale."""
+    from .metrics import ssim
+
+    names = list(outputs)
+    fig, axes = plt.subplots(2, len(names) + 3, figsize=(2.2 * (len(names) + 3), 5.4), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    axes[0, 0].imshow(speckle[index, 0], cmap="gray", interpolation="nearest")
+    axes[0, 0].set_title(f"speckle input\nℓ = {correlation_um:g} µm", fontsize=9)
+    rows = (("intensity", "intensity", "gray"), ("phase", "exact", "viridis"))
+    for r, (quantity, reference, cmap) in enumerate(rows):
+        truth_image = truth[reference][index, 0]
+        if quantity == "phase":
+            truth_image = truth_image - truth_image.mean()
+        vmin, vmax = np.percentile(truth_image, [0.5, 99.5])
+        for c, name in enumerate(names, start=1):
+            image = outputs[name][quantity][index]
+            image = image - image.mean() if quantity == "phase" else image
+            axes[r, c].imshow(image, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
+            axes[r, c].set_title(f"{name} {quantity}\nSSIM {ssim(image, truth_image):.3f}", fontsize=9)
+        refs = [("truth", truth_image)] if quantity == "intensity" else [
+            ("TIE label", truth["tie"][index, 0] - truth["tie"][index, 0].mean()), ("exact", truth_image)]
+        for c, (label, image) in enumerate(refs, start=len(names) + 1):
+            axes[r, c].imshow(image, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
+            axes[r, c].set_title(f"{label} {quantity}", fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+def despeckle_diversity(per_image: pd.DataFrame):
+    """Per-image SSIM of intensity and phase (exact), and LPIPS where it was computed, against the
+    number of training acquisition sets (equal patch count): boxes per model."""
+    panels = [("ssim", "intensity", "intensity"), ("ssim", "phase", "exact")]
+    if per_image.loc[per_image["metric"] == "lpips", "value"].notna().any():
+        panels += [("lpips", "intensity", "intensity"), ("lpips", "phase", "exact")]
+    fig, axes = plt.subplots(1, len(panels), figsize=(4 * len(panels), 3.8), squeeze=False)
+    for ax, (metric, quantity, reference) in zip(axes[0], panels):
+        rows = per_image[(per_image["metric"] == metric) & (per_image["quantity"] == quantity)
+                         & (per_image["reference"] == reference)]
+        sns.boxplot(data=rows, x="train_sets", y="value", hue="model", ax=ax, fliersize=2)
+        target = quantity if quantity == "intensity" else f"{quantity} (vs {reference})"
+        ax.set(xlabel="training acquisition sets (equal patch count)", ylabel=f"{metric.upper()} of {target}")
+    fig.suptitle("Data diversity: more diffusers and lasers at the same number of training images")
+    fig.tight_layout()
+    return fig

@@ -40,7 +40,11 @@ log = logging.getLogger("qpi.train")
 
 STEP_FIELDS = ("step", "epoch", "loss", "lr", "seconds")
 EPOCH_FIELDS = ("epoch", "step", "val_loss", "val_ssim", "val_psnr")
-LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {"mse": F.mse_loss, "l1": F.l1_loss}
+LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
+    "mse": F.mse_loss,
+    "l1": F.l1_loss,
+    "multiscale_l1": models.mcnn.multiscale_l1,  # MCNN: MAE summed over its output heads
+}
 # Settings a resumed run may change without changing the trajectory it continues.
 RESUMABLE_CHANGES = {"epochs", "max_steps", "checkpoint_every", "val_every", "val_every_steps", "device", "threads",
                      "pin_memory"}

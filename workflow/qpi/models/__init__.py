@@ -61,3 +61,5 @@ def _qualname(cls: type) -> str:
 
 
 from qpi.models import srqpi  # noqa: E402,F401  (registers the built-in families)
+from qpi.models import mcnn  # noqa: E402,F401
+from qpi.models import despeckle  # noqa: E402,F401

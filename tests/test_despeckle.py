@@ -1,0 +1,172 @@
+"""DespeckleNet family: complex residual blocks, the twin's parameter count, the paired-GAN loop."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from qpi import gan, models
+from qpi.models.despeckle import ComplexResidualBlock, npcc
+from qpi.train import load_model
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    # One thread: tiny convolutions run fastest so, and the test machine is shared.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def n_params(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def test_complex_block_keeps_shape_and_lets_gradients_through():
+    block = ComplexResidualBlock(8)
+    x = torch.randn(2, 8, 6, 6, requires_grad=True)
+    out = block(x)
+    assert out.shape == x.shape
+    out.square().mean().backward()
+    assert x.grad.abs().sum() > 0
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in block.parameters())
+
+
+def test_complex_block_convolves_real_and_imaginary_halves_apart_then_fuses_them():
+    block = ComplexResidualBlock(8).eval()
+    grouped, fusion = block.body[0], block.body[3]
+    assert grouped.weight.shape == (8, 4, 3, 3)  # each output sees only its own half: no real↔imag terms
+    x = torch.randn(1, 8, 6, 6)
+    y = x.clone()
+    y[:, 4:] += torch.randn(1, 4, 6, 6)  # change only the imaginary half
+    with torch.no_grad():
+        assert torch.equal(grouped(x)[:, :4], grouped(y)[:, :4])
+        assert not torch.allclose(grouped(x)[:, 4:], grouped(y)[:, 4:])
+        # the 1×1 fusion mixes them: the real half of the block's output moves too
+        assert not torch.allclose(block(x)[:, :4], block(y)[:, :4])
+    assert fusion.kernel_size == (1, 1) and fusion.groups == 1
+
+
+@pytest.mark.parametrize("channels", [(10, 20, 40), (8, 16, 32, 60)])
+def test_real_valued_twin_has_despecklenets_parameter_count(channels):
+    net = models.build("despecklenet", channels=channels, residual_blocks=1, complex_blocks=3)
+    twin = models.build("despeckle_twin", channels=channels, residual_blocks=1, complex_blocks=3)
+    assert n_params(net) == n_params(twin)
+    assert not any(isinstance(m, ComplexResidualBlock) for m in twin.modules())
+
+
+def test_generators_give_bounded_intensity_and_free_phase():
+    x = torch.randn(2, 1, 32, 32) * 5
+    for name, kwargs in (("despecklenet", {}), ("despeckle_twin", {}), ("idiffnet", {})):
+        out = models.build(name, **kwargs)(x)
+        assert out.shape == (2, 2, 32, 32)
+    out = models.build("despecklenet")(x)
+    assert out[:, 0].abs().max() <= 1  # tanh intensity head
+    assert models.build("patchgan")(torch.randn(2, 3, 32, 32)).shape == (2, 1, 3, 3)
+    with pytest.raises(ValueError, match="divisible by 8"):
+        models.build("despecklenet")(torch.randn(1, 1, 20, 20))
+
+
+def test_npcc_is_minus_one_for_any_positive_affine_copy():
+    t = torch.randn(3, 2, 8, 8)
+    assert npcc(2.5 * t + 1, t).item() == pytest.approx(-1, abs=1e-5)
+    assert npcc(-t, t).item() == pytest.approx(1, abs=1e-5)
+
+
+def toy_batch(n=8, size=16, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    y = torch.tanh(torch.randn(n, 2, size, size, generator=g))
+    x = y[:, :1] + 0.5 * torch.randn(n, 1, size, size, generator=g)
+    return x, y
+
+
+def test_discriminator_learns_real_from_fake_and_the_generator_loss_responds():
+    torch.manual_seed(0)
+    g = models.build("despecklenet", channels=(8, 16), residual_blocks=1, complex_blocks=1)
+    d = models.build("patchgan", width=8, layers=2)
+    opt_g, opt_d = (torch.optim.Adam(m.parameters(), lr=2e-3, betas=(0.5, 0.999)) for m in (g, d))
+    x, y = toy_batch()
+    # The discriminator alone (generator frozen: lr 0) separates real from fake within a few steps...
+    frozen = torch.optim.Adam(g.parameters(), lr=0.0)
+    d_losses, adv = [], []
+    for _ in range(8):
+        losses = gan.gan_step(g, d, frozen, opt_d, x, y, alpha=0.35, recon=gan.reconstruction("l1"))
+        d_losses.append(losses["loss_d"])
+        adv.append(losses["loss_adv"])
+    assert d_losses[-1] < 0.8 * d_losses[0]  # 0.71 → 0.49
+    assert adv[-1] > adv[0]  # ...so fooling it costs the generator more
+    # ...and a generator step moves the generator's output (and changes its loss).
+    before = g(x).detach()
+    losses = gan.gan_step(g, d, opt_g, opt_d, x, y, alpha=0.35, recon=gan.reconstruction("l1"))
+    assert not torch.allclose(g(x), before)
+    assert losses["loss"] == pytest.approx(losses["loss_adv"] + 0.35 * losses["loss_recon"], rel=1e-6)
+
+
+def pairs(n, seed):
+    x, y = toy_batch(n, 16, seed)
+    return x.numpy(), y.numpy()
+
+
+CFG = dict(epochs=3, batch_size=4, lr=1e-3, betas=(0.5, 0.999), seed=0, device="cpu", threads=1,
+           discriminator={"arch": "patchgan", "width": 4, "layers": 2})
+ARCH = dict(channels=(4, 8), residual_blocks=1, complex_blocks=1)
+
+
+def test_paired_training_learns_and_resumes_to_the_same_weights(tmp_path):
+    train, val = pairs(16, 1), pairs(4, 2)
+    full = gan.train_paired("despecklenet", ARCH, train, val, gan.PairedConfig(**CFG), tmp_path / "full")
+    gan.train_paired("despecklenet", ARCH, train, val, gan.PairedConfig(**CFG, max_steps=5), tmp_path / "cut")
+    resumed = gan.train_paired("despecklenet", ARCH, train, val, gan.PairedConfig(**CFG), tmp_path / "cut")
+    assert resumed["resumed"] and resumed["steps"] == full["steps"] == 12
+    a, b = (load_model(tmp_path / run / "last.pt").state_dict() for run in ("full", "cut"))
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    steps = pd.read_csv(tmp_path / "cut" / "steps.csv")
+    assert list(steps["step"]) == list(range(1, 13)) and steps["loss_d"].notna().all()
+    assert pd.read_csv(tmp_path / "full" / "epochs.csv")["val_loss"].notna().all()
+
+
+def test_baselines_train_on_their_reconstruction_loss_alone(tmp_path):
+    train, val = pairs(8, 3), pairs(4, 4)
+    cfg = gan.PairedConfig(**{**CFG, "epochs": 2}, adversarial=False, loss="npcc")
+    summary = gan.train_paired("idiffnet", dict(width=4, growth=2, layers=1, depth=2), train, val, cfg, tmp_path)
+    steps = pd.read_csv(tmp_path / "steps.csv")
+    assert summary["steps"] == 4 and steps["loss_d"].isna().all()
+    assert (steps["loss"] >= -1).all() and (steps["loss"] <= 1).all()  # NPCC is a correlation
+    with pytest.raises(ValueError, match="unknown reconstruction loss"):
+        gan.reconstruction("mse")
+    assert np.isfinite(summary["best"]["val_loss"])
+
+
+def test_family_data_targets_acquisition_sets_and_scores():
+    from qpi import despeckle
+    from qpi.optics.imaging import Microscope
+
+    scope = Microscope(wavelength_um=0.55, na=0.25, magnification=10, coherence=0.3, oversample=2)
+    phantom = {"kind": "natural", "params": {"max_phase_rad": 2.0, "smooth_px": 2.0}}
+    specimens = despeckle.simulate_specimens(4, 16, scope, phantom, 2.0, "dct", 1e-9, [0, 1])
+    assert specimens["t_phase"].shape == (4, 32, 32) and specimens["tie"].shape == (4, 1, 16, 16)
+    assert np.abs(specimens["exact"].mean(axis=(1, 2, 3))).max() < 1e-5  # pistons removed
+    diffuser = {"kind": "tape", "correlation_um": 0.5, "rms_rad": 3.0, "distance_um": 10.0}
+    light = {"intensity": [0.7, 1.3], "angle_deg": [0.0, 3.0]}
+    speckled = despeckle.acquire(specimens, 2, scope, diffuser, light, 1e4, [5])
+    again = despeckle.acquire(specimens, 2, scope, diffuser, light, 1e4, [5])
+    other = despeckle.acquire(specimens, 2, scope, diffuser, light, 1e4, [6])
+    assert np.array_equal(speckled, again) and not np.allclose(speckled, other)  # the seed fixes the diffusers
+    # one exposure per set: each set's mean is its laser's brightness, drawn from the intensity range
+    means = [speckled[block].mean() for block in (slice(0, 2), slice(2, 4))]
+    assert all(0.69 < m < 1.31 for m in means) and abs(means[0] - means[1]) > 1e-3
+    with pytest.raises(ValueError, match="acquisition sets"):
+        despeckle.acquire(specimens, 5, scope, diffuser, light, 1e4, [5])
+    x, y = despeckle.network_pairs(speckled, specimens, "tie")
+    assert x.shape == (4, 1, 16, 16) and y.shape == (4, 2, 16, 16)
+    assert np.array_equal(y[:, 1], specimens["tie"][:, 0])
+    # a perfect prediction scores SSIM 1 for intensity and the TIE label, less against the exact phase
+    rows = pd.DataFrame(despeckle.score(y, specimens, model="m", level="l1", correlation_um=0.5))
+    table = despeckle.correlation_table(rows)
+    assert len(table) == 1 and table.loc[0, "ssim_intensity"] == pytest.approx(1)
+    assert table.loc[0, "ssim_phase"] == pytest.approx(1) and table.loc[0, "ssim_phase_exact"] < 1
+    assert np.isnan(table.loc[0, "lpips_phase"])  # no LPIPS asked for: missing, never made up
+    cross = despeckle.cross_table(rows.assign(train_condition="tape", test_condition="tissue", seed=0))
+    assert list(cross.columns) == ["family", "model", "train_condition", "test_condition", "seed", "metric", "value"]
+    assert len(cross) == 9 and cross.set_index("metric").loc["ssim_intensity", "value"] == pytest.approx(1)

@@ -1,0 +1,163 @@
+"""DespeckleNet family data: specimens and their targets, speckled acquisition sets, network pairs, scores.
+
+Specimens (natural-image phase and amplitude, as the paper's simulated study) are shared by every
+condition; their targets come from the virtual microscope without scattering, as in the paper:
+the in-focus partially coherent ("incoherent" lamp) intensity and the TIE phase of the planes
+±dz, plus the exact phase. An acquisition set then images a block of specimens through one fresh
+diffuser under one illumination (intensity and incidence angle drawn anew), so the test split,
+drawn from its own seed, never shows a speckle pattern seen in training.
+
+Network pairs: input the speckle intensity − 1 (N, 1, H, W); target channel 0 is 2·I − 1 (the
+tanh range), channel 1 the phase (rad, mean removed) — the TIE phase (`label="tie"`, as the
+paper) or the exact one.
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from . import metrics, tie
+from .io import Stack
+from .logs import progress_stream
+from .optics import speckle
+from .optics.binning import bin_pixels
+from .optics.imaging import Microscope, image_stack
+from .optics.phantoms import make_phantom
+
+log = logging.getLogger("qpi.despeckle")
+METRICS = ("ssim", "nrmse", "lpips")
+
+
+def dataset_seed(seed: int, name: str) -> list[int]:
+    """Seed of the dataset `name` (e.g. "l3/test"): stable when other datasets come and go."""
+    return [int(seed), zlib.crc32(name.encode())]
+
+
+def simulate_specimens(
+    count: int, field_px: int, scope: Microscope, phantom: dict, dz_um: float, tie_method: str, eps: float,
+    seed: list[int],
+) -> dict[str, np.ndarray]:
+    """`count` specimens (specimen i from the seed [*seed, i]): their transmittance on the simulation
+    grid (`t_phase`, `t_amplitude`, (N, S, S)) and targets on the camera grid (N, 1, H, W):
+    `intensity` in focus, `tie` phase from the planes ±`dz_um`, `exact` phase (means removed)."""
+    shape = (field_px * scope.oversample,) * 2
+    z = np.array([-dz_um, 0.0, dz_um])
+    out = {k: [] for k in ("t_phase", "t_amplitude", "intensity", "tie", "exact")}
+    for i in tqdm(range(count), file=progress_stream(log), mininterval=10, ascii=True):
+        rng = np.random.default_rng([*seed, i])
+        phase, amplitude = make_phantom(phantom["kind"], shape, scope.sim_pixel_um, scope.wavelength_um, rng,
+                                        **phantom.get("params", {}))
+        planes = bin_pixels(image_stack(amplitude * np.exp(1j * phase), z, scope), scope.oversample)
+        stack = Stack(data=planes, z_um=z, wavelength_um=scope.wavelength_um, pixel_um=scope.pixel_um,
+                      medium_index=scope.medium_index)
+        exact = bin_pixels(phase, scope.oversample)
+        for key, value in zip(out, (phase, amplitude, planes[1][None], tie.solve(stack, method=tie_method, eps=eps)
+                                    [None], (exact - exact.mean())[None])):
+            out[key].append(value)
+    return {k: np.asarray(v, np.float32) for k, v in out.items()}
+
+
+def acquire(
+    specimens: dict[str, np.ndarray], sets: int, scope: Microscope, diffuser: dict, illumination: dict,
+    photons: float, seed: list[int],
+) -> np.ndarray:
+    """Speckle images (N, 1, H, W) of the specimens split into `sets` consecutive blocks, each seen
+    through its own diffuser (`diffuser`: kind, correlation_um, rms_rad, distance_um, thickness_um,
+    layers) under its own laser (`illumination`: relative intensity and angle_deg ranges), with shot
+    noise (`photons` photo-electrons per pixel at mean intensity 1)."""
+    n, shape = len(specimens["t_phase"]), specimens["t_phase"].shape[1:]
+    if not 0 < sets <= n:
+        raise ValueError(f"cannot split {n} specimens into {sets} acquisition sets; use 1..{n} sets")
+    block = np.array_split(np.arange(n), sets)
+    geometry = {k: diffuser[k] for k in ("thickness_um", "layers") if k in diffuser}
+    out = np.empty((n, 1, shape[0] // scope.oversample, shape[1] // scope.oversample), np.float32)
+    for s, members in enumerate(block):
+        rng = np.random.default_rng([*seed, s])
+        screens = speckle.make_diffuser(diffuser["kind"], shape, scope.sim_pixel_um, diffuser["correlation_um"],
+                                        diffuser["rms_rad"], rng, **geometry)
+        brightness = rng.uniform(*illumination["intensity"])
+        laser = speckle.plane_wave(shape, scope.sim_pixel_um, scope.wavelength_um,
+                                   rng.uniform(*illumination["angle_deg"]), rng.uniform(0, 2 * np.pi), brightness)
+        images = []
+        for i in members:
+            t = specimens["t_amplitude"][i] * np.exp(1j * specimens["t_phase"][i])
+            images.append(bin_pixels(speckle.speckle_image(t, screens, laser, diffuser["distance_um"],
+                                                           scope.wavelength_um, scope.sim_pixel_um, scope.na),
+                                     scope.oversample))
+        # One exposure per set, as for a diffuser put in place: it makes up for the light scattered out
+        # of the aperture, so a set's mean is its laser's relative brightness.
+        images = np.asarray(images) * (brightness / np.mean(images))
+        out[members, 0] = rng.poisson(np.clip(images, 0, None) * photons) / photons
+    return out
+
+
+def network_pairs(speckled: np.ndarray, specimens: dict[str, np.ndarray], label: str) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs speckle − 1; targets (2·I − 1, phase) with the phase from `label` ("tie" | "exact")."""
+    if label not in ("tie", "exact"):
+        raise ValueError(f"unknown phase label {label!r}; use 'tie' or 'exact'")
+    y = np.concatenate([2 * specimens["intensity"] - 1, specimens[label]], axis=1)
+    return (speckled - 1).astype(np.float32), y.astype(np.float32)
+
+
+def outputs(prediction: np.ndarray) -> dict[str, np.ndarray]:
+    """Network outputs (N, 2, H, W) → intensity (relative to the empty field) and phase (rad), (N, H, W)."""
+    return {"intensity": (prediction[:, 0] + 1) / 2, "phase": prediction[:, 1]}
+
+
+def score(prediction: np.ndarray, specimens: dict[str, np.ndarray], lpips=None, **labels) -> list[dict]:
+    """Tidy rows per image: intensity against the in-focus intensity; phase (pistons removed)
+    against the TIE phase (the label) and the exact phase; SSIM, NRMSE and LPIPS (NaN if absent)."""
+    out, rows = outputs(prediction), []
+    references = (("intensity", "intensity", False), ("phase", "tie", True), ("phase", "exact", True))
+    for quantity, reference, is_phase in references:
+        for i, (pred, truth) in enumerate(zip(out[quantity], specimens[reference][:, 0])):
+            s = metrics.score(pred, truth, phase=is_phase)
+            s["lpips"] = lpips(pred, truth, phase=is_phase) if lpips is not None else np.nan
+            rows += [{**labels, "image": i, "quantity": quantity, "reference": reference, "metric": m,
+                      "value": s[m]} for m in METRICS]
+    return rows
+
+
+def correlation_table(per_image: pd.DataFrame) -> pd.DataFrame:
+    """One row per model and level: mean SSIM/NRMSE/LPIPS of intensity, of phase against the TIE
+    label (`*_phase`) and against the exact phase (`*_phase_exact`)."""
+    df = per_image.assign(column=column_names(per_image))
+    keys = ["model", "level", "correlation_um"]
+    wide = df.groupby([*keys, "column"], sort=False)["value"].mean().unstack("column")
+    columns = [f"{m}_{q}" for m in METRICS for q in ("intensity", "phase", "phase_exact")]
+    return wide.reindex(columns=columns).reset_index().sort_values(["level", "model"], ignore_index=True)
+
+
+def predict(model, x: np.ndarray, device="cpu", batch: int = 16) -> np.ndarray:
+    """Outputs (N, 2, H, W) of a model in eval mode, in batches."""
+    import torch
+
+    model.eval()
+    out = []
+    with torch.inference_mode():
+        for start in range(0, len(x), batch):
+            xb = torch.from_numpy(np.ascontiguousarray(x[start : start + batch])).to(device)
+            out.append(model(xb).float().cpu().numpy())
+    return np.concatenate(out)
+
+
+def column_names(per_image: pd.DataFrame) -> list[str]:
+    """`<metric>_<quantity>` of each tidy row: intensity, phase (TIE label) or phase_exact."""
+    names = {("intensity", "intensity"): "intensity", ("phase", "tie"): "phase", ("phase", "exact"): "phase_exact"}
+    keys = zip(per_image["metric"], per_image["quantity"], per_image["reference"])
+    return [f"{m}_{names[(q, r)]}" for m, q, r in keys]
+
+
+def cross_table(per_image: pd.DataFrame, family: str = "despeckle") -> pd.DataFrame:
+    """The cross-condition table: family, model, train_condition, test_condition, seed, metric
+    (e.g. ssim_intensity, ssim_phase_exact), value (mean over the test images)."""
+    df = per_image.assign(metric=column_names(per_image))
+    keys = ["model", "train_condition", "test_condition", "seed", "metric"]
+    table = df.groupby(keys, sort=False)["value"].mean().reset_index()
+    table.insert(0, "family", family)
+    return table

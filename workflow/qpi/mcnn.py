@@ -1,0 +1,248 @@
+"""MCNN family data: specimens → through-focus intensities by Fourier optics, network pairs, TIE baseline.
+
+As in the paper, training data are natural images (phase and amplitude from two scikit-image
+pictures) imaged through focus with slight Poisson and white noise; cell phantoms and
+microspheres test how far that transfers. Intensities are relative to the empty field (an empty
+field images to 1), so the amplitude stays observable; the phase target has its mean removed
+(no intensity carries the piston).
+
+A dataset holds every plane the conditions need, `planes` (N, Z, H, W) at `z_um` (Z,), with
+`phase` and `amplitude` (N, 1, H, W); a condition picks its planes as network channels.
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from .io import Stack
+from .logs import progress_stream
+from .optics.binning import bin_pixels
+from .optics.imaging import Microscope, image_stack
+from .optics.phantoms import make_phantom
+
+log = logging.getLogger("qpi.mcnn")
+METRICS = ("ssim", "psnr", "nrmse", "mae")
+
+
+def condition_planes(offsets: list[float], dz_um: float) -> np.ndarray:
+    """z (µm) of a condition's planes, given in units of the plane spacing `dz_um`."""
+    return np.round(np.asarray(offsets, dtype=float) * dz_um, 6)
+
+
+def union_planes(conditions: dict[str, dict], dz_um: float) -> np.ndarray:
+    """Every z (µm, sorted) that some condition's `z` list (units of `dz_um`) asks for."""
+    return np.unique(np.concatenate([condition_planes(c["z"], dz_um) for c in conditions.values()]))
+
+
+def dataset_seed(seed: int, name: str) -> list[int]:
+    """Seed of the dataset `name`: stable when other datasets are added or removed."""
+    return [int(seed), zlib.crc32(name.encode())]
+
+
+def add_noise(intensity: np.ndarray, photons: float, white_sigma: float, rng: np.random.Generator) -> np.ndarray:
+    """Shot noise (`photons` per pixel at unit intensity) plus white Gaussian noise of σ `white_sigma`."""
+    shot = rng.poisson(np.clip(intensity, 0, None) * photons) / photons
+    return shot + white_sigma * rng.standard_normal(intensity.shape)
+
+
+def simulate_sample(
+    kind: str,
+    field_px: int,
+    scope: Microscope,
+    z_um: np.ndarray,
+    rng: np.random.Generator,
+    photons: float,
+    white_sigma: float,
+    params: dict | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One specimen of `kind` imaged at `z_um`: noisy planes (Z, H, W), phase (rad, mean 0), amplitude.
+
+    The specimen lives on the microscope's oversampled grid; camera pixels integrate it (and the
+    truth is integrated the same way). `scope.coherence` 0 is coherent Fourier optics, as the paper.
+    """
+    shape = (field_px * scope.oversample,) * 2
+    phase, amplitude = make_phantom(kind, shape, scope.sim_pixel_um, scope.wavelength_um, rng, **(params or {}))
+    intensity = image_stack(amplitude * np.exp(1j * phase), z_um, scope)
+    planes = add_noise(bin_pixels(intensity, scope.oversample), photons, white_sigma, rng)
+    phase = bin_pixels(phase, scope.oversample)
+    return planes.astype(np.float32), (phase - phase.mean()).astype(np.float32), \
+        bin_pixels(amplitude, scope.oversample).astype(np.float32)
+
+
+def simulate_set(
+    kind: str,
+    count: int,
+    field_px: int,
+    scope: Microscope,
+    z_um: np.ndarray,
+    seed: list[int] | int,
+    photons: float,
+    white_sigma: float,
+    params: dict | None = None,
+) -> dict[str, np.ndarray]:
+    """`count` specimens (sample i drawn from the seed [*seed, i]) → {planes, phase, amplitude, z_um}."""
+    seed = list(np.atleast_1d(seed))
+    out = {"planes": [], "phase": [], "amplitude": []}
+    for i in tqdm(range(count), file=progress_stream(log), mininterval=10, ascii=True):
+        rng = np.random.default_rng([*seed, i])
+        for key, value in zip(out, simulate_sample(kind, field_px, scope, z_um, rng, photons, white_sigma, params)):
+            out[key].append(value)
+    arrays = {"planes": np.stack(out["planes"])}
+    arrays.update({key: np.stack(out[key])[:, None] for key in ("phase", "amplitude")})
+    arrays["z_um"] = np.asarray(z_um, np.float32)
+    return arrays
+
+
+def plane_index(z_available: np.ndarray, z_wanted: np.ndarray) -> list[int]:
+    """Indices of `z_wanted` (µm) among the dataset's planes `z_available`."""
+    index = [int(np.argmin(np.abs(z_available - z))) for z in z_wanted]
+    missing = [float(z) for z, i in zip(z_wanted, index) if abs(z_available[i] - z) > 1e-3]
+    if missing:
+        raise ValueError(f"planes {missing} µm are not in the dataset (it has {list(z_available)} µm)")
+    return index
+
+
+def network_pairs(data: dict[str, np.ndarray], z_um: np.ndarray, amplitude: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs: the intensity contrast I − 1 of the planes at `z_um` as channels (N, C, H, W);
+    targets: phase (rad), and with `amplitude` the amplitude contrast A − 1 as a second channel.
+
+    Both sides are contrasts to the empty field: a target offset (A ≈ 0.85) kept the phase head of
+    bias-free-normalised networks stuck at zero for hundreds of steps. `predict` adds the 1 back."""
+    x = data["planes"][:, plane_index(data["z_um"], z_um)] - 1.0
+    y = np.concatenate([data["phase"], data["amplitude"] - 1.0], axis=1) if amplitude else data["phase"]
+    return x.astype(np.float32), y.astype(np.float32)
+
+
+def laplacian_toy(count: int, size: int, sigma_px: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """The paper's toy inverse problem: smooth random phases φ (N, 1, size, size), unit std, mean 0,
+    periodic) and their 5-point Laplacians, scaled to unit std overall, as inputs."""
+    from scipy import ndimage
+
+    rng = np.random.default_rng(seed)
+    phase = ndimage.gaussian_filter(rng.standard_normal((count, size, size)), (0, sigma_px, sigma_px), mode="wrap")
+    phase = phase - phase.mean(axis=(1, 2), keepdims=True)
+    phase /= phase.std(axis=(1, 2), keepdims=True)
+    laplacian = sum(np.roll(phase, shift, axis) for shift in (1, -1) for axis in (1, 2)) - 4 * phase
+    return (laplacian / laplacian.std())[:, None].astype(np.float32), phase[:, None].astype(np.float32)
+
+
+def input_std(x: np.ndarray) -> list[float]:
+    """Std of the training inputs (N, C, H, W) per channel (≥ 1e-6): the networks' fixed input scale."""
+    return [max(float(v), 1e-6) for v in np.std(x, axis=(0, 2, 3), dtype=np.float64)]
+
+
+def predict(model, x: np.ndarray, device="cpu", batch: int = 16) -> np.ndarray:
+    """Phase (rad) and, for two-output networks, amplitude (N, C', H, W) from inputs made by
+    `network_pairs`: the networks' full-resolution outputs in eval mode, amplitude contrast + 1."""
+    import torch
+
+    model.eval()
+    out = []
+    with torch.inference_mode():
+        for start in range(0, len(x), batch):
+            xb = torch.from_numpy(np.ascontiguousarray(x[start : start + batch])).to(device)
+            out.append(model(xb).float().cpu().numpy())
+    out = np.concatenate(out)
+    out[:, 1:] += 1.0
+    return out
+
+
+def tie_possible(z_um) -> bool:
+    """Whether multi-plane TIE can use planes at `z_um` (µm): two or more, symmetric about focus."""
+    z = np.sort(np.asarray(z_um, float))
+    return len(z) > 1 and bool(np.allclose(z, -z[::-1]))
+
+
+def tie_baseline(
+    data: dict[str, np.ndarray], z_um: np.ndarray, scope: Microscope, method: str, eps: float
+) -> np.ndarray | None:
+    """Multi-plane TIE on the planes at `z_um` → (N, 2, H, W): phase (rad, mean 0) and the amplitude
+    √Ī of the symmetric planes' mean (what TIE takes as the in-focus intensity). None when the
+    planes cannot give dI/dz (one plane, or not symmetric about focus)."""
+    from . import tie
+
+    z = np.asarray(z_um, float)
+    if not tie_possible(z):
+        return None
+    planes = data["planes"][:, plane_index(data["z_um"], z)].astype(float)
+    out = []
+    for stack in planes:
+        s = Stack(data=stack, z_um=z, wavelength_um=scope.wavelength_um, pixel_um=scope.pixel_um,
+                  medium_index=scope.medium_index)
+        out.append([tie.solve(s, method=method, eps=eps), np.sqrt(np.clip(stack.mean(axis=0), 0, None))])
+    return np.asarray(out, np.float32)
+
+
+def score(prediction: np.ndarray, data: dict[str, np.ndarray], **labels) -> list[dict]:
+    """Tidy rows (one per image, quantity and metric) of predictions (N, C, H, W) against the truth:
+    channel 0 is phase (piston removed), channel 1 (if present) amplitude."""
+    from . import metrics
+
+    rows = []
+    for quantity, channel in (("phase", 0), ("amplitude", 1)):
+        if channel >= prediction.shape[1]:
+            continue
+        for i, (pred, truth) in enumerate(zip(prediction[:, channel], data[quantity][:, 0])):
+            scores = metrics.score(pred, truth, phase=quantity == "phase")
+            rows += [{**labels, "image": i, "quantity": quantity, "metric": m, "value": scores[m]} for m in METRICS]
+    return rows
+
+
+def evaluate_sets(predict_fn, sets: dict[str, dict], z_um: np.ndarray, **labels) -> tuple[list[dict], dict]:
+    """Apply `predict_fn(data, z_um)` → (N, C, H, W) or None to every test set; tidy rows (per image,
+    quantity, metric, with `test_set` and `planes`) and the predictions by test set."""
+    rows, predictions = [], {}
+    for name, data in sets.items():
+        prediction = predict_fn(data, z_um)
+        if prediction is None:
+            continue
+        predictions[name] = prediction
+        rows += score(prediction, data, test_set=name, planes=len(z_um), **labels)
+    return rows, predictions
+
+
+def convergence_table(runs: dict[tuple[str, int], pd.DataFrame]) -> pd.DataFrame:
+    """Validation curves {(model, seed): epochs.csv rows} → model, seed, step, val_mae, val_ssim, val_psnr.
+
+    `val_loss` is the eval-mode loss, i.e. the MAE of the full-resolution output (rad) for the L1 losses.
+    """
+    frames = [
+        df.rename(columns={"val_loss": "val_mae"}).assign(model=model, seed=seed)
+        for (model, seed), df in runs.items()
+    ]
+    columns = ["model", "seed", "step", "epoch", "val_mae", "val_ssim", "val_psnr"]
+    return pd.concat(frames, ignore_index=True)[columns].sort_values(["model", "seed", "step"], ignore_index=True)
+
+
+def summarise(per_image: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Mean, std and count of `value` over images per group (metric and quantity included in `by`)."""
+    grouped = per_image.groupby(by, sort=False, dropna=False)["value"]
+    return grouped.agg(mean="mean", std=lambda v: v.std(ddof=0), n_images="count").reset_index()
+
+
+def transfer_table(per_image: pd.DataFrame, family: str, train_condition: str) -> pd.DataFrame:
+    """The cross-condition table: family, model, train_condition, test_condition, seed, metric, value
+    (mean over the test images; amplitude metrics are prefixed `amplitude_`; TIE, which is not
+    trained, has train_condition "none")."""
+    df = per_image.assign(metric=np.where(per_image["quantity"] == "phase", per_image["metric"],
+                                          "amplitude_" + per_image["metric"]))
+    table = df.groupby(["method", "test_set", "seed", "metric"], sort=False)["value"].mean().reset_index()
+    table = table.rename(columns={"method": "model", "test_set": "test_condition"})
+    table.insert(0, "family", family)
+    table.insert(2, "train_condition", np.where(table["model"] == "tie", "none", train_condition))
+    return table[["family", "model", "train_condition", "test_condition", "seed", "metric", "value"]]
+
+
+def seed_summary(table: pd.DataFrame, metrics: tuple[str, ...] = ("ssim", "mae")) -> pd.DataFrame:
+    """A transfer table as one row per (model, test condition): `metric` "mean ± std" over seeds."""
+    table = table[table["metric"].isin(metrics)]
+    grouped = table.groupby(["model", "test_condition", "metric"], sort=False)["value"]
+    stats = grouped.agg(mean="mean", std=lambda v: v.std(ddof=0)).reset_index()
+    stats["value"] = [f"{m:.3f} ± {s:.3f}" for m, s in zip(stats["mean"], stats["std"])]
+    wide = stats.pivot(index=["model", "test_condition"], columns="metric", values="value")
+    return wide[list(metrics)].reset_index()

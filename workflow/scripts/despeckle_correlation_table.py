@@ -1,0 +1,17 @@
+"""Mean SSIM, NRMSE and LPIPS of intensity and phase per model and scatter level (unseen diffusers)."""
+
+import pandas as pd
+
+from qpi import despeckle, tables
+from qpi.atomic import atomic_path
+from qpi.logs import log_to
+
+log = log_to(snakemake.log[0])
+per_image = pd.concat([pd.read_csv(path) for path in snakemake.input.scores], ignore_index=True)
+table = despeckle.correlation_table(per_image)
+notes = ["phase: pistons removed; `_phase` against the TIE label, `_phase_exact` against the exact phase",
+         *tables.lpips_note(per_image[per_image["metric"] == "lpips"].rename(columns={"value": "lpips"}))]
+tables.write_table(table, snakemake.output.table, snakemake.output.markdown, notes)
+with atomic_path(snakemake.output.per_image) as tmp:
+    per_image.to_csv(tmp, index=False)
+log.info("\n%s", table[["model", "level", "ssim_intensity", "ssim_phase"]].to_string(index=False))

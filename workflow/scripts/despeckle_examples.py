@@ -1,0 +1,16 @@
+"""Example panel: speckle input, each model's intensity and phase, and the truths, on one unseen specimen."""
+
+import numpy as np
+
+from qpi import despeckle, plots
+from qpi.logs import log_to
+from qpi.patches import load_dataset
+
+log = log_to(snakemake.log[0])
+p, i = snakemake.params, snakemake.input
+specimens = load_dataset(i.specimens)
+outputs = {run.rsplit("_s", 1)[0]: despeckle.outputs(np.load(path)["prediction"]) for run, path in
+           zip(p.runs, i.predictions)}
+fig = plots.despeckle_examples(load_dataset(i.speckle)["speckle"], specimens, outputs, p.correlation_um)
+plots.save(fig, snakemake.output.figure)
+log.info("example panel of %d models at correlation length %.2f µm", len(outputs), p.correlation_um)

@@ -1,0 +1,19 @@
+"""Train one DespeckleNet-family network (adversarially for the GAN generators) on one condition."""
+
+from qpi import despeckle
+from qpi.gan import PairedConfig, train_paired
+from qpi.lease import gpu_lease
+from qpi.logs import log_to
+from qpi.patches import load_dataset
+
+log = log_to(snakemake.log[0])
+p, i = snakemake.params, snakemake.input
+train, val = (despeckle.network_pairs(load_dataset(s)["speckle"], load_dataset(t), p.label)
+              for s, t in ((i.train, i.train_specimens), (i.val, i.val_specimens)))
+kwargs = dict(p.spec)
+arch, adversarial, loss = kwargs.pop("arch"), kwargs.pop("adversarial", False), kwargs.pop("loss", "l1")
+cfg = PairedConfig.from_dict({**p.train, "adversarial": adversarial, "loss": loss,
+                              "seed": int(snakemake.wildcards.seed), "device": p.device, "threads": snakemake.threads})
+with gpu_lease(p.device, log=log):
+    summary = train_paired(arch, kwargs, train, val, cfg, p.workdir)
+log.info("done: %s", summary)

@@ -1,0 +1,16 @@
+"""Validation MAE (and SSIM, PSNR) against optimiser step of every MCNN convergence run."""
+
+import pandas as pd
+
+from qpi import mcnn, tables
+from qpi.logs import log_to
+
+log = log_to(snakemake.log[0])
+runs = {}
+for run, path in zip(snakemake.params.runs, snakemake.input.epochs):
+    model, seed = run.rsplit("_s", 1)
+    runs[model, int(seed)] = pd.read_csv(path)
+table = mcnn.convergence_table(runs)
+tables.write_table(table, snakemake.output.table)
+last = table.groupby(["model", "seed"]).tail(1)
+log.info("final validation MAE per run:\n%s", last.to_string(index=False))

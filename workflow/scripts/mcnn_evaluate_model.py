@@ -1,0 +1,25 @@
+"""One trained MCNN-family network on every test set: per-image phase (and amplitude) scores."""
+
+import numpy as np
+
+from qpi import mcnn
+from qpi.device import select_device, set_threads
+from qpi.evaluate import save_results
+from qpi.lease import gpu_lease
+from qpi.logs import log_to
+from qpi.patches import load_dataset
+from qpi.train import load_model
+
+log = log_to(snakemake.log[0])
+p, w = snakemake.params, snakemake.wildcards
+set_threads(snakemake.threads)
+sets = {name: load_dataset(path) for name, path in zip(p.test_sets, snakemake.input.tests)}
+with gpu_lease(p.device, log=log):
+    device = select_device(p.device)
+    model = load_model(snakemake.input.model, device=device)
+    rows, predictions = mcnn.evaluate_sets(
+        lambda data, z_um: mcnn.predict(model, mcnn.network_pairs(data, z_um, p.amplitude)[0], device),
+        sets, np.asarray(p.planes_um), method=w.model, seed=int(w.seed), condition=w.condition,
+    )
+save_results(rows, predictions, snakemake.output.scores, snakemake.output.predictions)
+log.info("%s_s%s on %s: %d scores", w.model, w.seed, ", ".join(sets), len(rows))

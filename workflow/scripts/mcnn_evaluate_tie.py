@@ -1,0 +1,24 @@
+"""Classical MCNN baseline: multi-plane TIE phase and √Ī amplitude on a condition's planes, every test set."""
+
+import numpy as np
+
+from qpi import mcnn
+from qpi.evaluate import save_results
+from qpi.logs import log_to
+from qpi.optics.imaging import Microscope
+from qpi.patches import load_dataset
+
+log = log_to(snakemake.log[0])
+p, w = snakemake.params, snakemake.wildcards
+scope = Microscope(**p.scope)
+
+
+def predict(data, z_um):
+    return mcnn.tie_baseline(data, z_um, scope, p.method, p.eps)
+
+
+sets = {name: load_dataset(path) for name, path in zip(p.test_sets, snakemake.input.tests)}
+rows, predictions = mcnn.evaluate_sets(predict, sets, np.asarray(p.planes_um), method="tie", seed=0,
+                                       condition=w.condition)
+save_results(rows, predictions, snakemake.output.scores, snakemake.output.predictions)
+log.info("TIE (%s) on planes %s µm: %d scores", p.method, p.planes_um, len(rows))

@@ -1,0 +1,17 @@
+"""Phase and amplitude quality against the number of input planes: network and multi-plane TIE."""
+
+import pandas as pd
+
+from qpi import mcnn, tables
+from qpi.logs import log_to
+
+log = log_to(snakemake.log[0])
+per_image = pd.concat([pd.read_csv(f) for f in snakemake.input.scores], ignore_index=True)
+table = mcnn.summarise(per_image, ["test_set", "quantity", "metric", "method", "planes", "condition"])
+table = table.sort_values(["test_set", "quantity", "metric", "method", "planes"], kind="stable")
+notes = [
+    "Mean ± std over the test specimens. Phase compared after removing the piston; TIE amplitude = √ of "
+    "the mean of its symmetric planes. TIE cannot run on one plane (no row).",
+]
+tables.write_table(table, snakemake.output.table, snakemake.output.markdown, notes)
+log.info("\n%s", table[table["metric"] == "ssim"].to_string(index=False))

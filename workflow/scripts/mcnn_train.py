@@ -1,0 +1,21 @@
+"""Train one MCNN-family network (multi-scale heads, or the plain U-Net) on one input condition."""
+
+import numpy as np
+
+from qpi import mcnn
+from qpi.lease import gpu_lease
+from qpi.logs import log_to
+from qpi.patches import load_dataset
+from qpi.train import TrainConfig, train_supervised
+
+log = log_to(snakemake.log[0])
+p = snakemake.params
+z = np.asarray(p.planes_um)
+train, val = (mcnn.network_pairs(load_dataset(path), z, p.amplitude) for path in (snakemake.input.train,
+                                                                                    snakemake.input.val))
+arch = dict(p.arch)
+kwargs = {"in_channels": len(z), "out_channels": 2 if p.amplitude else 1, "input_std": mcnn.input_std(train[0]), **arch}
+cfg = TrainConfig(**p.train, seed=int(snakemake.wildcards.seed), device=p.device, threads=snakemake.threads)
+with gpu_lease(p.device, log=log):
+    summary = train_supervised(kwargs.pop("arch"), kwargs, train, val, cfg, p.workdir)
+log.info("done: %s", summary)

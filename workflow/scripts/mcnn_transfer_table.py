@@ -1,0 +1,17 @@
+"""Cross-condition table: networks trained on natural images (and TIE) on held-out pictures, cells, spheres."""
+
+import pandas as pd
+
+from qpi import mcnn, tables
+from qpi.atomic import atomic_path
+from qpi.logs import log_to
+
+log = log_to(snakemake.log[0])
+per_image = pd.concat([pd.read_csv(f) for f in snakemake.input.scores], ignore_index=True)
+table = mcnn.transfer_table(per_image, "mcnn", snakemake.params.train_condition)
+wide = mcnn.seed_summary(table)
+tables.write_table(table, snakemake.output.table)
+with atomic_path(snakemake.output.markdown) as tmp:
+    tmp.write_text(wide.to_markdown(index=False, floatfmt=".3f")
+                   + "\n\n- Mean over test specimens, then mean ± std over training seeds (TIE is deterministic).\n")
+log.info("\n%s", wide.to_string(index=False))
