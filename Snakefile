@@ -18,6 +18,7 @@ include: "workflow/rules/tie.smk"
 include: "workflow/rules/srqpi.smk"
 include: "workflow/rules/mcnn.smk"
 include: "workflow/rules/despeckle.smk"
+include: "workflow/rules/contrans.smk"
 
 
 rule all:

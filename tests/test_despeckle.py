@@ -10,13 +10,7 @@ from qpi.models.despeckle import ComplexResidualBlock, npcc
 from qpi.train import load_model
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # One thread: tiny convolutions run fastest so, and the test machine is shared.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 def n_params(model: torch.nn.Module) -> int:
@@ -45,6 +39,7 @@ def test_complex_block_convolves_real_and_imaginary_halves_apart_then_fuses_them
         assert not torch.allclose(grouped(x)[:, 4:], grouped(y)[:, 4:])
         # the 1×1 fusion mixes them: the real half of the block's output moves too
         assert not torch.allclose(block(x)[:, :4], block(y)[:, :4])
+        assert torch.allclose(block(x), block.body(x) + x)  # the residual: the input is added back
     assert fusion.kernel_size == (1, 1) and fusion.groups == 1
 
 
@@ -95,6 +90,10 @@ def test_discriminator_learns_real_from_fake_and_the_generator_loss_responds():
         d_losses.append(losses["loss_d"])
         adv.append(losses["loss_adv"])
     assert d_losses[-1] < 0.8 * d_losses[0]  # 0.71 → 0.49
+    with torch.no_grad():  # by telling them apart, not by calling everything fake
+        d.eval()
+        assert d(torch.cat([x, y], 1)).mean() > d(torch.cat([x, g(x)], 1)).mean()
+        d.train()
     assert adv[-1] > adv[0]  # ...so fooling it costs the generator more
     # ...and a generator step moves the generator's output (and changes its loss).
     before = g(x).detach()
@@ -170,3 +169,32 @@ def test_family_data_targets_acquisition_sets_and_scores():
     cross = despeckle.cross_table(rows.assign(train_condition="tape", test_condition="tissue", seed=0))
     assert list(cross.columns) == ["family", "model", "train_condition", "test_condition", "seed", "metric", "value"]
     assert len(cross) == 9 and cross.set_index("metric").loc["ssim_intensity", "value"] == pytest.approx(1)
+
+
+def test_conditions_share_equal_data_and_networks():
+    from qpi import despeckle
+
+    cfg = {"diffuser": {"kind": "tape", "rms_rad": 3.0}, "correlation_um": [0.5, 1.5], "example_level": 2,
+           "sets": {"train": 12, "val": 2, "test": 4}, "diversity": {"sets": [6, 12]},
+           "cross": {"diffusers": ["tape", "petri"]}}
+    conditions = despeckle.conditions(cfg)
+    assert list(conditions) == ["l1", "l2", "sets6", "sets12", "tape", "petri"]
+    assert conditions["sets6"]["sets"] == {"train": 6, "val": 2, "test": 4}
+    assert conditions["petri"]["diffuser"] == {"kind": "petri", "rms_rad": 3.0, "correlation_um": 1.5}
+    network = ["train", "val"]
+    # the example level's networks serve the diversity level with its set count and the tape type...
+    assert despeckle.shared(conditions, "sets12", network) == despeckle.shared(conditions, "tape", network) == "l2"
+    # ...while other set counts share only its validation and test data, and other types nothing
+    assert despeckle.shared(conditions, "sets6", network) == "sets6"
+    assert despeckle.shared(conditions, "sets6", ["test"]) == "l2"
+    assert despeckle.shared(conditions, "petri", ["test"]) == "petri"
+    assert despeckle.shared(conditions, "l1", ["test"]) == "l1"
+
+
+def test_affine_fit_undoes_a_per_channel_scale_and_offset():
+    from qpi import despeckle
+
+    y = np.random.default_rng(0).standard_normal((3, 2, 8, 8)).astype(np.float32)
+    pred = y * np.array([0.2, -3.0])[None, :, None, None] + np.array([1.0, 0.5])[None, :, None, None]
+    fit = despeckle.affine_fit(pred, y)
+    assert fit.shape == (2, 2) and np.allclose(despeckle.affine_apply(pred, fit), y, atol=1e-4)

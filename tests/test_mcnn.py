@@ -13,13 +13,7 @@ from qpi.optics.imaging import Microscope
 SCOPE = Microscope(magnification=10, na=0.25, coherence=0.0)  # 0.65 µm pixels, coherent
 
 
-@pytest.fixture(autouse=True)
-def _seed_and_one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 # --- model ---------------------------------------------------------------------------------------
@@ -219,6 +213,7 @@ def _rows():
     pred = np.zeros((2, 2, 16, 16), np.float32)
     data = {"phase": np.random.default_rng(0).standard_normal((2, 1, 16, 16)).astype(np.float32),
             "amplitude": np.ones((2, 1, 16, 16), np.float32)}
+    data["amplitude"][1] += 0.5 * np.linspace(0, 1, 16, dtype=np.float32)  # image 0 flat, image 1 a ramp
     labels = {"condition": "n2", "test_set": "hela", "planes": 2}
     return pd.DataFrame(mcnn.score(pred, data, method="mcnn", seed=1, **labels)
                         + mcnn.score(pred[:, :1], data, method="tie", seed=0, **labels))
@@ -226,13 +221,16 @@ def _rows():
 
 def test_scores_are_tidy_per_image_quantity_and_metric():
     rows = _rows()
-    assert len(rows) == 2 * 2 * 4 + 2 * 4  # mcnn: 2 images × (phase, amplitude) × 4 metrics; tie: phase
+    # mcnn: 2 images × phase × 4 metrics + amplitude (flat image 0: MAE only; image 1: 4); tie: phase
+    assert len(rows) == 2 * 4 + 1 + 4 + 2 * 4
+    flat = rows[(rows["quantity"] == "amplitude") & (rows["image"] == 0)]
+    assert flat["metric"].tolist() == ["mae"]  # SSIM/PSNR/NRMSE need a truth with a range
     phase_mae = rows[(rows["method"] == "mcnn") & (rows["quantity"] == "phase") & (rows["metric"] == "mae")]
     phase = np.random.default_rng(0).standard_normal((2, 16, 16))
     expected = np.abs(phase - phase.mean(axis=(1, 2), keepdims=True)).mean(axis=(1, 2))  # zero prediction
     assert phase_mae["value"].to_numpy() == pytest.approx(expected, rel=1e-5)
     amplitude_mae = rows[(rows["quantity"] == "amplitude") & (rows["metric"] == "mae")]["value"]
-    assert amplitude_mae.tolist() == [1.0, 1.0]  # amplitude keeps its level: no piston removed
+    assert amplitude_mae.tolist() == pytest.approx([1.0, 1.25])  # amplitude keeps its level: no piston removed
 
 
 def test_transfer_table_has_the_cross_condition_shape_and_means_over_images():

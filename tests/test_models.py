@@ -9,14 +9,7 @@ from qpi import models
 from qpi.models.srqpi import SRCNN, UNet
 
 
-@pytest.fixture(autouse=True)
-def _seed_and_one_thread():
-    # One thread: tiny convolutions run fastest so, and the test machine is shared.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 
 @pytest.mark.parametrize(

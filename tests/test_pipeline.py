@@ -78,6 +78,69 @@ def test_smoke_outputs_are_real_tiffs_and_models(smoke):
 
 
 @pytest.mark.slow
+def test_smoke_mcnn_curves_planes_and_transfer_have_finite_scores(smoke):
+    tables = smoke / "results" / "tables"
+    curves = pd.read_csv(tables / "mcnn_convergence.csv")
+    assert set(curves["model"]) == {"mcnn", "unet"}
+    assert curves.groupby("model")["step"].nunique().min() >= 2  # validated every 2 steps: a curve, not a point
+    assert np.isfinite(curves["val_mae"]).all() and (curves["val_mae"] > 0).all()
+    planes = pd.read_csv(tables / "mcnn_planes.csv")
+    phase = planes[(planes["quantity"] == "phase") & (planes["metric"] == "ssim")]
+    assert set(phase["planes"]) == {1, 2} and np.isfinite(phase["mean"]).all()
+    assert set(phase.loc[phase["planes"] == 1, "method"]) == {"mcnn"}  # TIE needs two planes or more
+    assert "tie" in set(phase.loc[phase["planes"] == 2, "method"])
+    assert "amplitude" in set(planes["quantity"])  # the n1 condition also predicts the amplitude
+    transfer = pd.read_csv(tables / "mcnn_transfer.csv")
+    assert set(transfer["test_condition"]) == {"natural", "hela", "microspheres"}
+    assert set(transfer["model"]) == {"mcnn", "unet", "tie"}
+    assert np.isfinite(transfer["value"]).all()
+    assert transfer.loc[transfer["metric"] == "ssim", "value"].between(-1, 1).all()
+    for name in ("mcnn_convergence", "mcnn_planes"):
+        assert (smoke / "results" / "figures" / f"{name}.png").stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_smoke_despeckle_scores_every_model_level_and_diffuser(smoke):
+    tables, figures = smoke / "results" / "tables", smoke / "results" / "figures"
+    for name in ("despeckle_correlation", "despeckle_diversity", "despeckle_examples"):
+        assert (figures / f"{name}.png").stat().st_size > 10_000, name
+    table = pd.read_csv(tables / "despeckle_correlation.csv")
+    assert set(table["model"]) == {"despecklenet", "twin", "unet", "idiffnet"}
+    assert len(table) == 4 * table["level"].nunique() and table["level"].nunique() == 2
+    ssim = table.filter(like="ssim_").to_numpy()
+    assert np.isfinite(ssim).all() and (np.abs(ssim) <= 1).all()
+    assert (table.filter(like="nrmse_") > 0).all().all() and "lpips_intensity" in table
+    per_image = pd.read_csv(tables / "despeckle_per_image.csv")
+    assert per_image.groupby(["model", "level", "quantity", "reference", "metric"]).size().eq(4).all()  # 4 test images
+    cross = pd.read_csv(tables / "despeckle_cross.csv")
+    assert set(cross["family"]) == {"despeckle"}
+    pairs = set(zip(cross["train_condition"], cross["test_condition"]))
+    assert pairs == {(a, b) for a in ("tape", "tissue") for b in ("tape", "tissue")}
+    scores = cross[cross["metric"].str.startswith("ssim")]["value"]
+    assert np.isfinite(scores).all() and scores.between(-1, 1).all()
+
+
+@pytest.mark.slow
+def test_smoke_contrans_table_has_finite_scores_beside_the_papers(smoke):
+    table = pd.read_csv(smoke / "results" / "tables" / "contrans_objectives.csv")
+    assert set(table["specimen"]) == {"microspheres", "hela"}
+    assert table["objective"].tolist() == ["4x", "10x", "20x", "40x"] * 2
+    assert np.isfinite(table[["ssim", "psnr", "ssim_exact", "paper_ssim", "paper_psnr"]].to_numpy()).all()
+    assert table["ssim"].between(-1, 1).all() and table["psnr"].between(0, 60).all()
+    assert (table["n_images"] >= 1).all() and table["paper_ssim"].between(0.89, 0.98).all()
+    assert (smoke / "results" / "tables" / "contrans_objectives.md").read_text().count("±") >= 32
+    cross = pd.read_csv(smoke / "results" / "tables" / "contrans_cross_na.csv")
+    assert len(cross) == 2 * 4 * 4 and np.isfinite(cross[["ssim", "psnr"]].to_numpy()).all()
+    per_image = pd.read_csv(smoke / "results" / "tables" / "contrans_per_image.csv")
+    assert set(per_image["model"]) == {"contrans", "unet", "swin"}
+    heights = pd.read_csv(smoke / "results" / "tables" / "psm_heights.csv")
+    exact = heights.loc[heights["source"] == "exact", "height_um"]
+    assert exact.empty or abs(exact.median() - 3.0) < 0.1  # the detector reads the true spheres right
+    for name in ("contrans_compare", "contrans_cross_na", "psm_heights"):
+        assert (smoke / "results" / "figures" / f"{name}.png").stat().st_size > 10_000
+
+
+@pytest.mark.slow
 def test_second_run_has_nothing_to_do(smoke):
     result = snakemake(smoke, "-n")
     assert "Nothing to be done" in result.stdout + result.stderr

@@ -33,6 +33,29 @@ log = logging.getLogger("qpi.despeckle")
 METRICS = ("ssim", "nrmse", "lpips")
 
 
+def conditions(cfg: dict) -> dict[str, dict]:
+    """The family's conditions from its config block, each {"diffuser": ..., "sets": {split: count}}:
+    sweep levels l1, l2, ... (the diffuser at each correlation length); sets<k> (diversity: k training
+    sets at the example level); tape, petri, tissue (diffuser types at the example level)."""
+    example = {**cfg["diffuser"], "correlation_um": cfg["correlation_um"][cfg["example_level"] - 1]}
+    out = {f"l{i + 1}": {"diffuser": {**cfg["diffuser"], "correlation_um": c}}
+           for i, c in enumerate(cfg["correlation_um"])}
+    out |= {f"sets{k}": {"diffuser": example, "train_sets": k} for k in cfg["diversity"]["sets"]}
+    out |= {kind: {"diffuser": {**example, "kind": kind}} for kind in cfg["cross"]["diffusers"]}
+    for spec in out.values():
+        spec["sets"] = {**cfg["sets"], "train": spec.pop("train_sets", cfg["sets"]["train"])}
+    return out
+
+
+def shared(conditions: dict[str, dict], condition: str, splits: list[str]) -> str:
+    """The first condition acquired like `condition` on `splits` (same diffuser, same sets): equal
+    data are simulated once, and networks trained on equal data (splits train and val) once."""
+    def key(c):
+        return [(conditions[c]["diffuser"], conditions[c]["sets"][s]) for s in splits]
+
+    return next(c for c in conditions if key(c) == key(condition))
+
+
 def dataset_seed(seed: int, name: str) -> list[int]:
     """Seed of the dataset `name` (e.g. "l3/test"): stable when other datasets come and go."""
     return [int(seed), zlib.crc32(name.encode())]
@@ -104,6 +127,19 @@ def network_pairs(speckled: np.ndarray, specimens: dict[str, np.ndarray], label:
     return (speckled - 1).astype(np.float32), y.astype(np.float32)
 
 
+def affine_fit(prediction: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Per-channel least-squares (scale, offset), shape (C, 2), taking `prediction` onto `target`
+    (N, C, H, W). A network trained on the negative Pearson correlation (IDiffNet) is defined only up
+    to such a map, so it is fitted on the validation split before its outputs are scored."""
+    return np.array([np.polyfit(p.ravel(), t.ravel(), 1) for p, t in zip(prediction.swapaxes(0, 1),
+                                                                      target.swapaxes(0, 1))])
+
+
+def affine_apply(prediction: np.ndarray, fit: np.ndarray) -> np.ndarray:
+    """`prediction` (N, C, H, W) through the per-channel map of `affine_fit`."""
+    return (prediction * fit[None, :, 0, None, None] + fit[None, :, 1, None, None]).astype(np.float32)
+
+
 def outputs(prediction: np.ndarray) -> dict[str, np.ndarray]:
     """Network outputs (N, 2, H, W) → intensity (relative to the empty field) and phase (rad), (N, H, W)."""
     return {"intensity": (prediction[:, 0] + 1) / 2, "phase": prediction[:, 1]}
@@ -131,19 +167,6 @@ def correlation_table(per_image: pd.DataFrame) -> pd.DataFrame:
     wide = df.groupby([*keys, "column"], sort=False)["value"].mean().unstack("column")
     columns = [f"{m}_{q}" for m in METRICS for q in ("intensity", "phase", "phase_exact")]
     return wide.reindex(columns=columns).reset_index().sort_values(["level", "model"], ignore_index=True)
-
-
-def predict(model, x: np.ndarray, device="cpu", batch: int = 16) -> np.ndarray:
-    """Outputs (N, 2, H, W) of a model in eval mode, in batches."""
-    import torch
-
-    model.eval()
-    out = []
-    with torch.inference_mode():
-        for start in range(0, len(x), batch):
-            xb = torch.from_numpy(np.ascontiguousarray(x[start : start + batch])).to(device)
-            out.append(model(xb).float().cpu().numpy())
-    return np.concatenate(out)
 
 
 def column_names(per_image: pd.DataFrame) -> list[str]:

@@ -21,6 +21,19 @@ def ramp(size: int, overlap: int) -> np.ndarray:
     return weight
 
 
+def predict_batches(model, x: np.ndarray, device="cpu", batch: int = 16) -> np.ndarray:
+    """`model`'s outputs for whole inputs `x` (N, C, H, W), in eval mode, `batch` at a time."""
+    import torch
+
+    model.eval()
+    out = []
+    with torch.inference_mode():
+        for start in range(0, len(x), batch):
+            xb = torch.from_numpy(np.ascontiguousarray(x[start : start + batch])).to(device)
+            out.append(model(xb).float().cpu().numpy())
+    return np.concatenate(out)
+
+
 def tiled_predict(model, lr: np.ndarray, factor: int, tile: int, overlap: int, device="cpu", batch: int = 8):
     """Run `model` over an LR image (h, w) in overlapping tiles; return the blended HR output (h·f, w·f).
 

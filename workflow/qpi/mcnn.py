@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from .evaluate import predict_batches
 from .io import Stack
 from .logs import progress_stream
 from .optics.binning import bin_pixels
@@ -139,15 +140,7 @@ def input_std(x: np.ndarray) -> list[float]:
 def predict(model, x: np.ndarray, device="cpu", batch: int = 16) -> np.ndarray:
     """Phase (rad) and, for two-output networks, amplitude (N, C', H, W) from inputs made by
     `network_pairs`: the networks' full-resolution outputs in eval mode, amplitude contrast + 1."""
-    import torch
-
-    model.eval()
-    out = []
-    with torch.inference_mode():
-        for start in range(0, len(x), batch):
-            xb = torch.from_numpy(np.ascontiguousarray(x[start : start + batch])).to(device)
-            out.append(model(xb).float().cpu().numpy())
-    out = np.concatenate(out)
+    out = predict_batches(model, x, device, batch)
     out[:, 1:] += 1.0
     return out
 
@@ -180,7 +173,7 @@ def tie_baseline(
 
 def score(prediction: np.ndarray, data: dict[str, np.ndarray], **labels) -> list[dict]:
     """Tidy rows (one per image, quantity and metric) of predictions (N, C, H, W) against the truth:
-    channel 0 is phase (piston removed), channel 1 (if present) amplitude."""
+    channel 0 is phase (piston removed), channel 1 (if present) amplitude; only the MAE against a flat truth."""
     from . import metrics
 
     rows = []
@@ -189,7 +182,9 @@ def score(prediction: np.ndarray, data: dict[str, np.ndarray], **labels) -> list
             continue
         for i, (pred, truth) in enumerate(zip(prediction[:, channel], data[quantity][:, 0])):
             scores = metrics.score(pred, truth, phase=quantity == "phase")
-            rows += [{**labels, "image": i, "quantity": quantity, "metric": m, "value": scores[m]} for m in METRICS]
+            # A flat truth (a pure-phase specimen's amplitude) has no range: only the MAE is defined.
+            names = METRICS if np.ptp(truth) > 0 else ("mae",)
+            rows += [{**labels, "image": i, "quantity": quantity, "metric": m, "value": scores[m]} for m in names]
     return rows
 
 

@@ -1,17 +1,18 @@
 # DespeckleNet: one laser speckle image through a diffuser → intensity and phase (paired GAN, U-Net, IDiffNet, twin).
-DESPECKLE = config["despeckle"]
+from qpi import despeckle
 
-# Conditions: sweep levels l1, l2, ... (the configured diffuser at each correlation length); sets<k>
-# (diversity: k training acquisition sets, example level); tape, petri, tissue (diffuser types, example level).
-_EXAMPLE = {**DESPECKLE["diffuser"], "correlation_um": DESPECKLE["correlation_um"][DESPECKLE["example_level"] - 1]}
-DESPECKLE_CONDITIONS = {
-    **{
-        f"l{i + 1}": {"diffuser": {**DESPECKLE["diffuser"], "correlation_um": c}}
-        for i, c in enumerate(DESPECKLE["correlation_um"])
-    },
-    **{f"sets{k}": {"diffuser": _EXAMPLE, "train_sets": k} for k in DESPECKLE["diversity"]["sets"]},
-    **{kind: {"diffuser": {**_EXAMPLE, "kind": kind}} for kind in DESPECKLE["cross"]["diffusers"]},
-}
+DESPECKLE = config["despeckle"]
+TARGETS += [
+    "results/tables/despeckle_correlation.csv",
+    "results/figures/despeckle_correlation.png",
+    "results/figures/despeckle_examples.png",
+    "results/figures/despeckle_diversity.png",
+    "results/tables/despeckle_cross.csv",
+]
+
+# Conditions (qpi.despeckle.conditions): levels l1, l2, ...; sets<k> (diversity); tape, petri, tissue.
+# A condition acquired like an earlier one shares its data (`shared` on the splits) and networks.
+DESPECKLE_CONDITIONS = despeckle.conditions(DESPECKLE)
 DESPECKLE_LEVELS = [f"l{i + 1}" for i in range(len(DESPECKLE["correlation_um"]))]
 DESPECKLE_RUNS = [f"{m}_s{s}" for m in DESPECKLE["models"] for s in DESPECKLE["seeds"]]
 DESPECKLE_DIVERSITY = [
@@ -64,9 +65,7 @@ rule despeckle_acquire:
     wildcard_constraints:
         split="train|val|test",
     params:
-        sets=lambda w: DESPECKLE_CONDITIONS[w.condition].get("train_sets", DESPECKLE["sets"]["train"])
-        if w.split == "train"
-        else DESPECKLE["sets"][w.split],
+        sets=lambda w: DESPECKLE_CONDITIONS[w.condition]["sets"][w.split],
         scope={**config["microscope"], **DESPECKLE["microscope"]},
         diffuser=lambda w: DESPECKLE_CONDITIONS[w.condition]["diffuser"],
         illumination=DESPECKLE["illumination"],
@@ -74,6 +73,8 @@ rule despeckle_acquire:
         seed=config["seed"],
     log:
         "results/logs/despeckle/{condition}/acquire/{split}.log",
+    benchmark:
+        "results/benchmarks/despeckle/{condition}/acquire/{split}.tsv"
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -83,8 +84,8 @@ rule despeckle_acquire:
 rule despeckle_train:
     """Train one network on one condition with one seed (paired GAN or plain); resumes from its last checkpoint."""
     input:
-        train="results/despeckle/{condition}/speckle/train.npz",
-        val="results/despeckle/{condition}/speckle/val.npz",
+        train=lambda w: f"results/despeckle/{despeckle.shared(DESPECKLE_CONDITIONS, w.condition, ['train'])}/speckle/train.npz",
+        val=lambda w: f"results/despeckle/{despeckle.shared(DESPECKLE_CONDITIONS, w.condition, ['val'])}/speckle/val.npz",
         train_specimens="results/despeckle/specimens/train.npz",
         val_specimens="results/despeckle/specimens/val.npz",
     output:
@@ -97,7 +98,7 @@ rule despeckle_train:
         train=DESPECKLE["train"],
         device=config["device"],
         workdir=subpath(output.model, parent=True),
-    threads: config["threads"]["train"]
+    threads: DESPECKLE["threads"]
     resources:
         gpu=1,
     log:
@@ -113,21 +114,29 @@ rule despeckle_train:
 rule despeckle_evaluate:
     """A network trained on one condition, on the test split of a condition (unseen diffusers): per-image scores."""
     input:
-        model="results/despeckle/{condition}/models/{model}_s{seed}/best.pt",
-        speckle="results/despeckle/{test}/speckle/test.npz",
+        model=lambda w: "results/despeckle/{}/models/{}_s{}/best.pt".format(
+            despeckle.shared(DESPECKLE_CONDITIONS, w.condition, ["train", "val"]), w.model, w.seed
+        ),
+        speckle=lambda w: f"results/despeckle/{despeckle.shared(DESPECKLE_CONDITIONS, w.test, ['test'])}/speckle/test.npz",
         specimens="results/despeckle/specimens/test.npz",
+        val=lambda w: f"results/despeckle/{despeckle.shared(DESPECKLE_CONDITIONS, w.condition, ['val'])}/speckle/val.npz",
+        val_specimens="results/despeckle/specimens/val.npz",
     output:
         scores="results/despeckle/{condition}/eval/{test}/{model}_s{seed}.csv",
         predictions="results/despeckle/{condition}/eval/{test}/{model}_s{seed}.npz",
     params:
         correlation_um=lambda w: DESPECKLE_CONDITIONS[w.test]["diffuser"]["correlation_um"],
-        train_sets=lambda w: DESPECKLE_CONDITIONS[w.condition].get("train_sets", DESPECKLE["sets"]["train"]),
+        train_sets=lambda w: DESPECKLE_CONDITIONS[w.condition]["sets"]["train"],
+        calibrate=lambda w: DESPECKLE["models"][w.model].get("loss") == "npcc",
+        label=DESPECKLE["label"],
         device=config["device"],
-    threads: config["threads"]["train"]
+    threads: DESPECKLE["threads"]
     resources:
         gpu=1,
     log:
         "results/logs/despeckle/{condition}/evaluate/{test}/{model}_s{seed}.log",
+    benchmark:
+        "results/benchmarks/despeckle/{condition}/evaluate/{test}/{model}_s{seed}.tsv"
     conda:
         "../../envs/qpi.yaml"
     script:

@@ -63,3 +63,4 @@ def _qualname(cls: type) -> str:
 from qpi.models import srqpi  # noqa: E402,F401  (registers the built-in families)
 from qpi.models import mcnn  # noqa: E402,F401
 from qpi.models import despeckle  # noqa: E402,F401
+from qpi.models import contrans  # noqa: E402,F401

@@ -1,0 +1,322 @@
+"""ContransGAN family data: multi-objective acquisition, unpaired domains, scores, tables, sphere heights.
+
+A *slide* is a square of `tiles`×`tiles` high-resolution fields of view (FOV) holding one specimen
+(HeLa-like cells or 3 µm polystyrene spheres in water). The virtual microscope images it through
+every low-NA objective at S ≈ 0.6 (the inputs) and through the 40×/0.65 objective at S ≈ 0.3 at
+−Δz, 0, +Δz (the label), all with the same camera. Each low-NA frame is cut into tiles of the HR FOV
+(the paper's 10× frame → 16 tiles is the same cut; a slide holds only the tiles used). The label is
+TIE (Neumann/DCT) on the slide's 40× stack, binned by `hr_binning` to the HR grid, background set to
+0 rad, then cut like the inputs (TIE on each small tile alone suffers from cells cut by its border;
+a real 40× frame is far larger than a demo tile). The exact phase is kept beside it so the TIE label
+itself can be scored.
+
+Domains: A = low-NA intensity tiles, B = HR phases. The unpaired training parts `train_a` and
+`train_b` come from different slides (never the same FOV); `test` slides keep both sides of every
+tile for scoring. Fields of view carry ids (`fov`) so the loader can prove it never pairs them.
+
+Grids: the specimen lives on the 40× simulation grid (camera pixel / magnification / oversample);
+an objective images it after an exact Fourier resampling to its own simulation grid (its pupil
+discards everything the crop removes), so low-NA images cost little. Network input: intensity
+contrast I − 1 of a tile brought to the HR grid (cubic up-sampling, or binning for 40×).
+"""
+
+from __future__ import annotations
+
+import logging
+import zlib
+
+import numpy as np
+import pandas as pd
+from scipy import fft
+from tqdm import tqdm
+
+from . import metrics, tie
+from .io import Stack
+from .logs import progress_stream
+from .optics.binning import bin_pixels, upsample
+from .optics.imaging import Microscope, image_stack
+from .optics.phantoms import height_from_phase, make_phantom
+
+log = logging.getLogger("qpi.contrans")
+PARTS = ("train_a", "train_b", "test")
+FOV_OFFSET = {"train_a": 0, "train_b": 100_000, "test": 200_000}  # fov ids of different parts never meet
+# Table 1 of the paper: (SSIM, SSIM std, PSNR dB, PSNR std) by input objective, against the TIE label.
+PAPER_TABLE1 = {
+    "microspheres": {"4x": (0.933, 0.0107, 34.032, 1.0231), "10x": (0.952, 0.0113, 35.214, 0.9892),
+                     "20x": (0.975, 0.0118, 38.963, 0.9153), "40x": (0.976, 0.0097, 39.331, 0.8322)},
+    "hela": {"4x": (0.898, 0.0172, 31.751, 1.2048), "10x": (0.922, 0.0151, 32.171, 1.1920),
+             "20x": (0.939, 0.0135, 34.751, 1.0723), "40x": (0.943, 0.0129, 35.380, 1.0133)},
+}
+
+
+def runs(cfg: dict) -> list[tuple[str, str, str]]:
+    """(specimen, training objective, model) of every network of the family config `cfg`:
+    ContransGAN on every specimen and objective (Table 1, cross-NA), the baselines on one."""
+    out = [(s, o, "contrans") for s in cfg["specimens"] for o in cfg["objectives"]]
+    base = cfg["baselines"]
+    return out + [(base["specimen"], base["objective"], m) for m in base["models"]]
+
+
+def eval_paths(runs: list[tuple[str, str, str]], seed: int, ext: str) -> list[str]:
+    """Evaluation outputs (scores "csv", predictions "npz") of `runs`."""
+    return [f"results/contrans/{s}/{o}/eval/{m}_s{seed}.{ext}" for s, o, m in runs]
+
+
+def scopes(microscope: dict, cfg: dict) -> tuple[dict, dict]:
+    """Microscope keys of each input objective (at the input coherence) and of the label objective."""
+    base = {**microscope, **cfg["microscope"]}
+    label = {k: v for k, v in cfg["label"].items() if k in ("magnification", "na", "coherence")}
+    objectives = {o: {**base, **spec, "coherence": cfg["input_coherence"]} for o, spec in cfg["objectives"].items()}
+    return objectives, {**base, **label}
+
+
+def hr_pixel_um(label: dict, hr_binning: int) -> float:
+    """Pixel of the HR grid: the label objective's camera pixel in the sample, × `hr_binning`."""
+    return label["camera_pixel_um"] / label["magnification"] * hr_binning
+
+
+def dataset_seed(seed: int, name: str) -> list[int]:
+    """Seed of dataset `name` (e.g. "hela/test"): stable when other datasets come and go."""
+    return [int(seed), zlib.crc32(name.encode())]
+
+
+def ratio(big: float, small: float, what: str) -> int:
+    """`big`/`small` as an integer, or one clear error naming `what`."""
+    r = big / small
+    if abs(r - round(r)) > 1e-6 or round(r) < 1:
+        raise ValueError(f"{what}: {big:g} / {small:g} = {r:.4g} is not a whole number; "
+                         f"choose hr_px, hr_binning and magnifications that divide evenly")
+    return int(round(r))
+
+
+def tile_px(hr_px: int, hr_pixel_um: float, scope: Microscope) -> int:
+    """Camera pixels of `scope` across one HR field of view of `hr_px` pixels of `hr_pixel_um`."""
+    return ratio(hr_px * hr_pixel_um, scope.pixel_um, f"HR field of view in {scope.magnification:g}× pixels")
+
+
+def resample(field: np.ndarray, factor: int) -> np.ndarray:
+    """A complex field on a grid `factor`× coarser by cropping its spectrum (ideal low-pass)."""
+    if factor == 1:
+        return field
+    n = np.array(field.shape)
+    m = n // factor
+    if np.any(m * factor != n):
+        raise ValueError(f"a {tuple(n)} grid cannot be resampled by {factor}")
+    spectrum = fft.fftshift(fft.fft2(field))
+    lo = n // 2 - m // 2
+    cropped = spectrum[lo[0] : lo[0] + m[0], lo[1] : lo[1] + m[1]]
+    return fft.ifft2(fft.ifftshift(cropped)) / factor**2
+
+
+def image_slide(transmittance: np.ndarray, fine_um: float, scope: Microscope, z_um, photons: float,
+                rng: np.random.Generator) -> np.ndarray:
+    """Noisy camera intensities (Z, Y, X) of `scope` (relative to the empty field) of a transmittance
+    given on a grid of `fine_um`; shot noise of `photons` per pixel at unit intensity."""
+    factor = ratio(scope.sim_pixel_um, fine_um, f"{scope.magnification:g}× simulation grid")
+    intensity = image_stack(resample(transmittance, factor), np.asarray(z_um, float), scope)
+    intensity = bin_pixels(intensity, scope.oversample)
+    return rng.poisson(np.clip(intensity, 0, None) * photons) / photons
+
+
+def cut(image: np.ndarray, tiles: int) -> np.ndarray:
+    """(..., T·h, T·w) → (T², ..., h, w) tiles in row-major order."""
+    th, tw = image.shape[-2] // tiles, image.shape[-1] // tiles
+    return np.stack([image[..., i * th : (i + 1) * th, j * tw : (j + 1) * tw]
+                     for i in range(tiles) for j in range(tiles)])
+
+
+def tie_label(stack: np.ndarray, dz_um: float, scope: Microscope, hr_binning: int, method: str, eps: float) -> np.ndarray:
+    """TIE phase of one 40× stack (−Δz, 0, +Δz), binned to the HR grid, background at 0 rad."""
+    s = Stack(data=stack, z_um=np.array([-dz_um, 0.0, dz_um]), wavelength_um=scope.wavelength_um,
+              pixel_um=scope.pixel_um, medium_index=scope.medium_index)
+    return tie.remove_background(bin_pixels(tie.solve(s, method=method, eps=eps), hr_binning)).astype(np.float32)
+
+
+def acquire_part(part: str, slides: int, specimen: dict, objectives: dict[str, Microscope], label: Microscope,
+                 dz_um: float, tiles: int, hr_px: int, hr_binning: int, photons: float, tie_method: str,
+                 eps: float, seed: list[int], min_phase_rad: float = 0.0) -> dict[str, np.ndarray]:
+    """Tiles of `slides` slides (slide i from the seed [*seed, i]) for one part.
+
+    Returns `fov` (N,) ids and, as (N, 1, h, w) arrays: `lr_<objective>` intensities (train_a, test),
+    `tie` and `exact` HR phases (train_b, test). Tiles whose exact phase spans less than
+    `min_phase_rad` (empty background) are dropped, in every part."""
+    if part not in PARTS:
+        raise ValueError(f"unknown part {part!r}; choose one of {', '.join(PARTS)}")
+    hr_pixel = label.pixel_um * hr_binning
+    fine_um = label.sim_pixel_um
+    size = tiles * hr_px * hr_binning * label.oversample  # slide side on the fine grid
+    for scope in objectives.values():
+        tile_px(hr_px, hr_pixel, scope)  # fail early on a grid that does not divide
+    out: dict[str, list] = {"fov": []}
+    for i in tqdm(range(slides), file=progress_stream(log), mininterval=10, ascii=True):
+        rng = np.random.default_rng([*seed, i])
+        phase, amplitude = make_phantom(specimen["kind"], (size, size), fine_um, label.wavelength_um, rng,
+                                        **specimen.get("params", {}))
+        t = amplitude * np.exp(1j * phase)
+        exact = cut(bin_pixels(phase, hr_binning * label.oversample), tiles)
+        keep = np.ptp(exact, axis=(1, 2)) >= min_phase_rad
+        out["fov"].append((FOV_OFFSET[part] + i * tiles**2 + np.arange(tiles**2))[keep])
+        if part != "train_b":
+            for name, scope in objectives.items():
+                frame = image_slide(t, fine_um, scope, [0.0], photons, rng)[0]
+                out.setdefault(f"lr_{name}", []).append(cut(frame, tiles)[keep, None])
+        if part != "train_a":
+            stack = image_slide(t, fine_um, label, [-dz_um, 0.0, dz_um], photons, rng)
+            out.setdefault("tie", []).append(
+                cut(tie_label(stack, dz_um, label, hr_binning, tie_method, eps), tiles)[keep, None])
+            out.setdefault("exact", []).append(exact[keep, None])
+    data = {k: np.concatenate(v).astype(np.float32) for k, v in out.items()}
+    if not len(data["fov"]):
+        raise ValueError(f"{part}: no tile holds a specimen (phase span ≥ {min_phase_rad} rad); "
+                         "add slides or specimens per slide")
+    return data
+
+
+def network_input(lr: np.ndarray, hr_px: int) -> np.ndarray:
+    """Intensity tiles (N, 1, h, w) → contrast I − 1 on the HR grid (N, 1, hr_px, hr_px): cubic
+    up-sampling of coarser tiles, binning of finer ones (40×)."""
+    n, _, h, w = lr.shape
+    if h != w:
+        raise ValueError(f"tiles must be square, got {h}×{w}")
+    if h <= hr_px:
+        factor = ratio(hr_px, h, "HR tile over input tile")
+        images = [upsample(x[0], factor) for x in lr] if factor > 1 else list(lr[:, 0])
+    else:
+        images = list(bin_pixels(lr[:, 0], ratio(h, hr_px, "input tile over HR tile")))
+    return (np.stack(images)[:, None] - 1.0).astype(np.float32)
+
+
+def domain_scale(x: np.ndarray) -> float:
+    """Spread (std, ≥ 1e-6) of a training domain: the generators' fixed input/output scale."""
+    return max(float(np.std(x, dtype=np.float64)), 1e-6)
+
+
+# --- unpaired batches --------------------------------------------------------------------------------
+
+
+def check_unpaired(fov_a: np.ndarray, fov_b: np.ndarray) -> None:
+    """The two training domains must come from different fields of view."""
+    shared = np.intersect1d(fov_a, fov_b)
+    if shared.size:
+        raise ValueError(f"the training domains share {shared.size} fields of view (e.g. {int(shared[0])}); "
+                         "unpaired training needs domains drawn from different fields of view")
+
+
+def unpaired_plan(n_a: int, n_b: int, batch_size: int, seed: int, epoch: int) -> list[tuple]:
+    """Batches (indices A, dihedral op A, indices B, dihedral op B) of one epoch, fixed by (seed, epoch):
+    independent shuffles of the two domains (the smaller one repeated), max(n_a, n_b) // batch steps."""
+    rng = np.random.default_rng([seed, epoch, 0xC7C1E])
+    n = max(n_a, n_b)
+    size = min(batch_size, n_a, n_b)
+    steps = max(n // size, 1)
+
+    def order(count: int) -> np.ndarray:
+        return np.concatenate([rng.permutation(count) for _ in range(-(-steps * size // count))])
+
+    a, b = order(n_a), order(n_b)
+    ops = rng.integers(0, 8, size=(steps, 2))
+    return [(a[k * size : (k + 1) * size], ops[k, 0], b[k * size : (k + 1) * size], ops[k, 1]) for k in range(steps)]
+
+
+# --- evaluation ---------------------------------------------------------------------------------------
+
+
+def score(prediction: np.ndarray, test: dict[str, np.ndarray], **labels) -> list[dict]:
+    """Per-image rows of SSIM, PSNR, NRMSE, MAE of predicted phases against the TIE label (as the
+    paper) and the exact phase, pistons removed."""
+    rows = []
+    for reference in ("tie", "exact"):
+        for i, (pred, truth) in enumerate(zip(prediction[:, 0], test[reference][:, 0])):
+            s = metrics.score(pred, truth, phase=True)
+            rows.append({**labels, "reference": reference, "image": i, "fov": int(test["fov"][i]),
+                         **{m: s[m] for m in ("ssim", "psnr", "nrmse", "mae")}})
+    return rows
+
+
+def objectives_table(per_image: pd.DataFrame, model: str = "contrans") -> pd.DataFrame:
+    """Table 1: `model` trained and tested on the same objective; SSIM and PSNR mean ± std over test
+    tiles against the TIE label, the same against the exact phase, and the paper's values beside."""
+    rows = per_image[(per_image["model"] == model) & (per_image["train_objective"] == per_image["test_objective"])]
+    out = []
+    for (specimen, objective), g in rows.groupby(["specimen", "test_objective"], sort=False):
+        tie_rows, exact_rows = g[g["reference"] == "tie"], g[g["reference"] == "exact"]
+        paper = PAPER_TABLE1.get(specimen, {}).get(objective, (np.nan,) * 4)
+        out.append({
+            "specimen": specimen, "objective": objective, "n_images": len(tie_rows),
+            "ssim": tie_rows["ssim"].mean(), "ssim_std": tie_rows["ssim"].std(ddof=0),
+            "paper_ssim": paper[0], "paper_ssim_std": paper[1],
+            "psnr": tie_rows["psnr"].mean(), "psnr_std": tie_rows["psnr"].std(ddof=0),
+            "paper_psnr": paper[2], "paper_psnr_std": paper[3],
+            "ssim_exact": exact_rows["ssim"].mean(), "psnr_exact": exact_rows["psnr"].mean(),
+        })
+    return pd.DataFrame(out)
+
+
+def objectives_markdown(table: pd.DataFrame) -> str:
+    """Table 1 as Markdown: ours and the paper's "mean ± std" side by side."""
+    pm = lambda m, s, d: "n/a" if np.isnan(m) else f"{m:.{d}f} ± {s:.{d}f}"  # noqa: E731
+    wide = pd.DataFrame({
+        "specimen": table["specimen"], "objective": table["objective"], "tiles": table["n_images"],
+        "SSIM (ours)": [pm(m, s, 3) for m, s in zip(table["ssim"], table["ssim_std"])],
+        "SSIM (paper)": [pm(m, s, 3) for m, s in zip(table["paper_ssim"], table["paper_ssim_std"])],
+        "PSNR dB (ours)": [pm(m, s, 1) for m, s in zip(table["psnr"], table["psnr_std"])],
+        "PSNR dB (paper)": [pm(m, s, 1) for m, s in zip(table["paper_psnr"], table["paper_psnr_std"])],
+        "SSIM vs exact (ours)": [f"{v:.3f}" for v in table["ssim_exact"]],
+    })
+    return wide.to_markdown(index=False)
+
+
+def cross_table(per_image: pd.DataFrame, model: str = "contrans") -> pd.DataFrame:
+    """Mean SSIM and PSNR (TIE label) of `model` for every (specimen, train objective, test objective)."""
+    rows = per_image[(per_image["model"] == model) & (per_image["reference"] == "tie")]
+    return rows.groupby(["specimen", "train_objective", "test_objective"], sort=False)[["ssim", "psnr"]] \
+        .mean().reset_index()
+
+
+def example_tile(labels: np.ndarray) -> tuple[int, int]:
+    """The test tile (N, H, W) with the most phase structure (largest std) and its row through the
+    highest phase: the comparison figure's example and profile line."""
+    index = int(np.argmax(labels.reshape(len(labels), -1).std(axis=1)))
+    return index, int(np.unravel_index(np.argmax(labels[index]), labels[index].shape)[0])
+
+
+# --- sphere heights -----------------------------------------------------------------------------------
+
+
+def sphere_heights(phase: np.ndarray, pixel_um: float, wavelength_um: float, delta_n: float,
+                   diameter_um: float, threshold: float = 0.3) -> pd.DataFrame:
+    """Spheres found in one phase image (rad): the local maxima at least a radius apart and from the
+    border (spheres cut by the tile edge are skipped) that reach `threshold` of the image's highest
+    phase above the background (the histogram mode, set to 0). Height = peak phase·λ/(2π·Δn)."""
+    from skimage.feature import peak_local_max
+
+    phase = tie.remove_background(np.asarray(phase, float))
+    radius_px = max(int(round(diameter_um / 2 / pixel_um)), 1)
+    peaks = np.zeros((0, 2), int)
+    if phase.max() > 0:
+        peaks = peak_local_max(phase, min_distance=radius_px, threshold_abs=threshold * phase.max(),
+                               exclude_border=radius_px).reshape(-1, 2)
+    values = phase[peaks[:, 0], peaks[:, 1]].astype(float)
+    return pd.DataFrame({"y": peaks[:, 0], "x": peaks[:, 1], "peak_rad": values,
+                         "height_um": height_from_phase(values, wavelength_um, delta_n)})
+
+
+def heights_table(phases: dict[tuple[str, str], np.ndarray], pixel_um: float, wavelength_um: float, delta_n: float,
+                  diameter_um: float, threshold: float = 0.3) -> pd.DataFrame:
+    """Spheres of every phase image in {(source, objective): (N, 1, H, W)} → rows source, objective,
+    tile, y, x, peak_rad, height_um."""
+    frames = [sphere_heights(image[0], pixel_um, wavelength_um, delta_n, diameter_um, threshold)
+              .assign(source=source, objective=objective, tile=i)
+              for (source, objective), images in phases.items() for i, image in enumerate(images)]
+    columns = ["source", "objective", "tile", "y", "x", "peak_rad", "height_um"]
+    return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+
+
+def height_summary(heights: np.ndarray, true_um: float) -> dict[str, float]:
+    """Count, median (µm) and its relative error against `true_um`, and the 5–95 % range."""
+    heights = np.asarray(heights, float)
+    if heights.size == 0:
+        return {"count": 0, "median_um": np.nan, "relative_error": np.nan, "p5_um": np.nan, "p95_um": np.nan}
+    median = float(np.median(heights))
+    return {"count": int(heights.size), "median_um": median, "relative_error": abs(median - true_um) / true_um,
+            "p5_um": float(np.percentile(heights, 5)), "p95_um": float(np.percentile(heights, 95))}

@@ -1,0 +1,246 @@
+"""Cycle-GAN training (ContransGAN): two generators and two PatchGAN discriminators on unpaired domains.
+
+Losses (the paper's Eq. 4–6, LSGAN form): generators
+  (D_B(G_AB(a)) − 1)² + (D_A(G_BA(b)) − 1)² + λ·(‖G_BA(G_AB(a)) − a‖₁ + ‖G_AB(G_BA(b)) − b‖₁),
+discriminators ½·[(D(real) − 1)² + D(fake)²], the fakes drawn from a pool of earlier generator
+outputs (CycleGAN's image pool: the discriminators see a history, which damps oscillation). Adam;
+the learning rate stays constant for `constant_epochs`, then falls linearly towards zero.
+
+Both domains are divided by their spread (`contrans.domain_scale`) before the networks see them,
+so λ weighs two cycle errors of comparable size; the generators carry those scales (`in_scale`,
+`out_scale`), so the saved G_AB maps raw intensity contrast to radians.
+
+It reuses the supervised loop's helpers (`qpi.train`): seeding, batches and dihedral augmentation
+fixed by (seed, epoch), CSV logs, and checkpoints holding every network, optimiser, scheduler,
+pool, RNG and the log as written, so a killed run resumes to the same result on CPU. GPU switches:
+`amp` (autocast; fp16 with loss scaling) and `channels_last`; ignored on CPU (`accel_for`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from qpi import models
+from qpi.contrans import check_unpaired, domain_scale, unpaired_plan
+from qpi.device import grad_scaler, select_device, set_threads
+from qpi.train import (
+    CsvLog, TrainConfig, accel_for, as_tensor, data_digest, dihedral, load_checkpoint, make_optimizer,
+    make_scheduler, new_progress, progress_bar, resumable, save_checkpoint, save_model, seed_everything, take,
+)
+
+log = logging.getLogger("qpi.cyclegan")
+STEP_FIELDS = ("step", "epoch", "loss_g", "loss_gan", "loss_cycle", "loss_d_a", "loss_d_b", "lr", "seconds")
+
+
+@dataclasses.dataclass
+class CycleConfig(TrainConfig):
+    """`TrainConfig` plus the cycle-GAN's settings. `lr_schedule` may also be
+    {"name": "linear", "constant_epochs": E}: constant for E epochs, then a linear decay that would reach
+    0 one epoch after the last (CycleGAN's "linear" policy: no epoch is wasted at lr 0)."""
+
+    lr: float = 2e-4
+    betas: tuple[float, float] = (0.5, 0.999)
+    lambda_cycle: float = 10.0
+    pool_size: int = 50
+    discriminator: dict = dataclasses.field(default_factory=lambda: {"arch": "patchgan", "in_channels": 1})
+
+
+class ImagePool:
+    """Up to `size` earlier fakes; each query image is returned as is, or (half the time, once the
+    pool is full) swapped for a stored one, which it replaces. Draws from torch's global RNG, which
+    checkpoints capture; `state_dict` makes the pool itself checkpointable."""
+
+    def __init__(self, size: int):
+        self.size, self.images = size, []
+
+    def query(self, images: torch.Tensor) -> torch.Tensor:
+        if self.size <= 0:
+            return images
+        out = []
+        for image in images.detach():
+            if len(self.images) < self.size:
+                self.images.append(image.clone())
+                out.append(image)
+            elif torch.rand(()).item() < 0.5:
+                k = int(torch.randint(len(self.images), ()).item())
+                out.append(self.images[k].to(image.device))  # a restored pool lives on the CPU
+                self.images[k] = image.clone()
+            else:
+                out.append(image)
+        return torch.stack(out)
+
+    def state_dict(self) -> dict:
+        return {"images": torch.stack([image.cpu() for image in self.images]) if self.images else torch.zeros(0)}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.images = list(state["images"])
+
+
+def lsgan(prediction: torch.Tensor, real: bool) -> torch.Tensor:
+    """Least-squares GAN loss: mean (D − 1)² for real targets, mean D² for fake ones."""
+    return F.mse_loss(prediction, torch.full_like(prediction, float(real)))
+
+
+def cycle_loss(g_ab: nn.Module, g_ba: nn.Module, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """‖G_BA(G_AB(a)) − a‖₁ + ‖G_AB(G_BA(b)) − b‖₁ (means over pixels)."""
+    return F.l1_loss(g_ba(g_ab(a)), a) + F.l1_loss(g_ab(g_ba(b)), b)
+
+
+def make_cycle_scheduler(optimizer: torch.optim.Optimizer, cfg: CycleConfig):
+    """CycleGAN's linear decay, or any schedule `qpi.train.make_scheduler` knows."""
+    spec = cfg.lr_schedule or {}
+    if spec.get("name") != "linear":
+        return make_scheduler(optimizer, cfg)
+    constant, total = int(spec["constant_epochs"]), cfg.epochs
+    if not 0 <= constant < total:
+        raise ValueError(f"linear lr decay needs 0 ≤ constant_epochs < epochs, got {constant} and {total}")
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda epoch: 1.0 - max(0, epoch + 1 - constant) / (total - constant + 1))
+
+
+class CycleGAN(nn.Module):
+    """The four networks of one run (G_AB is the model that is saved and scored)."""
+
+    def __init__(self, g_ab: nn.Module, g_ba: nn.Module, d_a: nn.Module, d_b: nn.Module):
+        super().__init__()
+        self.g_ab, self.g_ba, self.d_a, self.d_b = g_ab, g_ba, d_a, d_b
+
+    def generator_loss(self, a, b, sa: float, sb: float, lam: float) -> tuple[torch.Tensor, dict, torch.Tensor,
+                                                                                 torch.Tensor]:
+        """Adversarial + λ·cycle loss of both generators; the fakes (for the discriminators) too.
+        Discriminators see and cycle errors are measured in units of each domain's spread."""
+        fake_b, fake_a = self.g_ab(a), self.g_ba(b)
+        gan = lsgan(self.d_b(fake_b / sb), True) + lsgan(self.d_a(fake_a / sa), True)
+        cycle = F.l1_loss(self.g_ba(fake_b), a) / sa + F.l1_loss(self.g_ab(fake_a), b) / sb
+        loss = gan + lam * cycle
+        return loss, {"loss_g": loss.item(), "loss_gan": gan.item(), "loss_cycle": cycle.item()}, fake_a, fake_b
+
+
+def cycle_step(nets: CycleGAN, opt_g, opt_d, pools: tuple[ImagePool, ImagePool], a, b, sa: float, sb: float,
+               lam: float, dtype=None, scaler=None) -> dict[str, float]:
+    """One generator update (discriminators frozen) then one discriminator update on pooled fakes."""
+    device = a.device.type
+    for d in (nets.d_a, nets.d_b):
+        d.requires_grad_(False)
+    opt_g.zero_grad(set_to_none=True)
+    with torch.autocast(device, dtype=dtype, enabled=dtype is not None):
+        loss_g, losses, fake_a, fake_b = nets.generator_loss(a, b, sa, sb, lam)
+    scaled = scaler.scale(loss_g) if scaler is not None else loss_g
+    scaled.backward()
+    scaler.step(opt_g) if scaler is not None else opt_g.step()
+    for d in (nets.d_a, nets.d_b):
+        d.requires_grad_(True)
+    opt_d.zero_grad(set_to_none=True)
+    pool_a, pool_b = pools
+    with torch.autocast(device, dtype=dtype, enabled=dtype is not None):
+        loss_d_a = 0.5 * (lsgan(nets.d_a(a / sa), True) + lsgan(nets.d_a(pool_a.query(fake_a) / sa), False))
+        loss_d_b = 0.5 * (lsgan(nets.d_b(b / sb), True) + lsgan(nets.d_b(pool_b.query(fake_b) / sb), False))
+    loss_d = loss_d_a + loss_d_b
+    if scaler is not None:
+        scaler.scale(loss_d).backward()
+        scaler.step(opt_d)
+        scaler.update()
+    else:
+        loss_d.backward()
+        opt_d.step()
+    return {**losses, "loss_d_a": loss_d_a.item(), "loss_d_b": loss_d_b.item()}
+
+
+def train_cycle(
+    model_name: str, model_kwargs: dict, domain_a: np.ndarray, domain_b: np.ndarray, fov_a: np.ndarray,
+    fov_b: np.ndarray, cfg: CycleConfig, out_dir: str | Path,
+) -> dict:
+    """Train G_AB: A → B and G_BA: B → A (both `model_name`) on unpaired (N, C, H, W) domains from
+    different fields of view; resume from `out_dir/last.pt`. Writes `steps.csv`, `last.pt` and
+    `generator.pt` (G_AB of the final step: unpaired training has no paired validation to pick by)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for name in ("last.pt", "generator.pt", "steps.csv"):
+        for partial in out.glob(f".{name}.*"):  # temporary files of writes a kill cut short (atomic_path)
+            partial.unlink()
+    for name, x in (("A", domain_a), ("B", domain_b)):
+        if x.ndim != 4 or len(x) == 0:
+            raise ValueError(f"domain {name} needs images (N, C, H, W) with N > 0, got {x.shape}")
+    check_unpaired(fov_a, fov_b)
+    set_threads(cfg.threads)
+    device = select_device(cfg.device)
+    accel = accel_for(cfg, device)
+    seed_everything(cfg.seed)
+    sa, sb = domain_scale(domain_a), domain_scale(domain_b)
+    ca, cb = domain_a.shape[1], domain_b.shape[1]
+    g_ab = models.build(model_name, **{**model_kwargs, "in_channels": ca, "out_channels": cb,
+                                       "in_scale": sa, "out_scale": sb})
+    g_ba = models.build(model_name, **{**model_kwargs, "in_channels": cb, "out_channels": ca,
+                                       "in_scale": sb, "out_scale": sa})
+    spec = dict(cfg.discriminator)
+    arch = spec.pop("arch")
+    d_a, d_b = models.build(arch, **{**spec, "in_channels": ca}), models.build(arch, **{**spec, "in_channels": cb})
+    nets = CycleGAN(g_ab, g_ba, d_a, d_b).to(device)
+    if accel.channels_last:
+        nets = nets.to(memory_format=torch.channels_last)
+    opt_g = make_optimizer([*g_ab.parameters(), *g_ba.parameters()], cfg)
+    opt_d = make_optimizer([*d_a.parameters(), *d_b.parameters()], cfg)
+    scaler = grad_scaler(accel.dtype)
+    pools = (ImagePool(cfg.pool_size), ImagePool(cfg.pool_size))
+    stateful = {"g_ba": g_ba, "d_a": d_a, "d_b": d_b, "optimizer": opt_g, "optimizer_d": opt_d,
+                "scheduler": make_cycle_scheduler(opt_g, cfg), "scheduler_d": make_cycle_scheduler(opt_d, cfg),
+                "pool_a": pools[0], "pool_b": pools[1], "scaler": scaler if scaler.is_enabled() else None}
+    a_all, b_all = as_tensor(domain_a, device), as_tensor(domain_b, device)
+
+    digest = data_digest(domain_a, domain_b)
+    resumed = resumable(out / "last.pt", g_ab, digest)
+    progress = load_checkpoint(out / "last.pt", g_ab, stateful, cfg) if resumed else new_progress(digest)
+    if resumed:
+        log.info("resuming %s at epoch %d, step %d", out / "last.pt", progress["epoch"], progress["step"])
+    keep = (lambda row: int(row["step"]) <= progress["step"]) if resumed else None
+    steps_log = CsvLog(out / "steps.csv", STEP_FIELDS, keep)
+
+    def checkpoint() -> None:
+        steps_log.flush()
+        save_checkpoint(out / "last.pt", g_ab, stateful, progress, cfg, (steps_log.path,))
+
+    per_epoch = len(unpaired_plan(len(domain_a), len(domain_b), cfg.batch_size, cfg.seed, 0))
+    total = per_epoch * cfg.epochs if cfg.max_steps is None else min(per_epoch * cfg.epochs, cfg.max_steps)
+    started = time.perf_counter()
+    bar = progress_bar(total, progress["step"], log)
+    for epoch in range(progress["epoch"], cfg.epochs):
+        done = progress["step"] - epoch * per_epoch  # a run stopped by max_steps may end mid-epoch
+        plan = unpaired_plan(len(domain_a), len(domain_b), cfg.batch_size, cfg.seed, epoch)
+        for index_a, op_a, index_b, op_b in plan[done : done + total - progress["step"]]:
+            tic = time.perf_counter()
+            a, b = take(a_all, index_a, device), take(b_all, index_b, device)
+            if cfg.augment:
+                a, b = dihedral(a, op_a), dihedral(b, op_b)
+            if accel.channels_last:
+                a, b = (t.contiguous(memory_format=torch.channels_last) for t in (a, b))
+            nets.train()
+            losses = cycle_step(nets, opt_g, opt_d, pools, a, b, sa, sb, cfg.lambda_cycle, accel.dtype,
+                                stateful["scaler"])
+            progress["step"] += 1
+            steps_log.write(step=progress["step"], epoch=epoch + 1, lr=opt_g.param_groups[0]["lr"],
+                            seconds=time.perf_counter() - tic, **losses)
+            bar.update()
+            bar.set_postfix(loss_g=f"{losses['loss_g']:.3g}", refresh=False)
+        if progress["step"] < (epoch + 1) * per_epoch:
+            break  # stopped by max_steps
+        progress["epoch"] = epoch + 1
+        for name in ("scheduler", "scheduler_d"):
+            if stateful[name] is not None:
+                stateful[name].step()
+        if progress["epoch"] % cfg.checkpoint_every == 0:
+            checkpoint()
+    bar.close()
+    checkpoint()
+    steps_log.close()
+    save_model(out / "generator.pt", g_ab, meta={"step": progress["step"], "epoch": progress["epoch"],
+                                                  "train_config": dataclasses.asdict(cfg)})
+    return {"model": model_name, "device": str(device), "epochs": progress["epoch"], "steps": progress["step"],
+            "resumed": resumed, "seconds": time.perf_counter() - started}

@@ -1,0 +1,11 @@
+"""Figure: ContransGAN trained on one input objective, tested on every objective (SSIM, PSNR)."""
+
+import pandas as pd
+
+from qpi import plots
+from qpi.logs import log_to
+
+log = log_to(snakemake.log[0])
+table = pd.read_csv(snakemake.input.table)
+plots.save(plots.contrans_cross_na(table, snakemake.params.objectives), snakemake.output.figure)
+log.info("\n%s", table.to_string(index=False))

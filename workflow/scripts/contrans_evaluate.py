@@ -1,0 +1,30 @@
+"""One trained generator on every objective's test tiles: per-image scores and predicted phases."""
+
+import numpy as np
+
+from qpi import contrans
+from qpi.device import select_device, set_threads
+from qpi.evaluate import predict_batches, save_results
+from qpi.lease import gpu_lease
+from qpi.logs import log_to
+from qpi.patches import load_dataset
+from qpi.train import load_model
+
+log = log_to(snakemake.log[0])
+p, w = snakemake.params, snakemake.wildcards
+set_threads(snakemake.threads)
+test = load_dataset(snakemake.input.test)
+rows, predictions = [], {}
+with gpu_lease(p.device, log=log):
+    device = select_device(p.device)
+    model = load_model(snakemake.input.model, device=device)
+    for objective in p.objectives:
+        prediction = predict_batches(model, contrans.network_input(test[f"lr_{objective}"], p.hr_px), device)
+        predictions[objective] = prediction
+        rows += contrans.score(prediction, test, specimen=w.specimen, model=w.model, seed=int(w.seed),
+                               train_objective=w.objective, test_objective=objective)
+save_results(rows, predictions, snakemake.output.scores, snakemake.output.predictions)
+ssim = {o: round(float(np.nanmean([r["ssim"] for r in rows if r["test_objective"] == o and r["reference"] == "tie"])), 3)
+        for o in p.objectives}
+log.info("%s_s%s trained on %s %s: mean SSIM (TIE label) by test objective %s", w.model, w.seed, w.specimen,
+         w.objective, ssim)

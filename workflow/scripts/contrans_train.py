@@ -1,0 +1,18 @@
+"""Train one ContransGAN-family CycleGAN: input tiles of one objective (A) ↔ HR phases (B), unpaired."""
+
+from qpi import contrans
+from qpi.cyclegan import CycleConfig, train_cycle
+from qpi.lease import gpu_lease
+from qpi.logs import log_to
+from qpi.patches import load_dataset
+
+log = log_to(snakemake.log[0])
+p, w = snakemake.params, snakemake.wildcards
+train_a, train_b = load_dataset(snakemake.input.train_a), load_dataset(snakemake.input.train_b)
+domain_a = contrans.network_input(train_a[f"lr_{w.objective}"], p.hr_px)
+kwargs = dict(p.arch)
+cfg = CycleConfig.from_dict({**p.train, "seed": int(w.seed), "device": p.device, "threads": snakemake.threads})
+with gpu_lease(p.device, log=log):
+    summary = train_cycle(kwargs.pop("arch"), kwargs, domain_a, train_b[p.label], train_a["fov"], train_b["fov"],
+                          cfg, p.workdir)
+log.info("done: %s", summary)
