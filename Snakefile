@@ -19,6 +19,7 @@ include: "workflow/rules/srqpi.smk"
 include: "workflow/rules/mcnn.smk"
 include: "workflow/rules/despeckle.smk"
 include: "workflow/rules/contrans.smk"
+include: "workflow/rules/summary.smk"
 
 
 rule all:

@@ -141,6 +141,37 @@ def test_smoke_contrans_table_has_finite_scores_beside_the_papers(smoke):
 
 
 @pytest.mark.slow
+def test_smoke_summary_and_cross_condition_cover_every_family(smoke):
+    tables = smoke / "results" / "tables"
+    summary = pd.read_csv(tables / "summary.csv")
+    assert set(summary["family"]) == {"srqpi", "mcnn", "despeckle", "contrans"}
+    assert {("srqpi", "unet"), ("mcnn", "mcnn"), ("despeckle", "despecklenet"), ("contrans", "contrans")} <= set(
+        zip(summary["family"], summary["method"]))
+    assert np.isfinite(summary["ssim"]).all() and summary["ssim"].between(-1, 1).all()
+    assert summary["conditions_differ"].all() and summary["difference"].str.contains("smoke scale").all()
+    paper = summary.set_index(["family", "method"])["paper_ssim"]
+    assert paper[("srqpi", "unet")] == 0.96 and paper[("contrans", "contrans")] == 0.922
+    assert (tables / "summary.md").read_text().count("|") > 50
+    cross = pd.read_csv(tables / "cross_condition.csv")
+    assert list(cross.columns) == ["family", "model", "train_condition", "test_condition", "seed", "metric", "value"]
+    objectives = ("4x", "10x", "20x", "40x")
+    expected = {  # every model × train condition × test condition cell of each family's smoke study
+        ("mcnn", "mcnn"): {("natural", t) for t in ("natural", "hela", "microspheres")},
+        ("despeckle", "despecklenet"): {(a, b) for a in ("tape", "tissue") for b in ("tape", "tissue")},
+        **{("contrans", f"contrans-{s}"): {(a, b) for a in objectives for b in objectives}
+           for s in ("microspheres", "hela")},
+    }
+    ssim = cross[cross["metric"].isin(["ssim", "ssim_phase", "ssim_intensity"])]
+    for (family, model), cells in expected.items():
+        rows = ssim[(ssim["family"] == family) & (ssim["model"] == model)]
+        assert set(zip(rows["train_condition"], rows["test_condition"])) == cells, (family, model)
+    assert np.isfinite(ssim["value"]).all() and ssim["value"].between(-1, 1).all()
+    scores = cross[~cross["metric"].str.startswith("lpips")]["value"]  # LPIPS may be missing (no AlexNet weights)
+    assert np.isfinite(scores).all()
+    assert (smoke / "results" / "figures" / "cross_condition.png").stat().st_size > 10_000
+
+
+@pytest.mark.slow
 def test_second_run_has_nothing_to_do(smoke):
     result = snakemake(smoke, "-n")
     assert "Nothing to be done" in result.stdout + result.stderr

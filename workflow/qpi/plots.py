@@ -294,3 +294,22 @@ def psm_heights(heights: pd.DataFrame, true_um: float, summary: dict):
         ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     return fig
+
+
+def cross_condition(grids: dict[tuple[str, str, str], pd.DataFrame]):
+    """One SSIM heat map per (family, model): rows the training condition, columns the test condition
+    (the diagonal is in-distribution, off-diagonal cells measure generalisation)."""
+    n = len(grids)
+    cols = min(n, 3)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.8 * rows), squeeze=False)
+    for ax, ((family, model, metric), grid) in zip(axes.flat, grids.items()):
+        sns.heatmap(grid, annot=True, fmt=".3f", cmap="viridis", vmin=min(0.0, np.nanmin(grid.to_numpy())), vmax=1,
+                    ax=ax, cbar_kws={"label": metric.upper().replace("_", " ")})
+        ax.set(xlabel="test condition", ylabel="trained on", title=f"{family}: {model}")
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    fig.suptitle("Cross-condition generalisation (SSIM, mean over seeds)")
+    fig.tight_layout()
+    return fig
+

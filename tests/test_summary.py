@@ -1,0 +1,110 @@
+"""Across families: the summary beside the papers and the combined cross-condition table, on tiny hand-made tables."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+
+from qpi import plots, summary
+
+
+def tidy(family, model, train, test, seed, metric, value):
+    return dict(family=family, model=model, train_condition=train, test_condition=test, seed=seed, metric=metric,
+                value=value)
+
+
+@pytest.fixture
+def despeckle_cross():
+    rows = [tidy("despeckle", "despecklenet", a, b, s, m, v)
+            for a in ("tape", "tissue") for b in ("tape", "tissue") for s in (0, 1)
+            for m, v in (("ssim_phase", 0.5 + 0.1 * s + (0.3 if a == b else 0.0)), ("nrmse_phase", 0.2))]
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture
+def contrans_cross_na():
+    return pd.DataFrame({"specimen": ["hela", "hela", "hela", "hela"], "train_objective": ["4x", "4x", "10x", "10x"],
+                         "test_objective": ["4x", "10x", "4x", "10x"], "ssim": [0.9, 0.8, 0.7, 0.95],
+                         "psnr": [30.0, 28.0, 25.0, 33.0]})
+
+
+def test_contrans_cross_table_becomes_tidy_with_the_specimen_in_the_model(contrans_cross_na):
+    out = summary.contrans_tidy(contrans_cross_na, seed=3)
+    assert list(out.columns) == summary.CROSS_COLUMNS and len(out) == 8
+    cell = out[(out["train_condition"] == "10x") & (out["test_condition"] == "4x") & (out["metric"] == "psnr")]
+    assert cell["value"].tolist() == [25.0] and cell["model"].tolist() == ["contrans-hela"]
+    assert set(out["seed"]) == {3} and set(out["family"]) == {"contrans"}
+
+
+def test_cross_condition_concatenates_families_and_names_a_missing_column(despeckle_cross, contrans_cross_na):
+    mcnn = pd.DataFrame([tidy("mcnn", "mcnn", "natural", t, 0, "ssim", 0.6) for t in ("natural", "hela")])
+    out = summary.cross_condition([mcnn, despeckle_cross, summary.contrans_tidy(contrans_cross_na, 0)])
+    assert len(out) == 2 + len(despeckle_cross) + 8
+    assert list(out.columns) == summary.CROSS_COLUMNS
+    assert set(out["family"]) == {"mcnn", "despeckle", "contrans"} and out["seed"].dtype.kind == "i"
+    with pytest.raises(ValueError, match=r"\['despeckle'\].*\['seed'\]"):
+        summary.cross_condition([mcnn, despeckle_cross.drop(columns="seed")])
+
+
+def test_cross_grids_average_seeds_and_pick_each_familys_ssim(despeckle_cross, contrans_cross_na):
+    table = summary.cross_condition([despeckle_cross, summary.contrans_tidy(contrans_cross_na, 0)])
+    grids = summary.cross_grids(table)
+    assert set(grids) == {("despeckle", "despecklenet", "ssim_phase"), ("contrans", "contrans-hela", "ssim")}
+    speckle = grids[("despeckle", "despecklenet", "ssim_phase")]
+    assert speckle.loc["tape", "tape"] == pytest.approx(0.85)  # (0.8 + 0.9) / 2 seeds
+    assert speckle.loc["tape", "tissue"] == pytest.approx(0.55)
+    contrans = grids[("contrans", "contrans-hela", "ssim")]
+    assert contrans.index.tolist() == ["4x", "10x"] and contrans.loc["10x", "4x"] == pytest.approx(0.7)
+    fig = plots.cross_condition(grids)
+    assert sum(ax.get_visible() and ax.get_title() != "" for ax in fig.axes) == 2
+    plt.close(fig)
+    with pytest.raises(ValueError, match="no SSIM"):
+        summary.heatmap_metric(["psnr", "mae"])
+
+
+def test_headlines_read_each_familys_table():
+    benchmark = pd.DataFrame({"reference": ["exact", "exact", "tie", "exact"], "condition": ["z1", "z2", "z1", "z1"],
+                              "method": ["unet", "unet", "unet", "tie-fft"], "ssim": [0.9, 0.7, 0.1, 0.5],
+                              "psnr": [30.0, 20.0, 5.0, 18.0]})
+    srqpi = summary.srqpi_headlines(benchmark).set_index("method")
+    assert srqpi.loc["unet", "ssim"] == pytest.approx(0.8)  # exact phase only, mean over z1 and z2
+    assert "z1, z2" in srqpi.loc["unet", "setting"] and "exact" in srqpi.loc["unet", "setting"]
+    transfer = pd.DataFrame([tidy("mcnn", "mcnn", "natural", t, s, m, v)
+                             for t in ("natural", "hela") for s, v in ((0, 0.2), (1, 0.4))
+                             for m in ("ssim", "mae", "amplitude_ssim")])
+    mcnn = summary.mcnn_headlines(transfer, "natural")
+    assert mcnn["ssim"].tolist() == pytest.approx([0.3]) and mcnn["mae"].tolist() == pytest.approx([0.3])
+    assert "amplitude_ssim" not in mcnn
+    correlation = pd.DataFrame({"model": ["despecklenet"] * 2, "level": ["l1", "l2"], "ssim_phase": [0.6, 0.4],
+                                "ssim_intensity": [0.9, 0.9], "nrmse_phase": [0.1, 0.3]})
+    speckle = summary.despeckle_headlines(correlation)
+    assert speckle.loc[0, "ssim"] == pytest.approx(0.5) and speckle.loc[0, "nrmse"] == pytest.approx(0.2)
+    per_image = pd.DataFrame({"specimen": ["hela"] * 3 + ["microspheres"], "reference": ["tie", "tie", "exact", "tie"],
+                              "train_objective": ["10x", "4x", "10x", "10x"], "test_objective": ["10x"] * 4,
+                              "model": ["contrans"] * 4, "ssim": [0.8, 0.1, 0.2, 0.3], "psnr": [30.0, 1.0, 2.0, 3.0]})
+    contrans = summary.contrans_headlines(per_image, "hela", "10x")
+    assert contrans["ssim"].tolist() == [0.8] and contrans["psnr"].tolist() == [30.0]
+
+
+def test_summary_puts_the_papers_numbers_beside_ours_and_marks_differences():
+    ours = [pd.DataFrame({"family": ["srqpi", "srqpi"], "method": ["unet", "tie-fft"], "setting": "s",
+                          "ssim": [0.9, 0.6]}),
+            pd.DataFrame({"family": ["contrans"], "method": ["contrans"], "setting": "s", "ssim": [0.5],
+                          "psnr": [20.0]})]
+    demo = summary.summary_table(ours, "demo", ("hela", "10x"))
+    assert list(demo.columns) == summary.SUMMARY_COLUMNS
+    demo = demo.set_index("method")
+    assert demo.loc["unet", "paper_ssim"] == 0.96 and np.isnan(demo.loc["tie-fft", "paper_ssim"])
+    assert (demo.loc["contrans", "paper_ssim"], demo.loc["contrans", "paper_psnr"]) == (0.922, 32.171)
+    assert demo["conditions_differ"].all() and demo["difference"].str.contains("demo scale").all()
+    paper = summary.summary_table(ours, "paper", ("hela", "10x")).set_index("method")
+    assert not paper.loc["unet", "conditions_differ"]  # simulated, as the paper's 0.96
+    assert paper.loc["contrans", "conditions_differ"] and "experimental" in paper.loc["contrans", "difference"]
+
+
+def test_mcnn_headline_set_is_the_test_set_like_the_training_data():
+    datasets = {"train": {"kind": "natural"}, "val": {"kind": "natural"}, "hela": {"kind": "hela"},
+                "pictures": {"kind": "natural"}}
+    assert summary.in_distribution_set(datasets, ["hela", "pictures"]) == "pictures"
+    with pytest.raises(ValueError, match="no set of the training kind"):
+        summary.in_distribution_set(datasets, ["hela"])

@@ -1,0 +1,154 @@
+"""Across families: our headline metrics beside the papers' (summary) and one cross-condition table.
+
+Every function takes the families' own tables (tidy CSVs read into DataFrames) and returns a new one;
+no I/O. The papers' numbers come from ../shared/REFERENCES.md (ContransGAN's Table 1 from
+`qpi.contrans.PAPER_TABLE1`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .contrans import PAPER_TABLE1
+
+CROSS_COLUMNS = ["family", "model", "train_condition", "test_condition", "seed", "metric", "value"]
+METRICS = ["ssim", "psnr", "nrmse", "mae"]
+SUMMARY_COLUMNS = ["family", "method", "setting", "ssim", "paper_ssim", "psnr", "paper_psnr", "nrmse", "mae",
+                   "paper_mae", "conditions_differ", "difference", "paper_note"]
+
+# (family, method) → the paper's headline numbers, what they measure, and how its study differs from ours
+# beyond scale (empty: the same kind of study).
+PAPER = {
+    ("srqpi", "unet"): {"ssim": 0.96, "note": "DL-SRQPI U-Net, simulated, SSIM 0.96 (experiment: 0.9948 full field)",
+                        "difference": ""},
+    ("srqpi", "srcnn"): {"note": "DL-SRQPI: SRCNN converges slowly (loss ~250 vs U-Net ~4); no SSIM given",
+                         "difference": ""},
+    ("mcnn", "mcnn"): {"mae": 0.07, "note": "MCNN: MAE 0.07 after ~100 iterations",
+                       "difference": "paper MAE on an inverse-Laplacian toy task, ours phase (rad)"},
+    ("mcnn", "unet"): {"mae": 0.2, "note": "MCNN paper: the plain U-Net stalls at MAE 0.2",
+                       "difference": "paper MAE on an inverse-Laplacian toy task, ours phase (rad)"},
+    ("despeckle", "despecklenet"): {"note": "DespeckleNet: best and most robust as the correlation length grows "
+                                            "(no number given)", "difference": ""},
+    ("contrans", "contrans"): {"difference": "paper experimental (TIE label of real HeLa), ours simulated"},
+}
+
+
+def _mean_metrics(rows: pd.DataFrame, by: str) -> pd.DataFrame:
+    return rows.groupby(by, sort=False)[[m for m in METRICS if m in rows]].mean().reset_index()
+
+
+def srqpi_headlines(benchmark: pd.DataFrame) -> pd.DataFrame:
+    """Per method, mean over conditions, against the exact phase where the table has it (the paper's
+    simulated study), else against the TIE label."""
+    reference = "exact" if "exact" in set(benchmark["reference"]) else "tie"
+    rows = benchmark[benchmark["reference"] == reference]
+    out = _mean_metrics(rows, "method")
+    conditions = ", ".join(dict.fromkeys(rows["condition"].astype(str)))
+    return out.assign(family="srqpi", setting=f"held-out fields, {conditions}, vs {reference} phase")
+
+
+def mcnn_headlines(transfer: pd.DataFrame, test_set: str = "natural") -> pd.DataFrame:
+    """Per model, mean over seeds, on the held-out set like its training data (the paper's setting)."""
+    rows = transfer[(transfer["test_condition"] == test_set) & transfer["metric"].isin(METRICS)]
+    wide = rows.pivot_table(index=["model", "seed"], columns="metric", values="value", aggfunc="mean").reset_index()
+    out = _mean_metrics(wide, "model").rename(columns={"model": "method"})
+    return out.assign(family="mcnn", setting=f"phase, held-out {test_set} images")
+
+
+def despeckle_headlines(correlation: pd.DataFrame) -> pd.DataFrame:
+    """Per model, phase SSIM and NRMSE (TIE label) averaged over the correlation-length levels."""
+    rows = correlation.rename(columns={"ssim_phase": "ssim", "nrmse_phase": "nrmse"})
+    out = _mean_metrics(rows, "model").rename(columns={"model": "method"})
+    levels = rows["level"].nunique()
+    return out.assign(family="despeckle", setting=f"phase vs TIE label, unseen diffusers, mean of {levels} levels")
+
+
+def contrans_headlines(per_image: pd.DataFrame, specimen: str, objective: str) -> pd.DataFrame:
+    """Per generator, trained and tested on `objective` inputs of `specimen`, against the TIE label."""
+    rows = per_image[(per_image["specimen"] == specimen) & (per_image["reference"] == "tie")
+                     & (per_image["train_objective"] == objective) & (per_image["test_objective"] == objective)]
+    out = _mean_metrics(rows, "model").rename(columns={"model": "method"})
+    return out.assign(family="contrans", setting=f"{specimen}, {objective} input, vs TIE label")
+
+
+def summary_table(ours: list[pd.DataFrame], scale: str,
+                  contrans_setting: tuple[str, str] | None = None) -> pd.DataFrame:
+    """Our headline rows (from the *_headlines functions) with the papers' numbers beside them.
+    `conditions_differ` is true unless the run is at the papers' scale and the study is of the same kind;
+    `difference` says how. ContransGAN's paper value is Table 1's at `contrans_setting` (specimen, objective)."""
+    table = pd.concat(ours, ignore_index=True)
+    records = []
+    for row in table.to_dict("records"):
+        paper = dict(PAPER.get((row["family"], row["method"]), {}))
+        if row["family"] == "contrans" and row["method"] == "contrans" and contrans_setting:
+            specimen, objective = contrans_setting
+            values = PAPER_TABLE1.get(specimen, {}).get(objective)
+            if values:
+                paper |= {"ssim": values[0], "psnr": values[2],
+                          "note": f"ContransGAN Table 1, {specimen} {objective}: SSIM {values[0]}, PSNR {values[2]} dB"}
+        reasons = [] if scale == "paper" else [f"{scale} scale"]
+        reasons += [paper["difference"]] if paper.get("difference") else []
+        records.append({**row, "paper_ssim": paper.get("ssim", np.nan), "paper_psnr": paper.get("psnr", np.nan),
+                        "paper_mae": paper.get("mae", np.nan), "conditions_differ": bool(reasons),
+                        "difference": "; ".join(reasons), "paper_note": paper.get("note", "")})
+    return pd.DataFrame(records).reindex(columns=SUMMARY_COLUMNS)
+
+
+# --- the cross-condition matrix -------------------------------------------------------------------
+
+
+def contrans_tidy(cross_na: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """ContransGAN's cross-objective table (specimen, train/test objective, ssim, psnr) in the tidy
+    columns; a network is trained per specimen, so the specimen names the model."""
+    long = cross_na.melt(id_vars=["specimen", "train_objective", "test_objective"], value_vars=["ssim", "psnr"],
+                         var_name="metric", value_name="value")
+    return pd.DataFrame({
+        "family": "contrans", "model": "contrans-" + long["specimen"], "train_condition": long["train_objective"],
+        "test_condition": long["test_objective"], "seed": seed, "metric": long["metric"], "value": long["value"],
+    })
+
+
+def cross_condition(tables: list[pd.DataFrame]) -> pd.DataFrame:
+    """The families' tidy cross tables in one, with a clear error when one lacks a column."""
+    for table in tables:
+        missing = [c for c in CROSS_COLUMNS if c not in table]
+        if missing:
+            families = sorted(set(table.get("family", ["?"])))
+            raise ValueError(f"cross-condition table of {families} lacks columns {missing}; "
+                             f"it needs {CROSS_COLUMNS}")
+    out = pd.concat([t[CROSS_COLUMNS] for t in tables], ignore_index=True)
+    out["seed"] = out["seed"].astype(int)
+    return out.astype({"train_condition": str, "test_condition": str})
+
+
+def heatmap_metric(metrics) -> str:
+    """The SSIM a family's heat map shows: plain `ssim`, else the phase SSIM (DespeckleNet)."""
+    names = set(metrics)
+    for name in ("ssim", "ssim_phase"):
+        if name in names:
+            return name
+    raise ValueError(f"no SSIM among the metrics {sorted(names)}")
+
+
+def cross_grids(table: pd.DataFrame) -> dict[tuple[str, str, str], pd.DataFrame]:
+    """Per (family, model): its SSIM, mean over seeds, as a train condition × test condition grid
+    (conditions in table order), keyed by (family, model, metric)."""
+    grids = {}
+    for (family, model), rows in table.groupby(["family", "model"], sort=False):
+        metric = heatmap_metric(table.loc[table["family"] == family, "metric"])
+        rows = rows[rows["metric"] == metric]
+        grid = rows.pivot_table(index="train_condition", columns="test_condition", values="value", aggfunc="mean")
+        order = lambda values: list(dict.fromkeys(values))  # noqa: E731
+        grids[(family, model, metric)] = grid.reindex(index=order(rows["train_condition"]),
+                                                      columns=order(rows["test_condition"]))
+    return grids
+
+
+def in_distribution_set(datasets: dict[str, dict], test_sets: list[str]) -> str:
+    """MCNN's test set of the same kind as its training set (the papers' held-out setting)."""
+    kind = datasets["train"]["kind"]
+    same = [s for s in test_sets if datasets[s]["kind"] == kind]
+    if not same:
+        raise ValueError(f"mcnn.test_sets {test_sets} has no set of the training kind {kind!r}; add one")
+    return same[0]

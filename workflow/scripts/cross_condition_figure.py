@@ -1,0 +1,12 @@
+"""Figure: SSIM heat maps, train condition × test condition, one panel per family and model."""
+
+import pandas as pd
+
+from qpi import plots, summary
+from qpi.logs import log_to
+
+log = log_to(snakemake.log[0])
+grids = summary.cross_grids(pd.read_csv(snakemake.input.table))
+plots.save(plots.cross_condition(grids), snakemake.output.figure)
+for key, grid in grids.items():
+    log.info("%s\n%s", key, grid.round(3).to_string())

@@ -1,0 +1,16 @@
+"""Every family's cross-condition scores in one tidy table."""
+
+import pandas as pd
+
+from qpi import summary, tables
+from qpi.logs import log_to
+
+log = log_to(snakemake.log[0])
+i = snakemake.input
+table = summary.cross_condition([
+    pd.read_csv(i.mcnn),
+    pd.read_csv(i.despeckle),
+    summary.contrans_tidy(pd.read_csv(i.contrans), snakemake.params.contrans_seed),
+])
+tables.write_table(table, snakemake.output.table)
+log.info("%d rows: %s", len(table), table.groupby(["family", "model"]).size().to_dict())
