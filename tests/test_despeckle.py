@@ -198,3 +198,20 @@ def test_affine_fit_undoes_a_per_channel_scale_and_offset():
     pred = y * np.array([0.2, -3.0])[None, :, None, None] + np.array([1.0, 0.5])[None, :, None, None]
     fit = despeckle.affine_fit(pred, y)
     assert fit.shape == (2, 2) and np.allclose(despeckle.affine_apply(pred, fit), y, atol=1e-4)
+
+
+def test_resize_upsampling_turns_a_flat_map_into_a_flat_map_and_transposed_into_a_checkerboard():
+    from qpi.models.despeckle import upsample
+
+    flat = torch.ones(1, 4, 8, 8)
+    with torch.no_grad():
+        resized = upsample(4, 1, resize=True)(flat)[0, 0, 2:-2, 2:-2]  # interior: no zero-padding border
+        transposed = upsample(4, 1)(flat)[0, 0, 2:-2, 2:-2]
+    assert resized.shape == transposed.shape == (12, 12)
+    assert resized.std() < 1e-6  # every output pixel sees the same kernel taps
+    # a random 4×4 stride-2 kernel weighs the four output phases with different taps: a period-2 pattern
+    assert transposed.std() > 1e-3 and torch.allclose(transposed[:-2], transposed[2:])
+    net = models.build("despecklenet", channels=(4, 8), residual_blocks=1, complex_blocks=1, resize=True)
+    twin = models.build("despeckle_twin", channels=(4, 8, 20), residual_blocks=1, complex_blocks=1, resize=True)
+    assert net(torch.randn(2, 1, 16, 16)).shape == (2, 2, 16, 16) and twin(torch.randn(1, 1, 16, 16)).shape[1] == 2
+    assert not any(isinstance(m, torch.nn.ConvTranspose2d) for m in net.modules())

@@ -35,7 +35,8 @@ def smoke(tmp_path_factory) -> Path:
 
 @pytest.mark.slow
 def test_smoke_run_produces_every_table_and_figure(smoke):
-    for name in ("tie_validation", "srqpi_benchmark", "srqpi_training_curves"):
+    for name in ("tie_validation", "srqpi_benchmark", "srqpi_training_curves", "srqpi_defocus", "srqpi_coherence",
+                 "srqpi_microlens"):
         png = smoke / "results" / "figures" / f"{name}.png"
         assert png.stat().st_size > 10_000, png
         assert (smoke / "results" / "figures" / f"{name}.pdf").exists()
@@ -156,6 +157,8 @@ def test_smoke_summary_and_cross_condition_cover_every_family(smoke):
     assert list(cross.columns) == ["family", "model", "train_condition", "test_condition", "seed", "metric", "value"]
     objectives = ("4x", "10x", "20x", "40x")
     expected = {  # every model × train condition × test condition cell of each family's smoke study
+        ("srqpi", "unet-defocus"): {(a, b) for a in ("z2", "z4", "defocus-adaptive") for b in ("z2", "z4")},
+        ("srqpi", "unet-coherence"): {(a, b) for a in ("S0", "z2") for b in ("S0", "z2")},
         ("mcnn", "mcnn"): {("natural", t) for t in ("natural", "hela", "microspheres")},
         ("despeckle", "despecklenet"): {(a, b) for a in ("tape", "tissue") for b in ("tape", "tissue")},
         **{("contrans", f"contrans-{s}"): {(a, b) for a in objectives for b in objectives}

@@ -1,11 +1,13 @@
 """DespeckleNet family data: specimens and their targets, speckled acquisition sets, network pairs, scores.
 
-Specimens (natural-image phase and amplitude, as the paper's simulated study) are shared by every
-condition; their targets come from the virtual microscope without scattering, as in the paper:
+Specimens (any phantom of qpi.optics.phantoms; the amplitude optionally tied to the phase, see
+`specimen`) are shared by every condition; their targets come from the virtual microscope without
+scattering, as in the paper:
 the in-focus partially coherent ("incoherent" lamp) intensity and the TIE phase of the planes
 ±dz, plus the exact phase. An acquisition set then images a block of specimens through one fresh
-diffuser under one illumination (intensity and incidence angle drawn anew), so the test split,
-drawn from its own seed, never shows a speckle pattern seen in training.
+diffuser under one illumination (intensity and incidence angle drawn anew), in focus or with the
+camera defocused, so the test split, drawn from its own seed, never shows a speckle pattern seen in
+training.
 
 Network pairs: input the speckle intensity − 1 (N, 1, H, W); target channel 0 is 2·I − 1 (the
 tanh range), channel 1 the phase (rad, mean removed) — the TIE phase (`label="tie"`, as the
@@ -61,6 +63,19 @@ def dataset_seed(seed: int, name: str) -> list[int]:
     return [int(seed), zlib.crc32(name.encode())]
 
 
+def specimen(phantom: dict, shape: tuple[int, int], scope: Microscope, rng: np.random.Generator):
+    """(phase, amplitude) of one specimen: the phantom of `phantom["kind"]` with its `params`. With
+    `absorption_ratio` κ (β/Δn of one material of complex index contrast Δn + iβ) the amplitude is
+    made from the phase, exp(−κ·φ), as for a stained or pigmented specimen whose absorption and
+    optical path come from the same thickness; otherwise the phantom's own amplitude is kept."""
+    phase, amplitude = make_phantom(phantom["kind"], shape, scope.sim_pixel_um, scope.wavelength_um, rng,
+                                    **phantom.get("params", {}))
+    ratio = phantom.get("absorption_ratio")
+    if ratio is not None:  # every phantom's phase is ≥ 0 above a 0 background, so the background stays clear
+        amplitude = np.exp(-ratio * phase).astype(np.float32)
+    return phase, amplitude
+
+
 def simulate_specimens(
     count: int, field_px: int, scope: Microscope, phantom: dict, dz_um: float, tie_method: str, eps: float,
     seed: list[int],
@@ -73,8 +88,7 @@ def simulate_specimens(
     out = {k: [] for k in ("t_phase", "t_amplitude", "intensity", "tie", "exact")}
     for i in tqdm(range(count), file=progress_stream(log), mininterval=10, ascii=True):
         rng = np.random.default_rng([*seed, i])
-        phase, amplitude = make_phantom(phantom["kind"], shape, scope.sim_pixel_um, scope.wavelength_um, rng,
-                                        **phantom.get("params", {}))
+        phase, amplitude = specimen(phantom, shape, scope, rng)
         planes = bin_pixels(image_stack(amplitude * np.exp(1j * phase), z, scope), scope.oversample)
         stack = Stack(data=planes, z_um=z, wavelength_um=scope.wavelength_um, pixel_um=scope.pixel_um,
                       medium_index=scope.medium_index)
@@ -87,12 +101,13 @@ def simulate_specimens(
 
 def acquire(
     specimens: dict[str, np.ndarray], sets: int, scope: Microscope, diffuser: dict, illumination: dict,
-    photons: float, seed: list[int],
+    photons: float, seed: list[int], defocus_um: float = 0.0,
 ) -> np.ndarray:
     """Speckle images (N, 1, H, W) of the specimens split into `sets` consecutive blocks, each seen
     through its own diffuser (`diffuser`: kind, correlation_um, rms_rad, distance_um, thickness_um,
     layers) under its own laser (`illumination`: relative intensity and angle_deg ranges), with shot
-    noise (`photons` photo-electrons per pixel at mean intensity 1)."""
+    noise (`photons` photo-electrons per pixel at mean intensity 1), the camera `defocus_um` beyond
+    the specimen."""
     n, shape = len(specimens["t_phase"]), specimens["t_phase"].shape[1:]
     if not 0 < sets <= n:
         raise ValueError(f"cannot split {n} specimens into {sets} acquisition sets; use 1..{n} sets")
@@ -110,8 +125,8 @@ def acquire(
         for i in members:
             t = specimens["t_amplitude"][i] * np.exp(1j * specimens["t_phase"][i])
             images.append(bin_pixels(speckle.speckle_image(t, screens, laser, diffuser["distance_um"],
-                                                           scope.wavelength_um, scope.sim_pixel_um, scope.na),
-                                     scope.oversample))
+                                                           scope.wavelength_um, scope.sim_pixel_um, scope.na,
+                                                           defocus_um), scope.oversample))
         # One exposure per set, as for a diffuser put in place: it makes up for the light scattered out
         # of the aperture, so a set's mean is its laser's relative brightness.
         images = np.asarray(images) * (brightness / np.mean(images))

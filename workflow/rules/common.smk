@@ -1,7 +1,11 @@
 # Shared helpers: which stacks exist (simulated + user sample sheet), their splits and paths.
 
+import re
+
 from qpi.io import read_sample_sheet
 from qpi.patches import split_fields
+from qpi.optics.imaging import Microscope
+from qpi.srqpi import planes_um, reimaged, source_step, sweep_values
 
 
 def simulated_stacks():
@@ -85,3 +89,59 @@ def srqpi_methods():
     """Every method of the benchmark: trained networks (one per seed) and the TIE baselines."""
     nets = [f"{m}_s{s}" for m in srqpi_models() for s in SRQPI["seeds"]]
     return nets + [f"tie-{m}" for m in SRQPI["baselines"]]
+
+
+# --- DL-SRQPI sweeps ------------------------------------------------------------------------------
+SWEEPS = SRQPI["sweeps"]
+
+
+def srqpi_reimaged(condition):
+    """Conditions at a coherence other than the shared stacks' image the same specimens again."""
+    spec = SRQPI["conditions"].get(condition)
+    return spec is not None and reimaged(spec, config["microscope"]["coherence"])
+
+
+def srqpi_coherence(condition):
+    """Microscope overrides of a condition: its own coherence, if it sets one, with a source sampled
+    finely enough to image it."""
+    spec = SRQPI["conditions"][condition]
+    if "coherence" not in spec:
+        return {}
+    step = source_step(spec["coherence"], config["microscope"].get("source_step", Microscope.source_step))
+    return {"coherence": spec["coherence"], "source_step": step}
+
+
+def srqpi_corrected(condition, stack):
+    """The corrected stack a condition's inputs are cut from: the shared one, or its own re-imaging."""
+    if not srqpi_reimaged(condition):
+        return f"results/corrected/{stack}.tif"
+    if stack in USER:
+        raise ValueError(
+            f"srqpi condition {condition!r} sets its own coherence, which only simulated stacks can be imaged "
+            f"at; user stack {stack!r} cannot: drop the condition's `coherence` or the stack"
+        )
+    return f"results/srqpi/{condition}/corrected/{stack}.tif"
+
+
+def srqpi_adaptive():
+    """{adaptive condition: its member conditions} of the sweeps that train one network on all."""
+    return {f"{s}-adaptive": SWEEPS[s]["conditions"] for s in ("defocus", "coherence") if SWEEPS[s]["adaptive"]}
+
+
+def srqpi_sweep_networks(sweep):
+    """Training conditions of a sweep: each of its conditions, then its adaptive network's."""
+    return SWEEPS[sweep]["conditions"] + [a for a in srqpi_adaptive() if a.startswith(f"{sweep}-")]
+
+
+def srqpi_sweep_dir():
+    """Sweep networks trained like the benchmark's are the benchmark's own (`models/`), else their own."""
+    return "models" if srqpi_sweep_train() == SRQPI["train"] else "sweep"
+
+
+def srqpi_sweep_train():
+    """srqpi.train with the sweep's overrides (nested mappings merged one level deep)."""
+    merged = dict(SRQPI["train"])
+    for key, value in SWEEPS["train"].items():
+        nested = isinstance(value, dict) and isinstance(merged.get(key), dict)
+        merged[key] = {**merged[key], **value} if nested else value
+    return merged

@@ -70,6 +70,7 @@ rule despeckle_acquire:
         diffuser=lambda w: DESPECKLE_CONDITIONS[w.condition]["diffuser"],
         illumination=DESPECKLE["illumination"],
         photons=DESPECKLE["photons"],
+        defocus_um=DESPECKLE["defocus_um"],
         seed=config["seed"],
     log:
         "results/logs/despeckle/{condition}/acquire/{split}.log",

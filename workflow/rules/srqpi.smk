@@ -4,23 +4,31 @@ TARGETS += [
     "results/tables/srqpi_benchmark.md",
     "results/figures/srqpi_benchmark.png",
     "results/figures/srqpi_training_curves.png",
+    "results/tables/srqpi_defocus.csv",
+    "results/figures/srqpi_defocus.png",
+    "results/tables/srqpi_coherence.csv",
+    "results/figures/srqpi_coherence.png",
+    "results/tables/srqpi_cross.csv",
+    "results/tables/srqpi_microlens.csv",
+    "results/figures/srqpi_microlens.png",
 ]
 
 rule srqpi_degrade:
-    """LR network input (one defocused plane, noise, binning) and the two-plane LR TIE input."""
+    """LR network inputs (one defocused plane, noise, binning) and two-plane LR TIE inputs of every
+    stack under one condition (one job: each stack takes a fraction of a second)."""
     input:
-        stack="results/corrected/{stack}.tif",
+        stacks=lambda w: [srqpi_corrected(w.condition, s) for s in STACKS],
     output:
-        lr="results/srqpi/{condition}/lr/{stack}.tif",
-        pair="results/srqpi/{condition}/lr_pair/{stack}.tif",
+        lr=expand("results/srqpi/{{condition}}/lr/{stack}.tif", stack=STACKS),
+        pair=expand("results/srqpi/{{condition}}/lr_pair/{stack}.tif", stack=STACKS),
     params:
         defocus_um=lambda w: SRQPI["conditions"][w.condition]["defocus_um"],
         pair_um=SRQPI["baseline_planes_um"],
         binning=SRQPI["binning"],
         noise_sigma=SRQPI["noise_sigma"],
-        seed=lambda w: [config["seed"], STACKS.index(w.stack)],
+        seeds=[[config["seed"], i] for i in range(len(STACKS))],  # per stack, whatever the condition
     log:
-        "results/logs/srqpi/{condition}/degrade/{stack}.log",
+        "results/logs/srqpi/{condition}/degrade.log",
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -35,6 +43,8 @@ rule srqpi_dataset:
     output:
         data="results/srqpi/{condition}/dataset.npz",
         provenance="results/srqpi/{condition}/dataset.json",
+    wildcard_constraints:
+        condition="|".join(map(re.escape, SRQPI["conditions"])),
     params:
         stacks=STACKS,
         split=SPLIT,
@@ -201,3 +211,239 @@ rule srqpi_training_curves:
         "../../envs/qpi.yaml"
     script:
         "../scripts/srqpi_training_curves.py"
+
+
+# --- sweeps: defocus and coherence generalisation (the paper's Figs. 4 and 5) ----------------------
+
+
+rule srqpi_reimage:
+    """The specimens of the simulated stacks imaged again at a condition's own coherence (only the
+    planes the family reads), brightness-corrected like the shared stacks; one job per condition."""
+    output:
+        stacks=expand("results/srqpi/{{condition}}/corrected/{stack}.tif", stack=SIMULATED),
+        phases=expand("results/srqpi/{{condition}}/truth/{stack}_phase.tif", stack=SIMULATED),
+    params:
+        kinds=[s.rsplit("_", 1)[0] for s in SIMULATED],
+        seeds=[[config["seed"], int(s.rsplit("_", 1)[1])] for s in SIMULATED],  # simulate_stack's: the same specimens
+        phantoms=[config["simulate"]["phantoms"].get(s.rsplit("_", 1)[0], {}) for s in SIMULATED],
+        microscope=lambda w: {**config["microscope"], **srqpi_coherence(w.condition)},
+        camera=config["camera"],
+        z_um=lambda w: planes_um(SRQPI["conditions"][w.condition]["defocus_um"], SRQPI["baseline_planes_um"]),
+        field_px=config["simulate"]["field_px"],
+        correction=config["correction"],
+    threads: config["threads"]["train"]
+    priority: 1  # head of the sweeps' longest chain (re-image → degrade → dataset → train → evaluate)
+    log:
+        "results/logs/srqpi/{condition}/reimage.log",
+    benchmark:
+        "results/benchmarks/srqpi/{condition}/reimage.tsv"
+    conda:
+        "../../envs/qpi.yaml"
+    script:
+        "../scripts/srqpi_reimage.py"
+
+
+rule srqpi_adaptive_dataset:
+    """One training set from several conditions: every patch once, its input from one member at random."""
+    input:
+        data=lambda w: expand("results/srqpi/{condition}/dataset.npz", condition=srqpi_adaptive()[w.condition]),
+    output:
+        data="results/srqpi/{condition}/dataset.npz",
+        provenance="results/srqpi/{condition}/dataset.json",
+    wildcard_constraints:
+        condition="|".join(srqpi_adaptive()) or "^$",
+    params:
+        members=lambda w: srqpi_adaptive()[w.condition],
+        seed=config["seed"],
+    log:
+        "results/logs/srqpi/{condition}/dataset.log",
+    conda:
+        "../../envs/qpi.yaml"
+    script:
+        "../scripts/srqpi_adaptive_dataset.py"
+
+
+use rule srqpi_train as srqpi_sweep_train with:
+    output:
+        model="results/srqpi/{condition}/sweep/{model}_s{seed}/best.pt",
+        steps="results/srqpi/{condition}/sweep/{model}_s{seed}/steps.csv",
+        epochs="results/srqpi/{condition}/sweep/{model}_s{seed}/epochs.csv",
+    params:
+        arch=lambda w: SRQPI["models"][w.model],
+        upscale=SRQPI["binning"],
+        train=srqpi_sweep_train(),
+        device=config["device"],
+        workdir=subpath(output.model, parent=True),
+    threads: SWEEPS["threads"]
+    log:
+        "results/logs/srqpi/{condition}/sweep/{model}_s{seed}.log",
+    benchmark:
+        "results/benchmarks/srqpi/{condition}/sweep/{model}_s{seed}.tsv"
+
+
+rule srqpi_cross_evaluate:
+    """One sweep network on the held-out fields of every condition of its sweep, scored."""
+    input:
+        model=f"results/srqpi/{{condition}}/{srqpi_sweep_dir()}/{{model}}_s{{seed}}/best.pt",
+        lr=lambda w: expand(
+            "results/srqpi/{test}/lr/{stack}.tif", test=SWEEPS[w.sweep]["conditions"], stack=stacks_in("test")
+        ),
+        tie=expand("results/tie/{stack}.tif", stack=stacks_in("test")),
+    output:
+        scores="results/srqpi/{condition}/cross/{sweep}_{model}_s{seed}.csv",
+    wildcard_constraints:
+        sweep="defocus|coherence",
+    params:
+        tests=lambda w: SWEEPS[w.sweep]["conditions"],
+        stacks=stacks_in("test"),
+        truth=truth_paths(stacks_in("test")),
+        evaluate=SRQPI["evaluate"],
+        device=config["device"],
+    threads: SWEEPS["threads"]
+    resources:
+        gpu=1,
+    log:
+        "results/logs/srqpi/{condition}/cross/{sweep}_{model}_s{seed}.log",
+    benchmark:
+        "results/benchmarks/srqpi/{condition}/cross/{sweep}_{model}_s{seed}.tsv"
+    conda:
+        "../../envs/qpi.yaml"
+    script:
+        "../scripts/srqpi_cross_evaluate.py"
+
+
+rule srqpi_sweep_table:
+    """Mean ± std SSIM / PSNR / NRMSE / MAE per training × test condition of one sweep."""
+    input:
+        scores=lambda w: expand(
+            "results/srqpi/{condition}/cross/{sweep}_{model}_s{seed}.csv",
+            condition=srqpi_sweep_networks(w.sweep),
+            sweep=w.sweep,
+            model=SWEEPS["model"],
+            seed=SWEEPS["seeds"],
+        ),
+    output:
+        table="results/tables/srqpi_{sweep}.csv",
+        markdown="results/tables/srqpi_{sweep}.md",
+        per_image="results/tables/srqpi_{sweep}_per_image.csv",
+    wildcard_constraints:
+        sweep="defocus|coherence",
+    params:
+        values=lambda w: sweep_values(SRQPI["conditions"], w.sweep, config["microscope"]["coherence"]),
+    log:
+        "results/logs/tables/srqpi_{sweep}.log",
+    conda:
+        "../../envs/qpi.yaml"
+    script:
+        "../scripts/srqpi_sweep_table.py"
+
+
+rule srqpi_sweep_figure:
+    """SSIM against the test condition, one line per training condition, and the per-image spread."""
+    input:
+        per_image="results/tables/srqpi_{sweep}_per_image.csv",
+    output:
+        figure=report(
+            "results/figures/srqpi_{sweep}.png", caption="../report/srqpi_sweep.rst", category="DL-SRQPI"
+        ),
+    wildcard_constraints:
+        sweep="defocus|coherence",
+    log:
+        "results/logs/figures/srqpi_{sweep}.log",
+    conda:
+        "../../envs/qpi.yaml"
+    script:
+        "../scripts/srqpi_sweep_figure.py"
+
+
+rule srqpi_cross_table:
+    """Both sweeps in the tidy cross-condition format every family shares."""
+    input:
+        defocus="results/tables/srqpi_defocus_per_image.csv",
+        coherence="results/tables/srqpi_coherence_per_image.csv",
+    output:
+        table="results/tables/srqpi_cross.csv",
+    params:
+        model=SWEEPS["model"],
+    log:
+        "results/logs/tables/srqpi_cross.log",
+    conda:
+        "../../envs/qpi.yaml"
+    script:
+        "../scripts/srqpi_cross_table.py"
+
+
+# --- the microlens-array check (the paper's Fig. 6a) ---------------------------------------------
+
+
+use rule srqpi_reimage as srqpi_microlens_simulate with:
+    output:
+        stacks=["results/srqpi/microlens/stack.tif"],
+        phases=["results/srqpi/microlens/truth_phase.tif"],
+    params:
+        kinds=["microlens"],
+        seeds=[[config["seed"], len(SIMULATED)]],  # a specimen of its own: the field index after the simulated ones
+        phantoms=[SRQPI["microlens"]["phantom"]],
+        microscope={**config["microscope"], **srqpi_coherence(SRQPI["microlens"]["condition"])},
+        camera=config["camera"],
+        z_um=planes_um(SRQPI["conditions"][SRQPI["microlens"]["condition"]]["defocus_um"], SRQPI["baseline_planes_um"]),
+        field_px=SRQPI["microlens"]["field_px"],
+        correction=config["correction"],
+    log:
+        "results/logs/srqpi/microlens/simulate.log",
+    benchmark:
+        "results/benchmarks/srqpi/microlens/simulate.tsv"
+
+
+rule srqpi_microlens:
+    """The benchmark U-Net on the degraded microlens image; phase → height against the truth."""
+    input:
+        model="results/srqpi/{0[condition]}/models/{0[model]}_s{0[seed]}/best.pt".format(SRQPI["microlens"]),
+        stack="results/srqpi/microlens/stack.tif",
+        truth="results/srqpi/microlens/truth_phase.tif",
+    output:
+        table="results/tables/srqpi_microlens.csv",
+        markdown="results/tables/srqpi_microlens.md",
+        maps="results/srqpi/microlens/heights.npz",
+    params:
+        defocus_um=SRQPI["conditions"][SRQPI["microlens"]["condition"]]["defocus_um"],
+        pair_um=SRQPI["baseline_planes_um"],
+        binning=SRQPI["binning"],
+        noise_sigma=SRQPI["noise_sigma"],
+        seed=[config["seed"], len(SIMULATED)],
+        delta_n=SRQPI["microlens"]["phantom"]["delta_n"],
+        pitch_um=SRQPI["microlens"]["phantom"]["pitch_um"],
+        tie_method=config["tie"]["method"],
+        eps=config["tie"]["eps"],
+        evaluate=SRQPI["evaluate"],
+        device=config["device"],
+    threads: config["threads"]["train"]
+    resources:
+        gpu=1,
+    log:
+        "results/logs/srqpi/microlens/evaluate.log",
+    benchmark:
+        "results/benchmarks/srqpi/microlens/evaluate.tsv"
+    conda:
+        "../../envs/qpi.yaml"
+    script:
+        "../scripts/srqpi_microlens.py"
+
+
+rule srqpi_microlens_figure:
+    """Height maps, the network's height error and a line profile across the lenses."""
+    input:
+        table="results/tables/srqpi_microlens.csv",
+        maps="results/srqpi/microlens/heights.npz",
+    output:
+        figure=report(
+            "results/figures/srqpi_microlens.png", caption="../report/srqpi_microlens.rst", category="DL-SRQPI"
+        ),
+    params:
+        pitch_um=SRQPI["microlens"]["phantom"]["pitch_um"],
+    log:
+        "results/logs/figures/srqpi_microlens.log",
+    conda:
+        "../../envs/qpi.yaml"
+    script:
+        "../scripts/srqpi_microlens_figure.py"

@@ -34,6 +34,7 @@ rule summary_table:
 rule cross_condition_table:
     """Every family's train-condition × test-condition scores in one tidy table."""
     input:
+        srqpi="results/tables/srqpi_cross.csv",
         mcnn="results/tables/mcnn_transfer.csv",
         despeckle="results/tables/despeckle_cross.csv",
         contrans="results/tables/contrans_cross_na.csv",

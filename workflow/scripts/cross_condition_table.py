@@ -8,6 +8,7 @@ from qpi.logs import log_to
 log = log_to(snakemake.log[0])
 i = snakemake.input
 table = summary.cross_condition([
+    pd.read_csv(i.srqpi),
     pd.read_csv(i.mcnn),
     pd.read_csv(i.despeckle),
     summary.contrans_tidy(pd.read_csv(i.contrans), snakemake.params.contrans_seed),

@@ -1,23 +1,18 @@
-"""DL-SRQPI inputs of one stack: the defocused LR plane for networks, two LR planes for TIE."""
-
-import dataclasses
+"""DL-SRQPI inputs of every stack under one condition: the defocused LR plane, and two LR planes for TIE."""
 
 import numpy as np
 
-from qpi import io
+from qpi import io, srqpi
 from qpi.logs import log_to
-from qpi.optics.binning import degrade
 
 log = log_to(snakemake.log[0])
 p = snakemake.params
-stack = io.read_stack(snakemake.input.stack)
-rng = np.random.default_rng(p.seed)
-lr = degrade(stack.plane(p.defocus_um), p.binning, p.noise_sigma, rng)
-pair = np.stack([degrade(stack.plane(z), p.binning, p.noise_sigma, rng) for z in p.pair_um])
-lr_pixel = stack.pixel_um * p.binning
-io.write_image(snakemake.output.lr, lr, pixel_um=lr_pixel, defocus_um=p.defocus_um, binning=p.binning,
-               kind="mean-normalised LR intensity")
-io.write_stack(snakemake.output.pair,
-               dataclasses.replace(stack, data=pair, z_um=np.array(p.pair_um, float), pixel_um=lr_pixel),
-               dtype="float32")
-log.info("LR %s from z = %+.1f µm; pair at %s µm", lr.shape, p.defocus_um, p.pair_um)
+for path, lr_path, pair_path, seed in zip(snakemake.input.stacks, snakemake.output.lr, snakemake.output.pair, p.seeds):
+    stack = io.read_stack(path)
+    lr, pair = srqpi.degrade_inputs(stack, p.defocus_um, p.pair_um, p.binning, p.noise_sigma,
+                                    np.random.default_rng(seed))
+    io.write_image(lr_path, lr, pixel_um=pair.pixel_um, defocus_um=p.defocus_um, binning=p.binning,
+                   kind="mean-normalised LR intensity")
+    io.write_stack(pair_path, pair, dtype="float32")
+    log.info("%s: LR %s from z = %+.1f µm (S = %s); pair at %s µm", path, lr.shape, p.defocus_um, stack.coherence,
+             p.pair_um)

@@ -5,7 +5,8 @@ Channel 0 is the intensity mapped to 2·I − 1 (I relative to the empty field, 
 
 - `despecklenet`: feature extractor of stride-2 4×4 conv blocks; a translate module of residual
   blocks and modified complex residual blocks; two decoders (transposed 4×4 stride-2 convs with
-  encoder skips), one per output. `complex_blocks=False` gives the real-valued twin
+  encoder skips; `resize=True`: nearest ×2 and 3×3 convs instead, against checkerboard
+  artefacts), one per output. `complex_blocks=False` gives the real-valued twin
   (`despeckle_twin`), whose plain residual blocks have exactly the complex blocks' parameters.
 - `patchgan`: the conditional PatchGAN discriminator on (speckle, intensity, phase).
 - `idiffnet`: IDiffNet's densely connected encoder–decoder (trained with the NPCC loss).
@@ -86,22 +87,32 @@ def down(in_channels: int, out_channels: int, norm: bool = True) -> nn.Sequentia
     return nn.Sequential(*layers, *([nn.BatchNorm2d(out_channels)] if norm else []), _act())
 
 
-def up(in_channels: int, out_channels: int) -> nn.Sequential:
-    """A stride-2 4×4 transposed conv, batch norm and ReLU: doubles the size."""
-    return nn.Sequential(nn.ConvTranspose2d(in_channels, out_channels, 4, stride=2, padding=1, bias=False),
-                         nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True))
+def upsample(in_channels: int, out_channels: int, resize: bool = False, bias: bool = True) -> nn.Module:
+    """A conv that doubles the size: a stride-2 4×4 transposed conv, or with `resize` a nearest ×2
+    upsampling and a 3×3 conv, whose kernel overlaps evenly everywhere (no checkerboard)."""
+    if resize:
+        return nn.Sequential(nn.Upsample(scale_factor=2, mode="nearest"),
+                             nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=bias))
+    return nn.ConvTranspose2d(in_channels, out_channels, 4, stride=2, padding=1, bias=bias)
+
+
+def up(in_channels: int, out_channels: int, resize: bool = False) -> nn.Sequential:
+    """`upsample`, batch norm and ReLU: doubles the size."""
+    return nn.Sequential(upsample(in_channels, out_channels, resize, bias=False), nn.BatchNorm2d(out_channels),
+                         nn.ReLU(inplace=True))
 
 
 class Decoder(nn.Module):
-    """Transposed-conv ups from the translate module back to full size, joining each encoder skip."""
+    """Ups from the translate module back to full size (transposed or, with `resize`, resize convs),
+    joining each encoder skip."""
 
-    def __init__(self, channels: list[int], activation: nn.Module):
+    def __init__(self, channels: list[int], activation: nn.Module, resize: bool = False):
         super().__init__()
         widths = list(reversed(channels))  # bottom first
         self.ups = nn.ModuleList(
-            up(widths[i] * (1 if i == 0 else 2), widths[i + 1]) for i in range(len(widths) - 1)
+            up(widths[i] * (1 if i == 0 else 2), widths[i + 1], resize) for i in range(len(widths) - 1)
         )
-        self.head = nn.Sequential(nn.ConvTranspose2d(widths[-1] * 2, 1, 4, stride=2, padding=1), activation)
+        self.head = nn.Sequential(upsample(widths[-1] * 2, 1, resize), activation)
 
     def forward(self, x: torch.Tensor, skips: list[torch.Tensor]) -> torch.Tensor:
         for step, skip in zip(self.ups, reversed(skips[:-1])):
@@ -120,6 +131,7 @@ class DespeckleNet(nn.Module):
         residual_blocks: int = 2,
         complex_blocks: int = 2,
         complex_valued: bool = True,
+        resize: bool = False,
     ):
         super().__init__()
         channels = list(channels)
@@ -130,8 +142,8 @@ class DespeckleNet(nn.Module):
         block = ComplexResidualBlock if complex_valued else PlainResidualBlock
         self.translate = nn.Sequential(*(ResidualBlock(width) for _ in range(residual_blocks)),
                                        *(block(width) for _ in range(complex_blocks)))
-        self.intensity = Decoder(channels, nn.Tanh())
-        self.phase = Decoder(channels, nn.Identity())
+        self.intensity = Decoder(channels, nn.Tanh(), resize)
+        self.phase = Decoder(channels, nn.Identity(), resize)
         self.multiple = 2 ** len(channels)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -155,8 +167,9 @@ class RealValuedTwin(DespeckleNet):
         channels: tuple[int, ...] = (10, 20, 40),
         residual_blocks: int = 2,
         complex_blocks: int = 2,
+        resize: bool = False,
     ):
-        super().__init__(in_channels, channels, residual_blocks, complex_blocks, complex_valued=False)
+        super().__init__(in_channels, channels, residual_blocks, complex_blocks, complex_valued=False, resize=resize)
 
 
 @register("patchgan")

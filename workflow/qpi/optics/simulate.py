@@ -7,6 +7,7 @@ import numpy as np
 from ..io import Stack
 from .binning import bin_pixels
 from .imaging import Camera, Microscope, expose, image_stack
+from .phantoms import make_phantom
 
 
 def acquire(
@@ -42,3 +43,23 @@ def acquire(
     truth_phase = bin_pixels(phase, scope.oversample).astype(np.float32)
     truth_amplitude = bin_pixels(amplitude, scope.oversample).astype(np.float32)
     return stack, truth_phase, truth_amplitude
+
+
+def simulate_field(
+    kind: str,
+    seed,
+    z_um,
+    scope: Microscope,
+    camera: Camera,
+    field_px: int,
+    phantom: dict | None = None,
+    workers: int = 1,
+) -> tuple[Stack, np.ndarray, np.ndarray]:
+    """One field of view of a random `kind` specimen, `field_px` camera pixels wide, through `acquire`.
+
+    The specimen is the first thing drawn from `default_rng(seed)`, so the same seed re-images the
+    same specimen through another microscope (another coherence or other planes)."""
+    rng = np.random.default_rng(seed)
+    n = field_px * scope.oversample
+    phase, amplitude = make_phantom(kind, (n, n), scope.sim_pixel_um, scope.wavelength_um, rng, **(phantom or {}))
+    return acquire(phase, amplitude, z_um, scope, camera, rng, workers=workers)

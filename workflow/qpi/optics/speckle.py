@@ -8,9 +8,11 @@ shared between the layers). Lengths in µm; fields U = √I·exp(iφ) on periodi
 wrap, tilts sit on FFT bins), so propagation needs no padding.
 
 Acquisition (DespeckleNet's set-up): a tilted laser plane wave crosses the diffuser, propagates
-`distance_um` to the specimen, is multiplied by its transmittance and imaged in focus through a
-coherent objective of aperture `na`. Speckle grain in the image is ≈ max(λ/(2·NA), the
-diffuser's own grain ℓ/σ_φ at short distances).
+`distance_um` to the specimen, is multiplied by its transmittance and imaged through a coherent
+objective of aperture `na`, in focus or with the camera conjugate to a plane `defocus_um` beyond
+the specimen (positive: downstream). In focus a transparent specimen is all but invisible; defocus
+turns its phase into intensity (I ≈ 1 − λz/(2π)·∇²φ for a weak phase under a plane wave, the TIE).
+Speckle grain in the image is ≈ max(λ/(2·NA), the diffuser's own grain ℓ/σ_φ at short distances).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from .propagation import angular_spectrum, frequencies
+from .propagation import angular_spectrum, frequencies, transfer_function
 
 DIFFUSERS = ("tape", "petri", "tissue")
 
@@ -89,10 +91,16 @@ def plane_wave(
     return np.sqrt(intensity) * np.exp(2j * np.pi * (fy * y + fx * x))
 
 
-def coherent_image(field: np.ndarray, pixel_um: float, na: float, wavelength_um: float) -> np.ndarray:
-    """In-focus intensity of a field imaged through a coherent objective (pupil |f| ≤ NA/λ)."""
+def coherent_image(
+    field: np.ndarray, pixel_um: float, na: float, wavelength_um: float, defocus_um: float = 0.0
+) -> np.ndarray:
+    """Intensity of a field imaged through a coherent objective (pupil |f| ≤ NA/λ), focused
+    `defocus_um` beyond the field's plane. The grid is periodic, like the fields, so the defocus
+    is the angular-spectrum kernel applied in the pupil without padding."""
     fy, fx = frequencies(field.shape, pixel_um)
     pupil = fy**2 + fx**2 <= (na / wavelength_um) ** 2
+    if defocus_um:
+        pupil = pupil * transfer_function(field.shape, pixel_um, defocus_um, wavelength_um)
     return np.abs(np.fft.ifft2(np.fft.fft2(field) * pupil)) ** 2
 
 
@@ -104,12 +112,13 @@ def speckle_image(
     wavelength_um: float,
     pixel_um: float,
     na: float,
+    defocus_um: float = 0.0,
 ) -> np.ndarray:
-    """The speckled in-focus intensity of a specimen lit by `illumination` through `diffuser`
-    placed `distance_um` before it (relative to a unit-intensity laser)."""
+    """The speckled intensity of a specimen lit by `illumination` through `diffuser` placed
+    `distance_um` before it (relative to a unit-intensity laser), `defocus_um` out of focus."""
     field = transmit(illumination, diffuser, wavelength_um, pixel_um)
     field = angular_spectrum(field, distance_um, wavelength_um, pixel_um, pad=1.0)
-    return coherent_image(field * transmittance, pixel_um, na, wavelength_um)
+    return coherent_image(field * transmittance, pixel_um, na, wavelength_um, defocus_um)
 
 
 def contrast(intensity: np.ndarray) -> float:

@@ -1,0 +1,168 @@
+"""DL-SRQPI sweeps (the paper's Figs. 4–6): conditions, the defocus-adaptive training set,
+cross-condition tables and the microlens height check.
+
+A condition is the plane a network sees (`defocus_um`) and, optionally, the illumination coherence
+S it was imaged at (else the microscope's). A sweep trains one network per condition and tests each
+on every condition of the sweep; the defocus sweep adds one network trained on all its conditions.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pandas as pd
+from scipy import ndimage
+
+from .io import Stack
+from .optics.binning import degrade
+from .optics.phantoms import height_from_phase
+from .tables import summarise
+
+# sweep → (condition key it varies, axis label)
+AXES = {"defocus": ("defocus_um", "defocus z (µm)"), "coherence": ("coherence", "coherence S")}
+METRICS = ("ssim", "psnr", "nrmse", "mae")
+
+
+def coherence(condition: dict, microscope_coherence: float) -> float:
+    """S of a condition: its own, else the microscope's."""
+    return float(condition.get("coherence", microscope_coherence))
+
+
+def reimaged(condition: dict, microscope_coherence: float) -> bool:
+    """Whether a condition needs its specimens imaged again (its S is not the shared stacks' S)."""
+    return not np.isclose(coherence(condition, microscope_coherence), microscope_coherence)
+
+
+def source_step(coherence_s: float, step: float) -> float:
+    """Source-point spacing (units of NA/λ) for imaging at S: at most S/2, so that the condenser disc
+    holds more than its centre (at the default 0.1, S = 0.1 images coherently, like S = 0)."""
+    return min(step, coherence_s / 2) if coherence_s > 0 else step
+
+
+def planes_um(defocus_um: float, pair_um) -> list[float]:
+    """The planes a re-imaged condition needs: focus (a stack must hold it), its input plane and the
+    two TIE-baseline planes, so every later rule reads it like a shared stack."""
+    return sorted({0.0, float(defocus_um), *map(float, pair_um)})
+
+
+def degrade_inputs(stack: Stack, defocus_um: float, pair_um, binning: int, noise_sigma: float,
+                   rng: np.random.Generator) -> tuple[np.ndarray, Stack]:
+    """A corrected stack's network input (the defocused plane, noisy and binned) and the LR two-plane
+    stack of the TIE baselines, on the binned pixel grid."""
+    lr = degrade(stack.plane(defocus_um), binning, noise_sigma, rng)
+    pair = np.stack([degrade(stack.plane(z), binning, noise_sigma, rng) for z in pair_um])
+    return lr, dataclasses.replace(stack, data=pair, z_um=np.array(pair_um, float), pixel_um=stack.pixel_um * binning)
+
+
+def sweep_values(conditions: dict[str, dict], sweep: str, microscope_coherence: float) -> dict[str, float]:
+    """The swept quantity (z in µm or S) of every condition."""
+    key = AXES[sweep][0]
+    if key == "coherence":
+        return {name: coherence(c, microscope_coherence) for name, c in conditions.items()}
+    return {name: float(c[key]) for name, c in conditions.items()}
+
+
+def adaptive_dataset(datasets: list[dict[str, np.ndarray]], seed: int) -> tuple[dict[str, np.ndarray], dict]:
+    """The defocus-adaptive training set from per-condition datasets of the same fields and patches.
+
+    Every patch location appears once, its input drawn from one member condition (each member gets
+    an equal share, at random), so the set is as large as one condition's — as the paper's 13 × 100
+    images. Members must share their labels (the same fields, split and patch grid)."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for part in ("train", "val", "test"):
+        labels = datasets[0][f"y_{part}"]
+        for d in datasets[1:]:
+            if d[f"y_{part}"].shape != labels.shape or not np.array_equal(d[f"y_{part}"], labels):
+                raise ValueError(f"the adaptive set's members differ in their {part} labels: build them from "
+                                 "the same fields, split and patch settings")
+        owner = rng.permutation(len(labels)) % len(datasets)
+        x = datasets[0][f"x_{part}"].copy()
+        for k, d in enumerate(datasets[1:], start=1):
+            x[owner == k] = d[f"x_{part}"][owner == k]
+        out[f"x_{part}"], out[f"y_{part}"] = x, labels
+        out[f"member_{part}"] = owner.astype(np.float32)
+    return out, {"members": len(datasets), "patches": {p: len(out[f"y_{p}"]) for p in ("train", "val", "test")}}
+
+
+def sweep_per_image(per_image: pd.DataFrame, values: dict[str, float]) -> pd.DataFrame:
+    """Per-image scores of one sweep against one reference — the exact phase where the rows have it
+    (simulated fields), else the TIE phase — with the swept value of the train and test condition
+    (NaN for a network trained on several)."""
+    reference = "exact" if "exact" in set(per_image["reference"]) else "tie"
+    rows = per_image[per_image["reference"] == reference].copy()
+    rows["train_value"] = rows["train_condition"].map(values)
+    rows["test_value"] = rows["test_condition"].map(values)
+    return rows.reset_index(drop=True)
+
+
+def sweep_summary(per_image: pd.DataFrame) -> pd.DataFrame:
+    """Mean ± std over the test fields per (train condition, test condition, seed)."""
+    table = summarise(per_image.drop(columns=["seconds_per_mpx", "lpips"], errors="ignore"),
+                      ["reference", "train_condition", "test_condition", "seed"])
+    # values joined afterwards: grouping by the adaptive network's NaN train value would drop it
+    for side in ("train", "test"):
+        values = dict(zip(per_image[f"{side}_condition"], per_image[f"{side}_value"]))
+        table.insert(3 if side == "train" else 4, f"{side}_value", table[f"{side}_condition"].map(values))
+    return table
+
+
+def cross_tidy(per_image: pd.DataFrame, family: str, model: str) -> pd.DataFrame:
+    """The family's tidy cross-condition rows (mean over test fields) of one sweep."""
+    by = ["train_condition", "test_condition", "seed"]
+    means = per_image.groupby(by, sort=False)[[m for m in METRICS if m in per_image]].mean().reset_index()
+    long = means.melt(id_vars=by, var_name="metric", value_name="value")
+    return long.assign(family=family, model=model)[
+        ["family", "model", "train_condition", "test_condition", "seed", "metric", "value"]]
+
+
+# --- microlens heights ------------------------------------------------------------------------------
+
+
+def lens_peaks(height_um: np.ndarray, pitch_px: float) -> np.ndarray:
+    """(y, x) pixels of the lens apexes whose whole lens lies inside the field: local maxima over a
+    pitch-wide window (a flat top of several equal pixels counts once), half a pitch from the border."""
+    size = max(int(round(pitch_px)), 3)
+    tops, count = ndimage.label((height_um == ndimage.maximum_filter(height_um, size=size, mode="nearest"))
+                                & (height_um > np.percentile(height_um, 50)))
+    peaks = np.round(ndimage.center_of_mass(height_um, tops, range(1, count + 1))).astype(int).reshape(-1, 2)
+    margin = pitch_px / 2
+    inside = np.all((peaks >= margin) & (peaks < np.array(height_um.shape) - margin), axis=1)
+    return peaks[inside]
+
+
+def peak_to_valley(height_um: np.ndarray, peaks: np.ndarray, pitch_px: float) -> np.ndarray:
+    """Height of each lens: max − min within a pitch-wide disc around its apex (free of piston)."""
+    yy, xx = np.indices(height_um.shape)
+    out = []
+    for y, x in peaks:
+        disc = (yy - y) ** 2 + (xx - x) ** 2 <= (pitch_px / 2) ** 2
+        out.append(np.ptp(height_um[disc]))
+    return np.array(out)
+
+
+def microlens_heights(phases: dict[str, np.ndarray], truth_phase: np.ndarray, wavelength_um: float, delta_n: float,
+                      pitch_px: float) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """Height maps (µm, piston matched to the truth) of every method's phase and their errors.
+
+    Rows per method: height RMSE over the field, the true and recovered lens height (mean
+    peak-to-valley over the lenses found in the truth) and the peak-height error."""
+    truth = height_from_phase(truth_phase, wavelength_um, delta_n)
+    peaks = lens_peaks(truth, pitch_px)
+    true_peak = peak_to_valley(truth, peaks, pitch_px)
+    rows, heights = [], {"truth": truth}
+    for method, phase in phases.items():
+        height = height_from_phase(phase, wavelength_um, delta_n)
+        height = height - np.mean(height - truth)  # a phase image carries no absolute piston
+        peak = peak_to_valley(height, peaks, pitch_px)
+        heights[method] = height
+        rows.append({"method": method, "height_rmse_um": float(np.sqrt(np.mean((height - truth) ** 2))),
+                     "peak_height_true_um": float(true_peak.mean()), "peak_height_um": float(peak.mean()),
+                     "peak_error_um": float(np.mean(peak - true_peak)), "lenses": len(peaks)})
+    return pd.DataFrame(rows), heights
+
+
+def profile_row(peaks: np.ndarray, shape: tuple[int, int]) -> int:
+    """The image row through the lens apexes nearest the field centre (for a line profile)."""
+    return int(peaks[np.argmin(np.abs(peaks[:, 0] - shape[0] / 2)), 0])

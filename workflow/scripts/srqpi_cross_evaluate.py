@@ -1,0 +1,30 @@
+"""One sweep network on the held-out fields of every test condition of its sweep, scored per image."""
+
+import numpy as np
+import pandas as pd
+
+from qpi import evaluate, io
+from qpi.atomic import atomic_path
+from qpi.device import select_device, set_threads
+from qpi.lease import gpu_lease
+from qpi.logs import log_to
+from qpi.train import load_model
+
+log = log_to(snakemake.log[0])
+p, w = snakemake.params, snakemake.wildcards
+set_threads(snakemake.threads)
+references = dict(zip(p.stacks, evaluate.read_references(snakemake.input.tie, p.truth)))
+lr_paths = np.reshape(snakemake.input.lr, (len(p.tests), len(p.stacks)))  # expand order: test, then stack
+rows = []
+with gpu_lease(p.device, log=log):
+    device = select_device(p.device)
+    model = load_model(snakemake.input.model, device=device)
+    factor, tile, overlap = int(model.config["upscale"]), p.evaluate["tile_lr"], p.evaluate["overlap_lr"]
+    for test, paths in zip(p.tests, lr_paths):
+        inputs = {name: io.read_image(path)[0] for name, path in zip(p.stacks, paths)}
+        rows += evaluate.evaluate_fields(
+            lambda lr: evaluate.tiled_predict(model, lr, factor, tile, overlap, device), inputs, references, log,
+            method=w.model, seed=int(w.seed), sweep=w.sweep, train_condition=w.condition, test_condition=test,
+        )[0]
+with atomic_path(snakemake.output.scores) as tmp:
+    pd.DataFrame(rows).to_csv(tmp, index=False)
