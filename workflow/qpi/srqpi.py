@@ -17,7 +17,7 @@ from scipy import ndimage
 from .io import Stack
 from .optics.binning import degrade
 from .optics.phantoms import height_from_phase
-from .tables import summarise
+from .tables import phase_reference, summarise
 
 # sweep → (condition key it varies, axis label)
 AXES = {"defocus": ("defocus_um", "defocus z (µm)"), "coherence": ("coherence", "coherence S")}
@@ -32,12 +32,6 @@ def coherence(condition: dict, microscope_coherence: float) -> float:
 def reimaged(condition: dict, microscope_coherence: float) -> bool:
     """Whether a condition needs its specimens imaged again (its S is not the shared stacks' S)."""
     return not np.isclose(coherence(condition, microscope_coherence), microscope_coherence)
-
-
-def source_step(coherence_s: float, step: float) -> float:
-    """Source-point spacing (units of NA/λ) for imaging at S: at most S/2, so that the condenser disc
-    holds more than its centre (at the default 0.1, S = 0.1 images coherently, like S = 0)."""
-    return min(step, coherence_s / 2) if coherence_s > 0 else step
 
 
 def planes_um(defocus_um: float, pair_um) -> list[float]:
@@ -90,7 +84,7 @@ def sweep_per_image(per_image: pd.DataFrame, values: dict[str, float]) -> pd.Dat
     """Per-image scores of one sweep against one reference — the exact phase where the rows have it
     (simulated fields), else the TIE phase — with the swept value of the train and test condition
     (NaN for a network trained on several)."""
-    reference = "exact" if "exact" in set(per_image["reference"]) else "tie"
+    reference = phase_reference(per_image)
     rows = per_image[per_image["reference"] == reference].copy()
     rows["train_value"] = rows["train_condition"].map(values)
     rows["test_value"] = rows["test_condition"].map(values)

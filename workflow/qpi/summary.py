@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from .contrans import PAPER_TABLE1
+from .tables import phase_reference
 
 CROSS_COLUMNS = ["family", "model", "train_condition", "test_condition", "seed", "metric", "value"]
 METRICS = ["ssim", "psnr", "nrmse", "mae"]
@@ -41,7 +42,7 @@ def _mean_metrics(rows: pd.DataFrame, by: str) -> pd.DataFrame:
 def srqpi_headlines(benchmark: pd.DataFrame) -> pd.DataFrame:
     """Per method, mean over conditions, against the exact phase where the table has it (the paper's
     simulated study), else against the TIE label."""
-    reference = "exact" if "exact" in set(benchmark["reference"]) else "tie"
+    reference = phase_reference(benchmark)
     rows = benchmark[benchmark["reference"] == reference]
     out = _mean_metrics(rows, "method")
     conditions = ", ".join(dict.fromkeys(rows["condition"].astype(str)))

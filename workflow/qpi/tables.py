@@ -41,3 +41,8 @@ def lpips_note(per_image: pd.DataFrame) -> list[str]:
 def ranked(table: pd.DataFrame, metric: str = "ssim") -> pd.DataFrame:
     return table.sort_values(metric, ascending=not metric.startswith(("ssim", "psnr")), kind="stable")
 
+
+def phase_reference(per_image) -> str:
+    """The phase reference scores are read against: the exact phase where the rows have it
+    (simulated fields), else the TIE phase."""
+    return "exact" if "exact" in set(per_image["reference"]) else "tie"

@@ -4,8 +4,7 @@ import re
 
 from qpi.io import read_sample_sheet
 from qpi.patches import split_fields
-from qpi.optics.imaging import Microscope
-from qpi.srqpi import planes_um, reimaged, source_step, sweep_values
+from qpi.srqpi import planes_um, reimaged, sweep_values
 
 
 def simulated_stacks():
@@ -102,13 +101,9 @@ def srqpi_reimaged(condition):
 
 
 def srqpi_coherence(condition):
-    """Microscope overrides of a condition: its own coherence, if it sets one, with a source sampled
-    finely enough to image it."""
+    """Microscope overrides of a condition: its own coherence, if it sets one."""
     spec = SRQPI["conditions"][condition]
-    if "coherence" not in spec:
-        return {}
-    step = source_step(spec["coherence"], config["microscope"].get("source_step", Microscope.source_step))
-    return {"coherence": spec["coherence"], "source_step": step}
+    return {"coherence": spec["coherence"]} if "coherence" in spec else {}
 
 
 def srqpi_corrected(condition, stack):

@@ -62,8 +62,11 @@ def source_points(
     """Integer FFT-bin offsets (dy, dx) of the sub-sampled condenser source disc, (N, 2).
 
     Points are spaced by whole bins, at least `step`·NA/λ apart; S = 0 gives the single
-    on-axis point (coherent imaging).
+    on-axis point (coherent imaging). A step that is not below S would leave the disc only its
+    centre, imaging a partially coherent source coherently, so it is halved to S/2 there.
     """
+    if 0 < coherence <= step:
+        step = coherence / 2
     radius = coherence * na / wavelength_um
     df = 1.0 / (np.array(shape) * pixel_um)
     spacing = np.maximum(1, np.ceil(step * na / wavelength_um / df)).astype(int)
