@@ -365,18 +365,33 @@ def test_sphere_heights_of_the_exact_phase_are_the_diameter():
     assert contrans.sphere_heights(np.zeros((20, 20)), 0.1625, 0.55, 0.26, 3.0).empty
 
 
-def test_objectives_table_puts_the_papers_values_beside_ours():
+def test_objectives_table_puts_the_papers_values_beside_ours_and_the_spread_over_seeds():
     rows = []
     for objective, value in (("4x", 0.5), ("10x", 0.7)):
-        for reference in ("tie", "exact"):
-            for i, offset in enumerate((-0.1, 0.1)):
-                rows.append({"specimen": "hela", "model": "contrans", "train_objective": objective,
-                             "test_objective": objective, "reference": reference, "image": i,
-                             "ssim": value + offset, "psnr": 20 + 10 * offset})
+        for seed, shift in ((0, -0.02), (1, 0.02)):
+            for reference in ("tie", "exact"):
+                for i, offset in enumerate((-0.1, 0.1)):
+                    rows.append({"specimen": "hela", "model": "contrans", "train_objective": objective,
+                                 "test_objective": objective, "reference": reference, "image": i, "seed": seed,
+                                 "ssim": value + shift + offset, "psnr": 20 + 10 * offset})
     rows.append({**rows[0], "test_objective": "10x"})  # cross-objective rows stay out of Table 1
     table = contrans.objectives_table(pd.DataFrame(rows))
     assert table["objective"].tolist() == ["4x", "10x"]
     first = table.iloc[0]
-    assert first["ssim"] == pytest.approx(0.5) and first["ssim_std"] == pytest.approx(0.1)
+    assert (first["seeds"], first["n_images"]) == (2, 2)
+    assert first["ssim"] == pytest.approx(0.5) and first["ssim_seed_std"] == pytest.approx(0.02)
+    assert first["ssim_std"] == pytest.approx(np.sqrt(0.1**2 + 0.02**2))  # tiles of every seed pooled
+    assert first["psnr_seed_std"] == pytest.approx(0.0)
     assert (first["paper_ssim"], first["paper_psnr"]) == (0.898, 31.751)
-    assert "0.500 ± 0.100" in contrans.objectives_markdown(table)
+    markdown = contrans.objectives_markdown(table)
+    assert "0.500 ± 0.102" in markdown and "0.020" in markdown
+
+
+def test_cross_table_keeps_each_seed_and_eval_paths_name_every_seed():
+    rows = pd.DataFrame([{"specimen": "hela", "model": "contrans", "train_objective": "4x", "test_objective": t,
+                          "reference": "tie", "image": i, "seed": seed, "ssim": 0.1 * seed + i, "psnr": 20.0}
+                         for t in ("4x", "10x") for seed in (0, 1) for i in (0, 1)])
+    cross = contrans.cross_table(rows)
+    assert len(cross) == 4 and cross[cross["seed"] == 1]["ssim"].tolist() == pytest.approx([0.6, 0.6])
+    paths = contrans.eval_paths([("hela", "4x", "contrans")], [0, 1], "csv")
+    assert paths == ["results/contrans/hela/4x/eval/contrans_s0.csv", "results/contrans/hela/4x/eval/contrans_s1.csv"]

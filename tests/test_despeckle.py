@@ -191,6 +191,25 @@ def test_conditions_share_equal_data_and_networks():
     assert despeckle.shared(conditions, "l1", ["test"]) == "l1"
 
 
+def test_each_network_trains_once_and_is_scored_on_every_distinct_test_split():
+    from qpi import despeckle
+
+    cfg = {"diffuser": {"kind": "tape", "rms_rad": 3.0}, "correlation_um": [0.5, 1.5], "example_level": 2,
+           "sets": {"train": 12, "val": 2, "test": 4}, "models": {"dn": {}, "twin": {}, "unet": {}},
+           "diversity": {"sets": [6, 12], "models": ["dn"]}, "cross": {"diffusers": ["tape", "petri"],
+                                                                     "models": ["unet", "dn"]}}
+    conditions = despeckle.conditions(cfg)
+    # sets12 and tape are l2's networks; models stay in config order whichever experiment asked first
+    assert despeckle.trained(cfg, conditions) == {"l1": ["dn", "twin", "unet"], "l2": ["dn", "twin", "unet"],
+                                                  "sets6": ["dn"], "petri": ["dn", "unet"]}
+    assert despeckle.test_sets(conditions) == ["l1", "l2", "petri"]
+    rows = pd.DataFrame({"train_condition": ["l1", "l1", "l2", "sets6"], "test_condition": ["l1", "l2", "l2", "l2"],
+                         "model": ["dn", "dn", "twin", "dn"], "value": [1, 2, 3, 4]})
+    assert despeckle.select(rows, [("l1", "l1"), ("l2", "l2")])["value"].tolist() == [1, 3]
+    assert despeckle.select(rows, [("l2", "l2"), ("sets6", "l2")], ["dn"])["value"].tolist() == [4]
+    assert despeckle.prediction_key("dn", "l2") != despeckle.prediction_key("dn", "l1")
+
+
 def test_affine_fit_undoes_a_per_channel_scale_and_offset():
     from qpi import despeckle
 

@@ -45,7 +45,7 @@ def test_profile_plans_gpu_memory_and_time_per_rule(tmp_path):
     plan = planned_resources(result.stdout)
     assert len(plan["srqpi_train"]) == 2 and len(plan["simulate_stack"]) == 6
     for job in plan["srqpi_train"]:
-        assert (job["gpu"], job["mem_mb"], job["runtime"], job["cpus_per_task"]) == ("1", "16000", "360", "2")
+        assert (job["gpu"], job["mem_mb"], job["runtime"], job["cpus_per_task"]) == ("1", "16000", "360", "1")  # one thread: threads.train
     [evaluate] = plan["srqpi_evaluate_model"]
     assert (evaluate["gpu"], evaluate["mem_mb"], evaluate["runtime"]) == ("1", "8000", "60")
     for job in plan["simulate_stack"]:

@@ -24,12 +24,12 @@ def despeckle_cross():
 @pytest.fixture
 def contrans_cross_na():
     return pd.DataFrame({"specimen": ["hela", "hela", "hela", "hela"], "train_objective": ["4x", "4x", "10x", "10x"],
-                         "test_objective": ["4x", "10x", "4x", "10x"], "ssim": [0.9, 0.8, 0.7, 0.95],
+                         "test_objective": ["4x", "10x", "4x", "10x"], "seed": 3, "ssim": [0.9, 0.8, 0.7, 0.95],
                          "psnr": [30.0, 28.0, 25.0, 33.0]})
 
 
 def test_contrans_cross_table_becomes_tidy_with_the_specimen_in_the_model(contrans_cross_na):
-    out = summary.contrans_tidy(contrans_cross_na, seed=3)
+    out = summary.contrans_tidy(contrans_cross_na)
     assert list(out.columns) == summary.CROSS_COLUMNS and len(out) == 8
     cell = out[(out["train_condition"] == "10x") & (out["test_condition"] == "4x") & (out["metric"] == "psnr")]
     assert cell["value"].tolist() == [25.0] and cell["model"].tolist() == ["contrans-hela"]
@@ -38,7 +38,7 @@ def test_contrans_cross_table_becomes_tidy_with_the_specimen_in_the_model(contra
 
 def test_cross_condition_concatenates_families_and_names_a_missing_column(despeckle_cross, contrans_cross_na):
     mcnn = pd.DataFrame([tidy("mcnn", "mcnn", "natural", t, 0, "ssim", 0.6) for t in ("natural", "hela")])
-    out = summary.cross_condition([mcnn, despeckle_cross, summary.contrans_tidy(contrans_cross_na, 0)])
+    out = summary.cross_condition([mcnn, despeckle_cross, summary.contrans_tidy(contrans_cross_na)])
     assert len(out) == 2 + len(despeckle_cross) + 8
     assert list(out.columns) == summary.CROSS_COLUMNS
     assert set(out["family"]) == {"mcnn", "despeckle", "contrans"} and out["seed"].dtype.kind == "i"
@@ -47,7 +47,7 @@ def test_cross_condition_concatenates_families_and_names_a_missing_column(despec
 
 
 def test_cross_grids_average_seeds_and_pick_each_familys_ssim(despeckle_cross, contrans_cross_na):
-    table = summary.cross_condition([despeckle_cross, summary.contrans_tidy(contrans_cross_na, 0)])
+    table = summary.cross_condition([despeckle_cross, summary.contrans_tidy(contrans_cross_na)])
     grids = summary.cross_grids(table)
     assert set(grids) == {("despeckle", "despecklenet", "ssim_phase"), ("contrans", "contrans-hela", "ssim")}
     speckle = grids[("despeckle", "despecklenet", "ssim_phase")]

@@ -174,3 +174,11 @@ def test_validation_every_n_steps_gives_a_convergence_curve(tmp_path):
     _fit(tmp_path, epochs=3, val_every_steps=1)
     steps = [int(r["step"]) for r in _rows(tmp_path / "epochs.csv")]
     assert steps == [1, 2, 3, 4, 5, 6]  # every step once, epoch ends included
+
+
+def test_cosine_schedule_spans_the_run_unless_its_length_is_given():
+    params = [torch.nn.Parameter(torch.zeros(1))]
+    for spec, t_max in (({"name": "cosine"}, 6), ({"name": "cosine", "epochs": 20}, 20)):
+        cfg = TrainConfig(epochs=6, lr_schedule=spec)
+        scheduler = train.make_scheduler(train.make_optimizer(params, cfg), cfg)
+        assert scheduler.T_max == t_max

@@ -58,6 +58,40 @@ def shared(conditions: dict[str, dict], condition: str, splits: list[str]) -> st
     return next(c for c in conditions if key(c) == key(condition))
 
 
+def trained(cfg: dict, conditions: dict[str, dict]) -> dict[str, list[str]]:
+    """The networks to train, {training condition: models in config order}: every model on each
+    level, the diversity models on each sets<k>, the cross models on each diffuser type — keyed by
+    the condition whose data they train on (`shared` on train and val), so equal networks train once."""
+    wanted = [(f"l{i + 1}", m) for i in range(len(cfg["correlation_um"])) for m in cfg["models"]]
+    wanted += [(f"sets{k}", m) for k in cfg["diversity"]["sets"] for m in cfg["diversity"]["models"]]
+    wanted += [(kind, m) for kind in cfg["cross"]["diffusers"] for m in cfg["cross"]["models"]]
+    out: dict[str, set[str]] = {}
+    for condition, model in wanted:
+        out.setdefault(shared(conditions, condition, ["train", "val"]), set()).add(model)
+    return {c: [m for m in cfg["models"] if m in models] for c, models in out.items()}
+
+
+def test_sets(conditions: dict[str, dict]) -> list[str]:
+    """The distinct test splits, each named by the first condition acquired that way: every trained
+    network is scored on all of them (the family's cross-condition matrix)."""
+    return list(dict.fromkeys(shared(conditions, c, ["test"]) for c in conditions))
+
+
+def prediction_key(model: str, test: str) -> str:
+    """Name of one model's predictions on one test split in an evaluation's .npz."""
+    return f"{model}@{test}"
+
+
+def select(per_image: pd.DataFrame, pairs: list[tuple[str, str]], models: list[str] | None = None) -> pd.DataFrame:
+    """The per-image rows of the (train condition, test condition) `pairs` (names as `trained` and
+    `test_sets` give them), optionally of `models` only."""
+    keep = pd.Series(list(zip(per_image["train_condition"], per_image["test_condition"])),
+                     index=per_image.index).isin(set(pairs))
+    if models is not None:
+        keep &= per_image["model"].isin(models)
+    return per_image[keep].reset_index(drop=True)
+
+
 def dataset_seed(seed: int, name: str) -> list[int]:
     """Seed of the dataset `name` (e.g. "l3/test"): stable when other datasets come and go."""
     return [int(seed), zlib.crc32(name.encode())]

@@ -99,14 +99,15 @@ def summary_table(ours: list[pd.DataFrame], scale: str,
 # --- the cross-condition matrix -------------------------------------------------------------------
 
 
-def contrans_tidy(cross_na: pd.DataFrame, seed: int) -> pd.DataFrame:
-    """ContransGAN's cross-objective table (specimen, train/test objective, ssim, psnr) in the tidy
-    columns; a network is trained per specimen, so the specimen names the model."""
-    long = cross_na.melt(id_vars=["specimen", "train_objective", "test_objective"], value_vars=["ssim", "psnr"],
-                         var_name="metric", value_name="value")
+def contrans_tidy(cross_na: pd.DataFrame) -> pd.DataFrame:
+    """ContransGAN's cross-objective table (specimen, train/test objective, seed, ssim, psnr) in the
+    tidy columns; a network is trained per specimen, so the specimen names the model."""
+    long = cross_na.melt(id_vars=["specimen", "train_objective", "test_objective", "seed"],
+                         value_vars=["ssim", "psnr"], var_name="metric", value_name="value")
     return pd.DataFrame({
         "family": "contrans", "model": "contrans-" + long["specimen"], "train_condition": long["train_objective"],
-        "test_condition": long["test_objective"], "seed": seed, "metric": long["metric"], "value": long["value"],
+        "test_condition": long["test_objective"], "seed": long["seed"], "metric": long["metric"],
+        "value": long["value"],
     })
 
 

@@ -55,8 +55,8 @@ class TrainConfig:
     """Settings of one training run (epochs count passes over the training set).
 
     `lr_schedule`: None, {"name": "step", "step_size": E, "gamma": g} (×g every E epochs) or
-    {"name": "cosine", "epochs": E, "min_lr": m} (cosine decay over E epochs, given explicitly so
-    that extending `epochs` on resume does not change the schedule already followed).
+    {"name": "cosine", "epochs": E, "min_lr": m} (cosine decay over E epochs, by default the run's
+    `epochs`; give E to extend a run on resume without changing the schedule already followed).
     `max_steps` stops early after that many optimiser steps in total (smoke runs, benchmarks).
     GPU only (ignored on CPU, see `accel_for`): `amp` trains in autocast "bf16" or "fp16" (with loss
     scaling), `channels_last` uses NHWC tensors (faster convolutions on tensor cores), `compile`
@@ -229,7 +229,8 @@ def make_scheduler(optimizer: torch.optim.Optimizer, cfg: TrainConfig):
     if name == "step":
         return schedulers.StepLR(optimizer, step_size=spec["step_size"], gamma=spec.get("gamma", 0.1))
     if name == "cosine":
-        return schedulers.CosineAnnealingLR(optimizer, T_max=spec["epochs"], eta_min=spec.get("min_lr", 0.0))
+        # over the whole run unless told otherwise, so a shorter run (a per-network override) anneals fully
+        return schedulers.CosineAnnealingLR(optimizer, T_max=spec.get("epochs", cfg.epochs), eta_min=spec.get("min_lr", 0.0))
     raise ValueError(f"unknown lr_schedule {name!r}; available: 'step', 'cosine'")
 
 

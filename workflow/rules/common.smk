@@ -130,13 +130,39 @@ def srqpi_sweep_networks(sweep):
 
 def srqpi_sweep_dir():
     """Sweep networks trained like the benchmark's are the benchmark's own (`models/`), else their own."""
-    return "models" if srqpi_sweep_train() == SRQPI["train"] else "sweep"
+    return "models" if srqpi_sweep_train() == srqpi_model_train(SWEEPS["model"]) else "sweep"
+
+
+def srqpi_arch(model):
+    """A network's constructor spec: its srqpi.models entry without its `train` overrides."""
+    return {k: v for k, v in SRQPI["models"][model].items() if k != "train"}
+
+
+def srqpi_model_train(model):
+    """srqpi.train with the network's own `train` overrides."""
+    return merged_train(SRQPI["train"], SRQPI["models"][model].get("train", {}))
 
 
 def srqpi_sweep_train():
-    """srqpi.train with the sweep's overrides (nested mappings merged one level deep)."""
-    merged = dict(SRQPI["train"])
-    for key, value in SWEEPS["train"].items():
+    """The sweep network's training: its srqpi_model_train with the sweep's overrides."""
+    return merged_train(srqpi_model_train(SWEEPS["model"]), SWEEPS["train"])
+
+
+def merged_train(base, overrides):
+    """`base` with `overrides`; nested mappings (lr_schedule, ...) merged one level deep."""
+    merged = dict(base)
+    for key, value in overrides.items():
         nested = isinstance(value, dict) and isinstance(merged.get(key), dict)
         merged[key] = {**merged[key], **value} if nested else value
     return merged
+
+
+def despeckle_as(condition, splits):
+    """The DespeckleNet condition whose data `condition` uses on `splits` (qpi.despeckle.shared)."""
+    return despeckle.shared(DESPECKLE_CONDITIONS, condition, splits)
+
+
+def despeckle_evals(conditions, ext="csv", seeds=None):
+    """Evaluation outputs of the DespeckleNet networks trained for `conditions`: one per training data and seed."""
+    trains = dict.fromkeys(despeckle_as(c, ["train", "val"]) for c in conditions)
+    return [f"results/despeckle/{c}/eval/s{s}.{ext}" for c in trains for s in seeds or DESPECKLE["seeds"]]

@@ -12,7 +12,7 @@ TARGETS += [
 
 CONTRANS_SPECIMENS = list(CONTRANS["specimens"])
 CONTRANS_OBJECTIVES = list(CONTRANS["objectives"])
-CONTRANS_SEED = CONTRANS["seed"]
+CONTRANS_SEEDS = CONTRANS["seeds"]
 # (specimen, train objective, model): ContransGAN on every objective (Table 1 and cross-NA), baselines on one
 CONTRANS_RUNS = contrans_runs(CONTRANS)
 CONTRANS_COMPARED = (CONTRANS["baselines"]["specimen"], CONTRANS["baselines"]["objective"])
@@ -109,7 +109,7 @@ rule contrans_evaluate:
 rule contrans_tables:
     """Table 1 (SSIM/PSNR by input objective, ours beside the paper's), the cross-objective matrix, per-image scores."""
     input:
-        scores=eval_paths(CONTRANS_RUNS, CONTRANS_SEED, "csv"),
+        scores=eval_paths(CONTRANS_RUNS, CONTRANS_SEEDS, "csv"),
     output:
         table=report(
             "results/tables/contrans_objectives.csv", caption="../report/contrans_objectives.rst", category="ContransGAN"
@@ -129,7 +129,7 @@ rule contrans_compare_figure:
     """One test tile through ContransGAN and its baselines, line profiles, and SSIM per model."""
     input:
         per_image="results/tables/contrans_per_image.csv",
-        predictions=eval_paths(CONTRANS_BASELINE_RUNS, CONTRANS_SEED, "npz"),
+        predictions=eval_paths(CONTRANS_BASELINE_RUNS, CONTRANS_SEEDS[:1], "npz"),
         test=f"results/contrans/data/{CONTRANS_COMPARED[0]}/test.npz",
     output:
         figure=report(
@@ -137,6 +137,7 @@ rule contrans_compare_figure:
         ),
     params:
         runs=CONTRANS_BASELINE_RUNS,
+        seed=CONTRANS_SEEDS[0],
         hr_px=CONTRANS["hr_px"],
     log:
         "results/logs/figures/contrans_compare.log",
@@ -167,7 +168,7 @@ rule contrans_cross_na_figure:
 rule contrans_heights:
     """Microsphere heights from the predicted phase (each objective's network on its own test tiles), TIE label and exact."""
     input:
-        predictions=eval_paths(CONTRANS_SPHERE_RUNS, CONTRANS_SEED, "npz"),
+        predictions=eval_paths(CONTRANS_SPHERE_RUNS, CONTRANS_SEEDS[:1], "npz"),
         test="results/contrans/data/microspheres/test.npz",
     output:
         figure=report("results/figures/psm_heights.png", caption="../report/psm_heights.rst", category="ContransGAN"),

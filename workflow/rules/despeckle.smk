@@ -11,23 +11,16 @@ TARGETS += [
 ]
 
 # Conditions (qpi.despeckle.conditions): levels l1, l2, ...; sets<k> (diversity); tape, petri, tissue.
-# A condition acquired like an earlier one shares its data (`shared` on the splits) and networks.
+# A condition acquired like an earlier one shares its data (`shared` on the splits) and networks: at the
+# example level, sets<train sets> and the default diffuser kind (tape) are that level's condition.
 DESPECKLE_CONDITIONS = despeckle.conditions(DESPECKLE)
+DESPECKLE_TRAINED = despeckle.trained(DESPECKLE, DESPECKLE_CONDITIONS)  # {training condition: models}
+DESPECKLE_TESTS = despeckle.test_sets(DESPECKLE_CONDITIONS)  # every network is scored on each
+
+
 DESPECKLE_LEVELS = [f"l{i + 1}" for i in range(len(DESPECKLE["correlation_um"]))]
-DESPECKLE_RUNS = [f"{m}_s{s}" for m in DESPECKLE["models"] for s in DESPECKLE["seeds"]]
-DESPECKLE_DIVERSITY = [
-    f"results/despeckle/sets{k}/eval/sets{k}/{m}_s{s}.csv"
-    for k in DESPECKLE["diversity"]["sets"]
-    for m in DESPECKLE["diversity"]["models"]
-    for s in DESPECKLE["seeds"]
-]
-DESPECKLE_CROSS = [
-    f"results/despeckle/{train}/eval/{test}/{m}_s{s}.csv"
-    for train in DESPECKLE["cross"]["diffusers"]
-    for test in DESPECKLE["cross"]["diffusers"]
-    for m in DESPECKLE["cross"]["models"]
-    for s in DESPECKLE["seeds"]
-]
+DESPECKLE_SETS = [f"sets{k}" for k in DESPECKLE["diversity"]["sets"]]
+DESPECKLE_EXAMPLE = f"l{DESPECKLE['example_level']}"
 
 
 rule despeckle_specimens:
@@ -113,31 +106,34 @@ rule despeckle_train:
 
 
 rule despeckle_evaluate:
-    """A network trained on one condition, on the test split of a condition (unseen diffusers): per-image scores."""
+    """Every network trained on one condition's data, each loaded once and scored on every test split (unseen diffusers)."""
     input:
-        model=lambda w: "results/despeckle/{}/models/{}_s{}/best.pt".format(
-            despeckle.shared(DESPECKLE_CONDITIONS, w.condition, ["train", "val"]), w.model, w.seed
-        ),
-        speckle=lambda w: f"results/despeckle/{despeckle.shared(DESPECKLE_CONDITIONS, w.test, ['test'])}/speckle/test.npz",
+        models=lambda w: [f"results/despeckle/{w.condition}/models/{m}_s{w.seed}/best.pt" for m in DESPECKLE_TRAINED[w.condition]],
+        speckle=[f"results/despeckle/{t}/speckle/test.npz" for t in DESPECKLE_TESTS],
         specimens="results/despeckle/specimens/test.npz",
-        val=lambda w: f"results/despeckle/{despeckle.shared(DESPECKLE_CONDITIONS, w.condition, ['val'])}/speckle/val.npz",
+        val=lambda w: f"results/despeckle/{despeckle_as(w.condition, ['val'])}/speckle/val.npz",
         val_specimens="results/despeckle/specimens/val.npz",
     output:
-        scores="results/despeckle/{condition}/eval/{test}/{model}_s{seed}.csv",
-        predictions="results/despeckle/{condition}/eval/{test}/{model}_s{seed}.npz",
+        scores="results/despeckle/{condition}/eval/s{seed}.csv",
+        predictions="results/despeckle/{condition}/eval/s{seed}.npz",
+    wildcard_constraints:
+        condition="|".join(DESPECKLE_TRAINED),
+        seed=r"\d+",
     params:
-        correlation_um=lambda w: DESPECKLE_CONDITIONS[w.test]["diffuser"]["correlation_um"],
+        models=lambda w: DESPECKLE_TRAINED[w.condition],
+        calibrate=lambda w: [DESPECKLE["models"][m].get("loss") == "npcc" for m in DESPECKLE_TRAINED[w.condition]],
+        tests=DESPECKLE_TESTS,
+        correlation_um=[DESPECKLE_CONDITIONS[t]["diffuser"]["correlation_um"] for t in DESPECKLE_TESTS],
         train_sets=lambda w: DESPECKLE_CONDITIONS[w.condition]["sets"]["train"],
-        calibrate=lambda w: DESPECKLE["models"][w.model].get("loss") == "npcc",
         label=DESPECKLE["label"],
         device=config["device"],
     threads: DESPECKLE["threads"]
     resources:
         gpu=1,
     log:
-        "results/logs/despeckle/{condition}/evaluate/{test}/{model}_s{seed}.log",
+        "results/logs/despeckle/{condition}/evaluate/s{seed}.log",
     benchmark:
-        "results/benchmarks/despeckle/{condition}/evaluate/{test}/{model}_s{seed}.tsv"
+        "results/benchmarks/despeckle/{condition}/evaluate/s{seed}.tsv"
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -147,7 +143,7 @@ rule despeckle_evaluate:
 rule despeckle_correlation_table:
     """SSIM (and NRMSE, LPIPS) of intensity and phase per model and scatter level, on unseen diffusers."""
     input:
-        scores=[f"results/despeckle/{c}/eval/{c}/{run}.csv" for c in DESPECKLE_LEVELS for run in DESPECKLE_RUNS],
+        scores=despeckle_evals(DESPECKLE_LEVELS),
     output:
         table=report(
             "results/tables/despeckle_correlation.csv",
@@ -156,6 +152,8 @@ rule despeckle_correlation_table:
         ),
         markdown="results/tables/despeckle_correlation.md",
         per_image="results/tables/despeckle_per_image.csv",
+    params:
+        pairs=[(despeckle_as(c, ["train", "val"]), despeckle_as(c, ["test"])) for c in DESPECKLE_LEVELS],
     log:
         "results/logs/tables/despeckle_correlation.log",
     conda:
@@ -185,11 +183,9 @@ rule despeckle_correlation_figure:
 rule despeckle_examples:
     """One unseen test specimen: speckle input, every model's intensity and phase, and the truths."""
     input:
-        speckle=f"results/despeckle/l{DESPECKLE['example_level']}/speckle/test.npz",
+        speckle=f"results/despeckle/{despeckle_as(DESPECKLE_EXAMPLE, ['test'])}/speckle/test.npz",
         specimens="results/despeckle/specimens/test.npz",
-        predictions=expand(
-            "results/despeckle/l{level}/eval/l{level}/{run}.npz", level=DESPECKLE["example_level"], run=DESPECKLE_RUNS
-        ),
+        predictions=despeckle_evals([DESPECKLE_EXAMPLE], "npz", DESPECKLE["seeds"][:1]),
     output:
         figure=report(
             "results/figures/despeckle_examples.png",
@@ -197,7 +193,8 @@ rule despeckle_examples:
             category="DespeckleNet",
         ),
     params:
-        runs=DESPECKLE_RUNS,
+        models=DESPECKLE_TRAINED[despeckle_as(DESPECKLE_EXAMPLE, ["train", "val"])],
+        test=despeckle_as(DESPECKLE_EXAMPLE, ["test"]),
         correlation_um=DESPECKLE["correlation_um"][DESPECKLE["example_level"] - 1],
     log:
         "results/logs/figures/despeckle_examples.log",
@@ -210,13 +207,16 @@ rule despeckle_examples:
 rule despeckle_diversity:
     """Per-image SSIM (and LPIPS where available) against the training acquisition sets, at equal patch count."""
     input:
-        scores=DESPECKLE_DIVERSITY,
+        scores=despeckle_evals(DESPECKLE_SETS),
     output:
         figure=report(
             "results/figures/despeckle_diversity.png",
             caption="../report/despeckle_diversity.rst",
             category="DespeckleNet",
         ),
+    params:
+        pairs=[(despeckle_as(c, ["train", "val"]), despeckle_as(c, ["test"])) for c in DESPECKLE_SETS],
+        models=DESPECKLE["diversity"]["models"],
     log:
         "results/logs/figures/despeckle_diversity.log",
     conda:
@@ -226,9 +226,9 @@ rule despeckle_diversity:
 
 
 rule despeckle_cross_table:
-    """Networks trained on one diffuser type, tested on every type (tidy cross-condition table)."""
+    """Every network on every test split: train condition × test condition (tidy cross-condition table)."""
     input:
-        scores=DESPECKLE_CROSS,
+        scores=despeckle_evals(DESPECKLE_TRAINED),
     output:
         table=report(
             "results/tables/despeckle_cross.csv", caption="../report/despeckle_cross.rst", category="DespeckleNet"

@@ -67,12 +67,13 @@ rule srqpi_train:
         steps="results/srqpi/{condition}/models/{model}_s{seed}/steps.csv",
         epochs="results/srqpi/{condition}/models/{model}_s{seed}/epochs.csv",
     params:
-        arch=lambda w: SRQPI["models"][w.model],
+        arch=lambda w: srqpi_arch(w.model),
         upscale=SRQPI["binning"],
-        train=SRQPI["train"],
+        train=lambda w: srqpi_model_train(w.model),
         device=config["device"],
         workdir=subpath(output.model, parent=True),
     threads: config["threads"]["train"]
+    priority: 2  # the demo's longest trainings: started first, they do not finish alone at the end
     resources:
         gpu=1,
     log:
@@ -269,7 +270,7 @@ use rule srqpi_train as srqpi_sweep_train with:
         steps="results/srqpi/{condition}/sweep/{model}_s{seed}/steps.csv",
         epochs="results/srqpi/{condition}/sweep/{model}_s{seed}/epochs.csv",
     params:
-        arch=lambda w: SRQPI["models"][w.model],
+        arch=lambda w: srqpi_arch(w.model),
         upscale=SRQPI["binning"],
         train=srqpi_sweep_train(),
         device=config["device"],

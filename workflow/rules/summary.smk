@@ -40,8 +40,6 @@ rule cross_condition_table:
         contrans="results/tables/contrans_cross_na.csv",
     output:
         table="results/tables/cross_condition.csv",
-    params:
-        contrans_seed=CONTRANS_SEED,
     log:
         "results/logs/tables/cross_condition.log",
     conda:

@@ -1,4 +1,5 @@
-"""Figure: one test tile through ContransGAN and its baselines, line profiles, SSIM per model."""
+"""Figure: one test tile through ContransGAN and its baselines (first seed), line profiles, SSIM per model
+(every seed's tiles)."""
 
 import numpy as np
 import pandas as pd
@@ -20,7 +21,7 @@ images = {f"{objective} input": contrans.network_input(test[f"lr_{objective}"][i
 for (_, _, model), path in zip(p.runs, snakemake.input.predictions):
     with np.load(path) as predictions:
         images[model] = predictions[objective][index, 0]
-tile = per_image[(per_image["reference"] == "tie") & (per_image["image"] == index)]
+tile = per_image[(per_image["reference"] == "tie") & (per_image["image"] == index) & (per_image["seed"] == p.seed)]
 scores = dict(zip(tile["model"], tile["ssim"]))
 plots.save(plots.contrans_compare(images, scores, row, per_image), snakemake.output.figure)
 log.info("%s %s test tile %d, row %d: SSIM %s", specimen, objective, index, row, scores)

@@ -11,7 +11,7 @@ table = summary.cross_condition([
     pd.read_csv(i.srqpi),
     pd.read_csv(i.mcnn),
     pd.read_csv(i.despeckle),
-    summary.contrans_tidy(pd.read_csv(i.contrans), snakemake.params.contrans_seed),
+    summary.contrans_tidy(pd.read_csv(i.contrans)),
 ])
 tables.write_table(table, snakemake.output.table)
 log.info("%d rows: %s", len(table), table.groupby(["family", "model"]).size().to_dict())

@@ -1,4 +1,4 @@
-"""Networks trained on one diffuser type and tested on every type: the tidy cross-condition table."""
+"""Every network on every test split (train condition × test condition): the tidy cross-condition table."""
 
 import pandas as pd
 

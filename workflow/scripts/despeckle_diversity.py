@@ -2,11 +2,12 @@
 
 import pandas as pd
 
-from qpi import plots
+from qpi import despeckle, plots
 from qpi.logs import log_to
 
 log = log_to(snakemake.log[0])
-per_image = pd.concat([pd.read_csv(path) for path in snakemake.input.scores], ignore_index=True)
+scores = pd.concat([pd.read_csv(path) for path in snakemake.input.scores], ignore_index=True)
+per_image = despeckle.select(scores, [tuple(pair) for pair in snakemake.params.pairs], snakemake.params.models)
 plots.save(plots.despeckle_diversity(per_image), snakemake.output.figure)
 means = per_image[per_image["metric"] == "ssim"].groupby(["model", "train_sets", "quantity", "reference"])["value"]
 log.info("mean SSIM:\n%s", means.mean().to_string())

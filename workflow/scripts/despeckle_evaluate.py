@@ -1,4 +1,4 @@
-"""One trained DespeckleNet-family network on a condition's test split (unseen diffusers)."""
+"""Every network trained on one condition's data, each loaded once and scored on every test split."""
 
 from qpi import despeckle
 from qpi.device import select_device, set_threads
@@ -13,20 +13,27 @@ log = log_to(snakemake.log[0])
 p, w, i = snakemake.params, snakemake.wildcards, snakemake.input
 set_threads(snakemake.threads)
 specimens = load_dataset(i.specimens)
-x, _ = despeckle.network_pairs(load_dataset(i.speckle)["speckle"], specimens, "exact")
+tests = {t: despeckle.network_pairs(load_dataset(path)["speckle"], specimens, "exact")[0]
+         for t, path in zip(p.tests, i.speckle)}
+rows, predictions = [], {}
 with gpu_lease(p.device, log=log):
     device = select_device(p.device)
-    model = load_model(i.model, device=device)
-    prediction = predict_batches(model, x, device)
-    if p.calibrate:  # an NPCC-trained network: scale and offset fitted on the validation split
-        vx, vy = despeckle.network_pairs(load_dataset(i.val)["speckle"], load_dataset(i.val_specimens), p.label)
-        fit = despeckle.affine_fit(predict_batches(model, vx, device), vy)
-        prediction = despeckle.affine_apply(prediction, fit)
-        log.info("affine calibration (scale, offset) per channel: %s", fit.round(3).tolist())
     lpips = Lpips(str(device))
-rows = despeckle.score(prediction, specimens, lpips, model=w.model, seed=int(w.seed), train_condition=w.condition,
-                       test_condition=w.test, level=w.test, train_sets=p.train_sets,
-                       correlation_um=p.correlation_um)
-save_results(rows, {"prediction": prediction}, snakemake.output.scores, snakemake.output.predictions)
-log.info("%s_s%s trained on %s, tested on %s: %d scores; %s", w.model, w.seed, w.condition, w.test, len(rows),
-         lpips.note)
+    for model_name, path, calibrate in zip(p.models, i.models, p.calibrate):
+        model = load_model(path, device=device)
+        fit = None
+        if calibrate:  # an NPCC-trained network: scale and offset fitted on the validation split
+            vx, vy = despeckle.network_pairs(load_dataset(i.val)["speckle"], load_dataset(i.val_specimens), p.label)
+            fit = despeckle.affine_fit(predict_batches(model, vx, device), vy)
+            log.info("%s affine calibration (scale, offset) per channel: %s", model_name, fit.round(3).tolist())
+        for test, correlation_um in zip(p.tests, p.correlation_um):
+            prediction = predict_batches(model, tests[test], device)
+            if fit is not None:
+                prediction = despeckle.affine_apply(prediction, fit)
+            predictions[despeckle.prediction_key(model_name, test)] = prediction
+            rows += despeckle.score(prediction, specimens, lpips, model=model_name, seed=int(w.seed),
+                                    train_condition=w.condition, test_condition=test, level=test,
+                                    train_sets=p.train_sets, correlation_um=correlation_um)
+        log.info("%s_s%s trained on %s: scored on %s", model_name, w.seed, w.condition, ", ".join(p.tests))
+save_results(rows, predictions, snakemake.output.scores, snakemake.output.predictions)
+log.info("%d scores; %s", len(rows), lpips.note)

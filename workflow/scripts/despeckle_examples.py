@@ -9,8 +9,8 @@ from qpi.patches import load_dataset
 log = log_to(snakemake.log[0])
 p, i = snakemake.params, snakemake.input
 specimens = load_dataset(i.specimens)
-outputs = {run.rsplit("_s", 1)[0]: despeckle.outputs(np.load(path)["prediction"]) for run, path in
-           zip(p.runs, i.predictions)}
+with np.load(i.predictions[0]) as predictions:  # the first seed's networks
+    outputs = {m: despeckle.outputs(predictions[despeckle.prediction_key(m, p.test)]) for m in p.models}
 fig = plots.despeckle_examples(load_dataset(i.speckle)["speckle"], specimens, outputs, p.correlation_um)
 plots.save(fig, snakemake.output.figure)
 log.info("example panel of %d models at correlation length %.2f µm", len(outputs), p.correlation_um)
