@@ -41,6 +41,9 @@ def test_smoke_run_produces_every_table_and_figure(smoke):
         assert png.stat().st_size > 10_000, png
         assert (smoke / "results" / "figures" / f"{name}.pdf").exists()
     assert (smoke / "results" / "tables" / "srqpi_benchmark.md").read_text().count("|") > 20
+    for sweep, tests in (("defocus", {"z2", "z4"}), ("coherence", {"S0", "z2"})):  # each sweep its own columns
+        table = pd.read_csv(smoke / "results" / "tables" / f"srqpi_{sweep}.csv")
+        assert set(table["test_condition"]) == tests and np.isfinite(table["ssim"]).all()
 
 
 @pytest.mark.slow
@@ -151,6 +154,7 @@ def test_smoke_summary_and_cross_condition_cover_every_family(smoke):
     assert {("srqpi", "unet"), ("mcnn", "mcnn"), ("despeckle", "despecklenet"), ("contrans", "contrans")} <= set(
         zip(summary["family"], summary["method"]))
     assert np.isfinite(summary["ssim"]).all() and summary["ssim"].between(-1, 1).all()
+    assert (summary["seeds"] >= 1).all() and (summary["ssim_seed_std"] >= 0).all()  # one seed: 0
     assert summary["conditions_differ"].all() and summary["difference"].str.contains("smoke scale").all()
     paper = summary.set_index(["family", "method"])["paper_ssim"]
     assert paper[("srqpi", "unet")] == 0.96 and paper[("contrans", "contrans")] == 0.922
@@ -159,8 +163,8 @@ def test_smoke_summary_and_cross_condition_cover_every_family(smoke):
     assert list(cross.columns) == ["family", "model", "train_condition", "test_condition", "seed", "metric", "value"]
     objectives = ("4x", "10x", "20x", "40x")
     expected = {  # every model × train condition × test condition cell of each family's smoke study
-        ("srqpi", "unet-defocus"): {(a, b) for a in ("z2", "z4", "defocus-adaptive") for b in ("z2", "z4")},
-        ("srqpi", "unet-coherence"): {(a, b) for a in ("S0", "z2") for b in ("S0", "z2")},
+        # every sweep network (defocus z2, z4, adaptive; coherence S0, z2) on every sweep test condition
+        ("srqpi", "unet"): {(a, b) for a in ("z2", "z4", "defocus-adaptive", "S0") for b in ("z2", "z4", "S0")},
         ("mcnn", "mcnn"): {("natural", t) for t in ("natural", "hela", "microspheres")},
         ("despeckle", "despecklenet"): {(a, b) for a in ("l1", "l2", "sets4", "tissue") for b in ("l1", "l2", "tissue")},
         **{("contrans", f"contrans-{s}"): {(a, b) for a in objectives for b in objectives}

@@ -69,21 +69,41 @@ def test_headlines_read_each_familys_table():
     srqpi = summary.srqpi_headlines(benchmark).set_index("method")
     assert srqpi.loc["unet", "ssim"] == pytest.approx(0.8)  # exact phase only, mean over z1 and z2
     assert "z1, z2" in srqpi.loc["unet", "setting"] and "exact" in srqpi.loc["unet", "setting"]
+    replicated = benchmark.assign(seeds=[3, 3, 3, 1], ssim_seed_std=[0.02, 0.04, 0.5, 0.0])
+    srqpi = summary.srqpi_headlines(replicated).set_index("method")
+    assert (srqpi.loc["unet", "seeds"], srqpi.loc["unet", "ssim_seed_std"]) == (3, pytest.approx(0.03))
     transfer = pd.DataFrame([tidy("mcnn", "mcnn", "natural", t, s, m, v)
                              for t in ("natural", "hela") for s, v in ((0, 0.2), (1, 0.4))
                              for m in ("ssim", "mae", "amplitude_ssim")])
     mcnn = summary.mcnn_headlines(transfer, "natural")
     assert mcnn["ssim"].tolist() == pytest.approx([0.3]) and mcnn["mae"].tolist() == pytest.approx([0.3])
+    assert mcnn["seeds"].tolist() == [2] and mcnn["ssim_seed_std"].tolist() == pytest.approx([0.1])
     assert "amplitude_ssim" not in mcnn
     correlation = pd.DataFrame({"model": ["despecklenet"] * 2, "level": ["l1", "l2"], "ssim_phase": [0.6, 0.4],
                                 "ssim_intensity": [0.9, 0.9], "nrmse_phase": [0.1, 0.3]})
     speckle = summary.despeckle_headlines(correlation)
     assert speckle.loc[0, "ssim"] == pytest.approx(0.5) and speckle.loc[0, "nrmse"] == pytest.approx(0.2)
+    scores = pd.DataFrame({"model": "despecklenet", "seed": [0, 0, 1, 1], "quantity": "phase", "reference": "tie",
+                           "metric": "ssim", "value": [0.6, 0.4, 0.8, 0.6]})
+    speckle = summary.despeckle_headlines(correlation, pd.concat([scores, scores.assign(quantity="intensity")]))
+    assert (speckle.loc[0, "seeds"], speckle.loc[0, "ssim_seed_std"]) == (2, pytest.approx(0.1))
     per_image = pd.DataFrame({"specimen": ["hela"] * 3 + ["microspheres"], "reference": ["tie", "tie", "exact", "tie"],
                               "train_objective": ["10x", "4x", "10x", "10x"], "test_objective": ["10x"] * 4,
                               "model": ["contrans"] * 4, "ssim": [0.8, 0.1, 0.2, 0.3], "psnr": [30.0, 1.0, 2.0, 3.0]})
     contrans = summary.contrans_headlines(per_image, "hela", "10x")
     assert contrans["ssim"].tolist() == [0.8] and contrans["psnr"].tolist() == [30.0]
+    assert (contrans.loc[0, "seeds"], contrans.loc[0, "ssim_seed_std"]) == (1, 0.0)  # no seed column: one run
+
+
+def test_summarise_gives_the_spread_over_images_and_over_seeds():
+    from qpi import tables
+
+    per_image = pd.DataFrame({"method": "unet", "seed": [0, 0, 1, 1], "ssim": [0.7, 0.9, 0.5, 0.7]})
+    row = tables.summarise(per_image, ["method"]).iloc[0]
+    assert (row["ssim"], row["n_images"], row["seeds"]) == (pytest.approx(0.7), 4, 2)
+    assert row["ssim_std"] == pytest.approx(np.sqrt(0.02)) and row["ssim_seed_std"] == pytest.approx(0.1)
+    assert "seeds" not in tables.summarise(per_image.drop(columns="seed"), ["method"])
+    assert tables.summarise(per_image, ["method", "seed"])["ssim"].tolist() == pytest.approx([0.8, 0.6])
 
 
 def test_summary_puts_the_papers_numbers_beside_ours_and_marks_differences():

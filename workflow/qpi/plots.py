@@ -302,10 +302,14 @@ def cross_condition(grids: dict[tuple[str, str, str], pd.DataFrame]):
     n = len(grids)
     cols = min(n, 3)
     rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4.6 * cols, 3.8 * rows), squeeze=False)
+    # panels sized for the largest grid (DespeckleNet: 9 training × 7 test conditions) so cells stay legible
+    most_rows, most_cols = (max(g.shape[i] for g in grids.values()) for i in (0, 1))
+    width, height = max(4.6, 2.4 + 0.55 * most_cols), max(3.8, 1.6 + 0.36 * most_rows)
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)
     for ax, ((family, model, metric), grid) in zip(axes.flat, grids.items()):
-        sns.heatmap(grid, annot=True, fmt=".3f", cmap="viridis", vmin=min(0.0, np.nanmin(grid.to_numpy())), vmax=1,
-                    ax=ax, cbar_kws={"label": metric.upper().replace("_", " ")})
+        sns.heatmap(grid, annot=True, fmt=".2f", annot_kws={"fontsize": 8}, cmap="viridis",
+                    vmin=min(0.0, np.nanmin(grid.to_numpy())), vmax=1, ax=ax,
+                    cbar_kws={"label": metric.upper().replace("_", " ")})
         ax.set(xlabel="test condition", ylabel="trained on", title=f"{family}: {model}")
     for ax in axes.flat[n:]:
         ax.set_visible(False)

@@ -11,12 +11,12 @@ import numpy as np
 import pandas as pd
 
 from .contrans import PAPER_TABLE1
-from .tables import phase_reference
+from .tables import phase_reference, seed_spread
 
 CROSS_COLUMNS = ["family", "model", "train_condition", "test_condition", "seed", "metric", "value"]
 METRICS = ["ssim", "psnr", "nrmse", "mae"]
-SUMMARY_COLUMNS = ["family", "method", "setting", "ssim", "paper_ssim", "psnr", "paper_psnr", "nrmse", "mae",
-                   "paper_mae", "conditions_differ", "difference", "paper_note"]
+SUMMARY_COLUMNS = ["family", "method", "setting", "seeds", "ssim", "ssim_seed_std", "paper_ssim", "psnr", "paper_psnr",
+                   "nrmse", "mae", "paper_mae", "conditions_differ", "difference", "paper_note"]
 
 # (family, method) → the paper's headline numbers, what they measure, and how its study differs from ours
 # beyond scale (empty: the same kind of study).
@@ -39,12 +39,23 @@ def _mean_metrics(rows: pd.DataFrame, by: str) -> pd.DataFrame:
     return rows.groupby(by, sort=False)[[m for m in METRICS if m in rows]].mean().reset_index()
 
 
+def _with_replicates(out: pd.DataFrame, rows: pd.DataFrame, by: str) -> pd.DataFrame:
+    """`out` (one row per `by`) with the seed count and the std over seeds of the mean SSIM of `rows`
+    (which have `seed` and `ssim` columns); rows without a seed (classical baselines) count as seed 0."""
+    seeds = rows["seed"].fillna(0) if "seed" in rows else 0
+    spread = seed_spread(rows.assign(seed=seeds), [by], ["ssim"])
+    return out.merge(spread, on=by, how="left")
+
+
 def srqpi_headlines(benchmark: pd.DataFrame) -> pd.DataFrame:
     """Per method, mean over conditions, against the exact phase where the table has it (the paper's
     simulated study), else against the TIE label."""
     reference = phase_reference(benchmark)
     rows = benchmark[benchmark["reference"] == reference]
     out = _mean_metrics(rows, "method")
+    if "seeds" in rows:  # the benchmark's own replicate spread (qpi.tables.summarise), mean over conditions
+        out = out.merge(rows.groupby("method", sort=False)[["seeds", "ssim_seed_std"]]
+                        .agg({"seeds": "max", "ssim_seed_std": "mean"}).reset_index(), on="method")
     conditions = ", ".join(dict.fromkeys(rows["condition"].astype(str)))
     return out.assign(family="srqpi", setting=f"held-out fields, {conditions}, vs {reference} phase")
 
@@ -53,14 +64,20 @@ def mcnn_headlines(transfer: pd.DataFrame, test_set: str = "natural") -> pd.Data
     """Per model, mean over seeds, on the held-out set like its training data (the paper's setting)."""
     rows = transfer[(transfer["test_condition"] == test_set) & transfer["metric"].isin(METRICS)]
     wide = rows.pivot_table(index=["model", "seed"], columns="metric", values="value", aggfunc="mean").reset_index()
-    out = _mean_metrics(wide, "model").rename(columns={"model": "method"})
+    out = _with_replicates(_mean_metrics(wide, "model"), wide, "model").rename(columns={"model": "method"})
     return out.assign(family="mcnn", setting=f"phase, held-out {test_set} images")
 
 
-def despeckle_headlines(correlation: pd.DataFrame) -> pd.DataFrame:
-    """Per model, phase SSIM and NRMSE (TIE label) averaged over the correlation-length levels."""
+def despeckle_headlines(correlation: pd.DataFrame, per_image: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per model, phase SSIM and NRMSE (TIE label) averaged over the correlation-length levels; with
+    the correlation sweep's `per_image` scores, also the spread over seeds."""
     rows = correlation.rename(columns={"ssim_phase": "ssim", "nrmse_phase": "nrmse"})
-    out = _mean_metrics(rows, "model").rename(columns={"model": "method"})
+    out = _mean_metrics(rows, "model")
+    if per_image is not None:
+        phase = per_image[(per_image["quantity"] == "phase") & (per_image["reference"] == "tie")
+                          & (per_image["metric"] == "ssim")]
+        out = _with_replicates(out, phase.rename(columns={"value": "ssim"}), "model")
+    out = out.rename(columns={"model": "method"})
     levels = rows["level"].nunique()
     return out.assign(family="despeckle", setting=f"phase vs TIE label, unseen diffusers, mean of {levels} levels")
 
@@ -69,7 +86,7 @@ def contrans_headlines(per_image: pd.DataFrame, specimen: str, objective: str) -
     """Per generator, trained and tested on `objective` inputs of `specimen`, against the TIE label."""
     rows = per_image[(per_image["specimen"] == specimen) & (per_image["reference"] == "tie")
                      & (per_image["train_objective"] == objective) & (per_image["test_objective"] == objective)]
-    out = _mean_metrics(rows, "model").rename(columns={"model": "method"})
+    out = _with_replicates(_mean_metrics(rows, "model"), rows, "model").rename(columns={"model": "method"})
     return out.assign(family="contrans", setting=f"{specimen}, {objective} input, vs TIE label")
 
 

@@ -10,11 +10,23 @@ METRICS = ("ssim", "psnr", "nrmse", "mae", "lpips", "seconds_per_mpx")
 
 
 def summarise(per_image: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """Mean and std of every metric present, per group, with the number of images."""
+    """Mean and std of every metric present, per group, with the number of images; with a `seed`
+    column not among `by`, also the replicates' spread (`seed_spread`)."""
     metrics = [m for m in METRICS if m in per_image]
     grouped = per_image.groupby(by, sort=False)[metrics]
     table = grouped.mean().join(grouped.std(ddof=0).add_suffix("_std")).join(grouped.size().rename("n_images"))
+    if "seed" in per_image and "seed" not in by:
+        table = table.join(seed_spread(per_image, by, metrics).set_index(by))
     return table.reset_index()
+
+
+def seed_spread(rows: pd.DataFrame, by: list[str], metrics: list[str]) -> pd.DataFrame:
+    """Replicates per group of `by`: the number of seeds and, per metric, the std over the seeds'
+    means (`<metric>_seed_std`; 0 with one seed)."""
+    per_seed = rows.groupby([*by, "seed"], sort=False)[metrics].mean().groupby(level=by, sort=False)
+    out = per_seed.std(ddof=0).add_suffix("_seed_std")
+    out.insert(0, "seeds", per_seed.size())
+    return out.reset_index()
 
 
 def write_table(df: pd.DataFrame, csv_path, md_path=None, notes: list[str] = ()) -> None:

@@ -128,6 +128,16 @@ def srqpi_sweep_networks(sweep):
     return SWEEPS[sweep]["conditions"] + [a for a in srqpi_adaptive() if a.startswith(f"{sweep}-")]
 
 
+def srqpi_sweep_tests():
+    """Every test condition of the sweeps: each sweep network is scored on all of them."""
+    return list(dict.fromkeys(SWEEPS["defocus"]["conditions"] + SWEEPS["coherence"]["conditions"]))
+
+
+def srqpi_cross_scores(networks):
+    """Scores of the sweep networks trained on `networks` (each once), every seed."""
+    return [f"results/srqpi/{n}/cross/{SWEEPS['model']}_s{s}.csv" for n in dict.fromkeys(networks) for s in SWEEPS["seeds"]]
+
+
 def srqpi_sweep_dir():
     """Sweep networks trained like the benchmark's are the benchmark's own (`models/`), else their own."""
     return "models" if srqpi_sweep_train() == srqpi_model_train(SWEEPS["model"]) else "sweep"

@@ -283,19 +283,15 @@ use rule srqpi_train as srqpi_sweep_train with:
 
 
 rule srqpi_cross_evaluate:
-    """One sweep network on the held-out fields of every condition of its sweep, scored."""
+    """One sweep network, loaded once, on the held-out fields of every test condition of both sweeps, scored."""
     input:
         model=f"results/srqpi/{{condition}}/{srqpi_sweep_dir()}/{{model}}_s{{seed}}/best.pt",
-        lr=lambda w: expand(
-            "results/srqpi/{test}/lr/{stack}.tif", test=SWEEPS[w.sweep]["conditions"], stack=stacks_in("test")
-        ),
+        lr=expand("results/srqpi/{test}/lr/{stack}.tif", test=srqpi_sweep_tests(), stack=stacks_in("test")),
         tie=expand("results/tie/{stack}.tif", stack=stacks_in("test")),
     output:
-        scores="results/srqpi/{condition}/cross/{sweep}_{model}_s{seed}.csv",
-    wildcard_constraints:
-        sweep="defocus|coherence",
+        scores="results/srqpi/{condition}/cross/{model}_s{seed}.csv",
     params:
-        tests=lambda w: SWEEPS[w.sweep]["conditions"],
+        tests=srqpi_sweep_tests(),
         stacks=stacks_in("test"),
         truth=truth_paths(stacks_in("test")),
         evaluate=SRQPI["evaluate"],
@@ -304,9 +300,9 @@ rule srqpi_cross_evaluate:
     resources:
         gpu=1,
     log:
-        "results/logs/srqpi/{condition}/cross/{sweep}_{model}_s{seed}.log",
+        "results/logs/srqpi/{condition}/cross/{model}_s{seed}.log",
     benchmark:
-        "results/benchmarks/srqpi/{condition}/cross/{sweep}_{model}_s{seed}.tsv"
+        "results/benchmarks/srqpi/{condition}/cross/{model}_s{seed}.tsv"
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -316,13 +312,7 @@ rule srqpi_cross_evaluate:
 rule srqpi_sweep_table:
     """Mean ± std SSIM / PSNR / NRMSE / MAE per training × test condition of one sweep."""
     input:
-        scores=lambda w: expand(
-            "results/srqpi/{condition}/cross/{sweep}_{model}_s{seed}.csv",
-            condition=srqpi_sweep_networks(w.sweep),
-            sweep=w.sweep,
-            model=SWEEPS["model"],
-            seed=SWEEPS["seeds"],
-        ),
+        scores=lambda w: srqpi_cross_scores(srqpi_sweep_networks(w.sweep)),
     output:
         table="results/tables/srqpi_{sweep}.csv",
         markdown="results/tables/srqpi_{sweep}.md",
@@ -330,6 +320,7 @@ rule srqpi_sweep_table:
     wildcard_constraints:
         sweep="defocus|coherence",
     params:
+        tests=lambda w: SWEEPS[w.sweep]["conditions"],
         values=lambda w: sweep_values(SRQPI["conditions"], w.sweep, config["microscope"]["coherence"]),
     log:
         "results/logs/tables/srqpi_{sweep}.log",
@@ -358,10 +349,9 @@ rule srqpi_sweep_figure:
 
 
 rule srqpi_cross_table:
-    """Both sweeps in the tidy cross-condition format every family shares."""
+    """Every sweep network on every sweep test condition, in the tidy cross-condition format every family shares."""
     input:
-        defocus="results/tables/srqpi_defocus_per_image.csv",
-        coherence="results/tables/srqpi_coherence_per_image.csv",
+        scores=srqpi_cross_scores(srqpi_sweep_networks("defocus") + srqpi_sweep_networks("coherence")),
     output:
         table="results/tables/srqpi_cross.csv",
     params:

@@ -15,6 +15,7 @@ rule summary_table:
         srqpi="results/tables/srqpi_benchmark.csv",
         mcnn="results/tables/mcnn_transfer.csv",
         despeckle="results/tables/despeckle_correlation.csv",
+        despeckle_per_image="results/tables/despeckle_per_image.csv",
         contrans="results/tables/contrans_per_image.csv",
     output:
         table=report("results/tables/summary.csv", caption="../report/summary.rst", category="Summary"),

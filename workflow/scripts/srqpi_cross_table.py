@@ -1,4 +1,4 @@
-"""Both DL-SRQPI sweeps in the tidy cross-condition columns (one model per sweep)."""
+"""Every DL-SRQPI sweep network on every sweep test condition, in the tidy cross-condition columns."""
 
 import pandas as pd
 
@@ -6,8 +6,8 @@ from qpi import srqpi, tables
 from qpi.logs import log_to
 
 log = log_to(snakemake.log[0])
-model = snakemake.params.model
-table = pd.concat([srqpi.cross_tidy(pd.read_csv(snakemake.input[sweep]), "srqpi", f"{model}-{sweep}")
-                   for sweep in ("defocus", "coherence")], ignore_index=True)
+scores = pd.concat(map(pd.read_csv, snakemake.input.scores), ignore_index=True)
+per_image = scores[scores["reference"] == tables.phase_reference(scores)]
+table = srqpi.cross_tidy(per_image, "srqpi", snakemake.params.model)
 tables.write_table(table, snakemake.output.table)
 log.info("%d rows", len(table))
