@@ -36,6 +36,7 @@ from .logs import progress_stream
 from .optics.binning import bin_pixels, upsample
 from .optics.imaging import Microscope, image_stack
 from .optics.phantoms import height_from_phase, make_phantom
+from .tables import seed_spread
 
 log = logging.getLogger("qpi.contrans")
 PARTS = ("train_a", "train_b", "test")
@@ -242,16 +243,16 @@ def objectives_table(per_image: pd.DataFrame, model: str = "contrans") -> pd.Dat
     out = []
     for (specimen, objective), g in rows.groupby(["specimen", "test_objective"], sort=False):
         tie_rows, exact_rows = g[g["reference"] == "tie"], g[g["reference"] == "exact"]
-        per_seed = tie_rows.groupby("seed")[["ssim", "psnr"]].mean()
+        spread = seed_spread(tie_rows, ["test_objective"], ["ssim", "psnr"]).iloc[0]
         paper = PAPER_TABLE1.get(specimen, {}).get(objective, (np.nan,) * 4)
         out.append({
             "specimen": specimen, "objective": objective, "n_images": tie_rows["image"].nunique(),
-            "seeds": len(per_seed),
+            "seeds": spread["seeds"],
             "ssim": tie_rows["ssim"].mean(), "ssim_std": tie_rows["ssim"].std(ddof=0),
-            "ssim_seed_std": per_seed["ssim"].std(ddof=0),
+            "ssim_seed_std": spread["ssim_seed_std"],
             "paper_ssim": paper[0], "paper_ssim_std": paper[1],
             "psnr": tie_rows["psnr"].mean(), "psnr_std": tie_rows["psnr"].std(ddof=0),
-            "psnr_seed_std": per_seed["psnr"].std(ddof=0),
+            "psnr_seed_std": spread["psnr_seed_std"],
             "paper_psnr": paper[2], "paper_psnr_std": paper[3],
             "ssim_exact": exact_rows["ssim"].mean(), "psnr_exact": exact_rows["psnr"].mean(),
         })
