@@ -87,7 +87,9 @@ def squeue_jobs() -> pd.DataFrame:
 def test_training_runs_as_slurm_jobs_with_their_own_gpus(cluster, tmp_path):
     # Status checks come 5, 20, 45 ... s after the last one that saw a job end (the plugin adds 10 s
     # per idle check; its default first wait is 40 s): six smoke jobs take 10-20 s on two busy cores.
-    result = snakemake_with_profile(tmp_path, "--slurm-init-seconds-before-status-checks", "5", *TRAINED, timeout=900)
+    # Two threads per training (the config's default is 1): cpus_per_task must follow the rule's threads.
+    result = snakemake_with_profile(tmp_path, *TRAINED, "--slurm-init-seconds-before-status-checks", "5",
+                                    "--set-threads", "srqpi_train=2", timeout=900)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-6000:]
     for model in TRAINED:
         assert (tmp_path / model).stat().st_size > 1000
