@@ -4,8 +4,8 @@ Each case trains a family's network at demo size and at the paper's size for a f
 steps on random data (throughput does not depend on the values); the rate is batch / median step
 time over the second half of the steps (after compilation and cuDNN autotuning). The switches
 are the trainer's: fp32; bf16 autocast; bf16 + channels-last; bf16 + channels-last + compile (paper sizes only).
-The paired-GAN trainer (DespeckleNet) has no switches yet: float32 only. The final loss of each
-run is kept to show that the switched runs train (finite, like float32's).
+The paired-GAN trainer (DespeckleNet) takes the same switches since session 5 (not yet measured on a
+GPU). The final loss of each run is kept to show that the switched runs train (finite, like float32's).
 
 Run (on a GPU machine): python benchmarks/gpu_throughput.py → prints and writes
 benchmarks/gpu_throughput.json (a CPU run measures float32 only: the switches are ignored there).
@@ -68,7 +68,7 @@ def run_case(case, switch: dict, steps: int, work: Path) -> dict:
         cfg = train.TrainConfig(**common, loss=loss, **switch)
         train.train_supervised(model, kwargs, *data, cfg, work)
     else:
-        cfg = gan.PairedConfig(**common, discriminator={"arch": "patchgan", "in_channels": 3, "width": 64})
+        cfg = gan.PairedConfig(**common, discriminator={"arch": "patchgan", "in_channels": 3, "width": 64}, **switch)
         gan.train_paired(model, kwargs, *data, cfg, work)
     return {"family": family, "scale": scale, "model": model, "input": "x".join(map(str, x_shape)), "batch": batch,
             "samples_per_s": round(step_rate(work / "steps.csv", batch), 1), "final_loss": final_loss(work / "steps.csv"),
@@ -85,7 +85,7 @@ def main() -> None:
     torch.backends.cudnn.benchmark = True
     rows = []
     for case in (c for c in CASES if args.scale in (None, c[1])):
-        switches = SWITCHES if cuda and case[2] == "supervised" else {"fp32": {}}
+        switches = SWITCHES if cuda else {"fp32": {}}
         if case[1] == "demo":  # compiling costs more than a demo-size training saves
             switches = {k: v for k, v in switches.items() if not v.get("compile")}
         for name, switch in switches.items():

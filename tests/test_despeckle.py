@@ -87,8 +87,8 @@ def test_discriminator_learns_real_from_fake_and_the_generator_loss_responds():
     d_losses, adv = [], []
     for _ in range(8):
         losses = gan.gan_step(g, d, frozen, opt_d, x, y, alpha=0.35, recon=gan.reconstruction("l1"))
-        d_losses.append(losses["loss_d"])
-        adv.append(losses["loss_adv"])
+        d_losses.append(losses["loss_d"].item())
+        adv.append(losses["loss_adv"].item())
     assert d_losses[-1] < 0.8 * d_losses[0]  # 0.71 → 0.49
     with torch.no_grad():  # by telling them apart, not by calling everything fake
         d.eval()
@@ -99,7 +99,8 @@ def test_discriminator_learns_real_from_fake_and_the_generator_loss_responds():
     before = g(x).detach()
     losses = gan.gan_step(g, d, opt_g, opt_d, x, y, alpha=0.35, recon=gan.reconstruction("l1"))
     assert not torch.allclose(g(x), before)
-    assert losses["loss"] == pytest.approx(losses["loss_adv"] + 0.35 * losses["loss_recon"], rel=1e-6)
+    assert not any(loss.requires_grad for loss in losses.values())  # detached: read later, device not waited on
+    assert losses["loss"].item() == pytest.approx((losses["loss_adv"] + 0.35 * losses["loss_recon"]).item(), rel=1e-6)
 
 
 def pairs(n, seed):

@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from qpi import device, models, train
+from qpi import cyclegan, device, gan, models, train
 from qpi.train import Accel, TrainConfig
 
 MODEL = {"width": 4, "depth": 2}  # tiny U-Net (with batch norm): 8×8 LR → 32×32 HR
@@ -76,6 +76,19 @@ def test_each_switch_on_cpu_trains_to_the_same_weights_as_off(tmp_path, switch):
     assert torch.load(tmp_path / "on" / "last.pt", weights_only=True)["states"].keys() == {"optimizer"}
 
 
+@pytest.mark.parametrize("switch", [{"amp": "fp16"}, {"channels_last": True}, {"compile": True}])
+def test_each_switch_on_cpu_trains_the_paired_gan_to_the_same_weights_as_off(tmp_path, switch):
+    x = np.random.default_rng(0).normal(size=(8, 1, 16, 16)).astype(np.float32)
+    pairs = (x, np.concatenate([np.tanh(x), x], 1))
+    cfg = dict(epochs=1, batch_size=4, device="cpu", threads=1, discriminator={"arch": "patchgan", "width": 4, "layers": 2})
+    arch = dict(channels=(4, 8), residual_blocks=1, complex_blocks=1)
+    for name, extra in (("off", {}), ("on", switch)):
+        gan.train_paired("despecklenet", arch, pairs, pairs, gan.PairedConfig(**cfg, **extra), tmp_path / name)
+    off, on = (torch.load(tmp_path / d / "last.pt", weights_only=True) for d in ("off", "on"))
+    assert all(torch.equal(off["state_dict"][k], on["state_dict"][k]) for k in off["state_dict"])
+    assert on["states"].keys() == {"optimizer", "discriminator", "optimizer_d"}
+
+
 # --- one step ---------------------------------------------------------------------------------
 
 
@@ -107,6 +120,40 @@ def test_a_scaled_step_equals_an_unscaled_one_and_an_overflow_skips_the_step():
     assert overflow.get_scale() == 2.0**99  # and the scale halved
 
 
+def _gan_step(scaler):
+    """One paired-GAN step (DespeckleNet + PatchGAN) from fixed weights; every weight after it."""
+    torch.manual_seed(0)
+    g = models.build("despecklenet", channels=(4, 8), residual_blocks=1, complex_blocks=1)
+    d = models.build("patchgan", width=4, layers=2)
+    opt_g, opt_d = (torch.optim.SGD(m.parameters(), lr=0.1) for m in (g, d))
+    x = torch.randn(2, 1, 16, 16)
+    y = torch.cat([torch.tanh(x), x], 1)
+    gan.gan_step(g, d, opt_g, opt_d, x, y, 0.35, gan.reconstruction("l1"), scaler=scaler)
+    return [*g.state_dict().values(), *d.state_dict().values()]
+
+
+def _cycle_step(scaler):
+    """One cycle-GAN step (two tiny U-Nets, two PatchGANs, image pools) from fixed weights."""
+    torch.manual_seed(0)
+    g_ab, g_ba = (models.build("contrans_unet", width=4, depth=1) for _ in range(2))
+    d_a, d_b = (models.build("patchgan", width=4, layers=2, in_channels=1) for _ in range(2))
+    nets = cyclegan.CycleGAN(g_ab, g_ba, d_a, d_b)
+    opt_g = torch.optim.SGD([*g_ab.parameters(), *g_ba.parameters()], lr=0.1)
+    opt_d = torch.optim.SGD([*d_a.parameters(), *d_b.parameters()], lr=0.1)
+    a, b = torch.randn(2, 1, 16, 16), 3 * torch.randn(2, 1, 16, 16)
+    pools = (cyclegan.ImagePool(4), cyclegan.ImagePool(4))
+    cyclegan.cycle_step(nets, opt_g, opt_d, pools, a, b, 1.0, 3.0, 10.0, scaler=scaler)
+    return list(nets.state_dict().values())
+
+
+@pytest.mark.parametrize("gan_step", [_gan_step, _cycle_step], ids=["paired", "cycle"])
+def test_a_scaled_gan_step_equals_an_unscaled_one(gan_step):
+    """Both updates of a GAN step go through one loss scaler, unscaled exactly (powers of two)."""
+    scaler = torch.amp.GradScaler("cpu", init_scale=2.0**12)
+    assert all(torch.equal(a, b) for a, b in zip(gan_step(None), gan_step(scaler)))
+    assert scaler.get_scale() == 2.0**12  # updated once per step, no overflow: unchanged
+
+
 def test_an_autocast_step_runs_in_reduced_precision_with_a_float32_loss():
     model, opt, x, y = _step_setup()
     reference, _, _, _ = _step_setup()
@@ -126,12 +173,24 @@ def test_prefetching_batches_trains_on_the_plan_in_order():
     plan = list(zip(*train.epoch_plan(12, 4, seed=3, epoch=0)))
     cpu = torch.device("cpu")
     streamed, opt, _, _ = _step_setup()
-    losses = [loss for loss, _ in train.run_batches(streamed, opt, F.mse_loss, x, y, plan, True, cpu)]
+    load = train.batch_loader((x, y), cpu, augment=True)
+    steps = list(train.prefetched(plan, load, lambda batch: {"loss": train.queue_step(streamed, opt, F.mse_loss, *batch)}))
     plain, opt_plain, _, _ = _step_setup()
     expected = [train.train_step(plain, opt_plain, F.mse_loss, train.dihedral(x[i], op), train.dihedral(y[i], op))
                 for i, op in plan]
-    assert losses == expected and len(losses) == 3
+    assert [losses["loss"] for losses, _ in steps] == expected and len(steps) == 3
+    assert all(seconds > 0 for _, seconds in steps)
     assert all(torch.equal(a, b) for a, b in zip(plain.state_dict().values(), streamed.state_dict().values()))
+
+
+def test_the_loader_gathers_every_tensor_alike_and_only_the_input_goes_channels_last():
+    x, y = torch.arange(2 * 3 * 4 * 4.0).reshape(2, 3, 4, 4), -torch.arange(2 * 2 * 4 * 4.0).reshape(2, 2, 4, 4)
+    load = train.batch_loader((x, y), torch.device("cpu"), augment=True, accel=Accel(channels_last=True))
+    xb, yb = load((np.array([1]), 5))
+    assert torch.equal(xb, train.dihedral(x[[1]], 5)) and torch.equal(yb, train.dihedral(y[[1]], 5))
+    xb, yb = load((np.array([0, 1]), 0))  # the identity: memory layouts as gathered
+    assert xb.is_contiguous(memory_format=torch.channels_last) and not xb.is_contiguous()
+    assert yb.is_contiguous() and torch.equal(yb, y)
 
 
 def test_steps_after_a_mid_epoch_validation_train_in_training_mode(tmp_path):

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -30,10 +30,10 @@ from torch import nn
 
 from qpi import models
 from qpi.contrans import check_unpaired, domain_scale, unpaired_plan
-from qpi.device import grad_scaler, select_device, set_threads
+from qpi.device import grad_scaler
 from qpi.train import (
-    CsvLog, TrainConfig, accel_for, as_tensor, data_digest, dihedral, load_checkpoint, make_optimizer,
-    make_scheduler, new_progress, progress_bar, resumable, save_checkpoint, save_model, seed_everything, take,
+    TrainConfig, as_tensor, backward_step, batch_loader, data_digest, make_optimizer, make_scheduler, prepare,
+    run_epochs, save_model, start_run,
 )
 
 log = logging.getLogger("qpi.cyclegan")
@@ -121,37 +121,31 @@ class CycleGAN(nn.Module):
         gan = lsgan(self.d_b(fake_b / sb), True) + lsgan(self.d_a(fake_a / sa), True)
         cycle = F.l1_loss(self.g_ba(fake_b), a) / sa + F.l1_loss(self.g_ab(fake_a), b) / sb
         loss = gan + lam * cycle
-        return loss, {"loss_g": loss.item(), "loss_gan": gan.item(), "loss_cycle": cycle.item()}, fake_a, fake_b
+        losses = {"loss_g": loss.detach(), "loss_gan": gan.detach(), "loss_cycle": cycle.detach()}
+        return loss, losses, fake_a, fake_b
 
 
 def cycle_step(nets: CycleGAN, opt_g, opt_d, pools: tuple[ImagePool, ImagePool], a, b, sa: float, sb: float,
-               lam: float, dtype=None, scaler=None) -> dict[str, float]:
-    """One generator update (discriminators frozen) then one discriminator update on pooled fakes."""
-    device = a.device.type
+               lam: float, dtype=None, scaler=None) -> dict[str, torch.Tensor]:
+    """One generator update (discriminators frozen) then one discriminator update on pooled fakes;
+    the detached batch losses, read without waiting for the device."""
+    autocast = partial(torch.autocast, a.device.type, dtype=dtype, enabled=dtype is not None)
+    nets.train()
     for d in (nets.d_a, nets.d_b):
         d.requires_grad_(False)
     opt_g.zero_grad(set_to_none=True)
-    with torch.autocast(device, dtype=dtype, enabled=dtype is not None):
+    with autocast():
         loss_g, losses, fake_a, fake_b = nets.generator_loss(a, b, sa, sb, lam)
-    scaled = scaler.scale(loss_g) if scaler is not None else loss_g
-    scaled.backward()
-    scaler.step(opt_g) if scaler is not None else opt_g.step()
+    backward_step(loss_g, opt_g, scaler, update=False)
     for d in (nets.d_a, nets.d_b):
         d.requires_grad_(True)
     opt_d.zero_grad(set_to_none=True)
     pool_a, pool_b = pools
-    with torch.autocast(device, dtype=dtype, enabled=dtype is not None):
+    with autocast():
         loss_d_a = 0.5 * (lsgan(nets.d_a(a / sa), True) + lsgan(nets.d_a(pool_a.query(fake_a) / sa), False))
         loss_d_b = 0.5 * (lsgan(nets.d_b(b / sb), True) + lsgan(nets.d_b(pool_b.query(fake_b) / sb), False))
-    loss_d = loss_d_a + loss_d_b
-    if scaler is not None:
-        scaler.scale(loss_d).backward()
-        scaler.step(opt_d)
-        scaler.update()
-    else:
-        loss_d.backward()
-        opt_d.step()
-    return {**losses, "loss_d_a": loss_d_a.item(), "loss_d_b": loss_d_b.item()}
+    backward_step(loss_d_a + loss_d_b, opt_d, scaler)
+    return {**losses, "loss_d_a": loss_d_a.detach(), "loss_d_b": loss_d_b.detach()}
 
 
 def train_cycle(
@@ -161,19 +155,11 @@ def train_cycle(
     """Train G_AB: A → B and G_BA: B → A (both `model_name`) on unpaired (N, C, H, W) domains from
     different fields of view; resume from `out_dir/last.pt`. Writes `steps.csv`, `last.pt` and
     `generator.pt` (G_AB of the final step: unpaired training has no paired validation to pick by)."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    for name in ("last.pt", "generator.pt", "steps.csv"):
-        for partial in out.glob(f".{name}.*"):  # temporary files of writes a kill cut short (atomic_path)
-            partial.unlink()
     for name, x in (("A", domain_a), ("B", domain_b)):
         if x.ndim != 4 or len(x) == 0:
             raise ValueError(f"domain {name} needs images (N, C, H, W) with N > 0, got {x.shape}")
     check_unpaired(fov_a, fov_b)
-    set_threads(cfg.threads)
-    device = select_device(cfg.device)
-    accel = accel_for(cfg, device)
-    seed_everything(cfg.seed)
+    out, device, accel = prepare(out_dir, cfg)
     sa, sb = domain_scale(domain_a), domain_scale(domain_b)
     ca, cb = domain_a.shape[1], domain_b.shape[1]
     g_ab = models.build(model_name, **{**model_kwargs, "in_channels": ca, "out_channels": cb,
@@ -194,53 +180,21 @@ def train_cycle(
                 "scheduler": make_cycle_scheduler(opt_g, cfg), "scheduler_d": make_cycle_scheduler(opt_d, cfg),
                 "pool_a": pools[0], "pool_b": pools[1], "scaler": scaler if scaler.is_enabled() else None}
     a_all, b_all = as_tensor(domain_a, device), as_tensor(domain_b, device)
+    run = start_run(out, cfg, g_ab, stateful, data_digest(domain_a, domain_b), STEP_FIELDS, validated=False)
 
-    digest = data_digest(domain_a, domain_b)
-    resumed = resumable(out / "last.pt", g_ab, digest)
-    progress = load_checkpoint(out / "last.pt", g_ab, stateful, cfg) if resumed else new_progress(digest)
-    if resumed:
-        log.info("resuming %s at epoch %d, step %d", out / "last.pt", progress["epoch"], progress["step"])
-    keep = (lambda row: int(row["step"]) <= progress["step"]) if resumed else None
-    steps_log = CsvLog(out / "steps.csv", STEP_FIELDS, keep)
+    def plan_for(epoch: int) -> list:
+        return unpaired_plan(len(domain_a), len(domain_b), cfg.batch_size, cfg.seed, epoch)
 
-    def checkpoint() -> None:
-        steps_log.flush()
-        save_checkpoint(out / "last.pt", g_ab, stateful, progress, cfg, (steps_log.path,))
+    load_a, load_b = (batch_loader((t,), device, cfg.augment, accel) for t in (a_all, b_all))
 
-    per_epoch = len(unpaired_plan(len(domain_a), len(domain_b), cfg.batch_size, cfg.seed, 0))
-    total = per_epoch * cfg.epochs if cfg.max_steps is None else min(per_epoch * cfg.epochs, cfg.max_steps)
-    started = time.perf_counter()
-    bar = progress_bar(total, progress["step"], log)
-    for epoch in range(progress["epoch"], cfg.epochs):
-        done = progress["step"] - epoch * per_epoch  # a run stopped by max_steps may end mid-epoch
-        plan = unpaired_plan(len(domain_a), len(domain_b), cfg.batch_size, cfg.seed, epoch)
-        for index_a, op_a, index_b, op_b in plan[done : done + total - progress["step"]]:
-            tic = time.perf_counter()
-            a, b = take(a_all, index_a, device), take(b_all, index_b, device)
-            if cfg.augment:
-                a, b = dihedral(a, op_a), dihedral(b, op_b)
-            if accel.channels_last:
-                a, b = (t.contiguous(memory_format=torch.channels_last) for t in (a, b))
-            nets.train()
-            losses = cycle_step(nets, opt_g, opt_d, pools, a, b, sa, sb, cfg.lambda_cycle, accel.dtype,
-                                stateful["scaler"])
-            progress["step"] += 1
-            steps_log.write(step=progress["step"], epoch=epoch + 1, lr=opt_g.param_groups[0]["lr"],
-                            seconds=time.perf_counter() - tic, **losses)
-            bar.update()
-            bar.set_postfix(loss_g=f"{losses['loss_g']:.3g}", refresh=False)
-        if progress["step"] < (epoch + 1) * per_epoch:
-            break  # stopped by max_steps
-        progress["epoch"] = epoch + 1
-        for name in ("scheduler", "scheduler_d"):
-            if stateful[name] is not None:
-                stateful[name].step()
-        if progress["epoch"] % cfg.checkpoint_every == 0:
-            checkpoint()
-    bar.close()
-    checkpoint()
-    steps_log.close()
-    save_model(out / "generator.pt", g_ab, meta={"step": progress["step"], "epoch": progress["epoch"],
+    def load(item: tuple) -> tuple[torch.Tensor, torch.Tensor]:
+        index_a, op_a, index_b, op_b = item  # each domain's own batch and symmetry
+        return *load_a((index_a, op_a)), *load_b((index_b, op_b))
+
+    def step(batch: tuple[torch.Tensor, torch.Tensor]) -> dict:
+        return cycle_step(nets, opt_g, opt_d, pools, *batch, sa, sb, cfg.lambda_cycle, accel.dtype, stateful["scaler"])
+
+    run_epochs(run, len(plan_for(0)), plan_for, load, step)
+    save_model(out / "generator.pt", g_ab, meta={"step": run.progress["step"], "epoch": run.progress["epoch"],
                                                   "train_config": dataclasses.asdict(cfg)})
-    return {"model": model_name, "device": str(device), "epochs": progress["epoch"], "steps": progress["step"],
-            "resumed": resumed, "seconds": time.perf_counter() - started}
+    return run.summary(model_name, device)

@@ -8,8 +8,8 @@ batches, augmentation, logs and checkpoints.
 
 It reuses the supervised loop's helpers (`qpi.train`): batches and dihedral augmentation fixed by
 (seed, epoch), CSV logs, checkpoints holding both networks and optimisers, RNGs and logs, so an
-interrupted run resumes to the same result on CPU. It runs in float32 (the GPU throughput
-switches of `TrainConfig` are not used here).
+interrupted run resumes to the same result on CPU. GPU switches (`amp`, `channels_last`, `compile`,
+`pin_memory`) as in the supervised loop; ignored on CPU (`accel_for`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -26,12 +26,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from qpi import models
-from qpi.device import select_device, set_threads
+from qpi.device import grad_scaler
 from qpi.models.despeckle import npcc
 from qpi.train import (
-    TrainConfig, as_tensor, batches_per_epoch, check_pairs, data_digest, dihedral, epoch_plan, load_checkpoint,
-    make_optimizer, make_scheduler, new_progress, open_run_logs, progress_bar, record_validation, resumable,
-    save_checkpoint, seed_everything, take, validate,
+    TrainConfig, as_tensor, backward_step, batch_loader, batches_per_epoch, check_pairs, data_digest, make_optimizer,
+    make_scheduler, pair_plan, prepare, run_epochs, start_run, validator,
 )
 
 log = logging.getLogger("qpi.gan")
@@ -66,29 +65,34 @@ def adversarial_loss(logits: torch.Tensor, real: bool) -> torch.Tensor:
 
 def gan_step(
     generator: nn.Module, discriminator: nn.Module | None, opt_g, opt_d, x: torch.Tensor, y: torch.Tensor,
-    alpha: float, recon,
-) -> dict[str, float]:
+    alpha: float, recon, dtype: torch.dtype | None = None, scaler: torch.amp.GradScaler | None = None,
+) -> dict[str, torch.Tensor | float]:
     """One discriminator then one generator update on a batch (only the generator's, on its
-    reconstruction loss, when `discriminator` is None); the batch losses."""
-    fake = generator(x)
+    reconstruction loss, when `discriminator` is None), in autocast `dtype` with the losses scaled by
+    `scaler` (fp16); the detached batch losses, read without waiting for the device."""
+    autocast = partial(torch.autocast, x.device.type, dtype=dtype, enabled=dtype is not None)
+    generator.train()
+    with autocast():
+        fake = generator(x)
     losses = {"loss_d": math.nan, "loss_adv": math.nan}
     if discriminator is not None:
+        discriminator.train()
         opt_d.zero_grad(set_to_none=True)
-        loss_d = 0.5 * (adversarial_loss(discriminator(torch.cat([x, y], 1)), True)
-                        + adversarial_loss(discriminator(torch.cat([x, fake.detach()], 1)), False))
-        loss_d.backward()
-        opt_d.step()
-        losses["loss_d"] = loss_d.item()
+        with autocast():
+            loss_d = 0.5 * (adversarial_loss(discriminator(torch.cat([x, y], 1)), True)
+                            + adversarial_loss(discriminator(torch.cat([x, fake.detach()], 1)), False))
+        backward_step(loss_d, opt_d, scaler, update=False)
+        losses["loss_d"] = loss_d.detach()
     opt_g.zero_grad(set_to_none=True)
-    loss_recon = recon(fake, y)
+    loss_recon = recon(fake.float(), y)  # outside autocast: NPCC's sums need float32
     loss = loss_recon
     if discriminator is not None:
-        loss_adv = adversarial_loss(discriminator(torch.cat([x, fake], 1)), True)
+        with autocast():
+            loss_adv = adversarial_loss(discriminator(torch.cat([x, fake], 1)), True)
         loss = loss_adv + alpha * loss_recon
-        losses["loss_adv"] = loss_adv.item()
-    loss.backward()
-    opt_g.step()
-    return {"loss": loss.item(), "loss_recon": loss_recon.item(), **losses}
+        losses["loss_adv"] = loss_adv.detach()
+    backward_step(loss, opt_g, scaler)
+    return {"loss": loss.detach(), "loss_recon": loss_recon.detach(), **losses}
 
 
 def train_paired(
@@ -102,15 +106,9 @@ def train_paired(
     """Train generator `model_name` on (input, target) pairs, adversarially when `cfg.adversarial`;
     resume from `out_dir/last.pt`. Writes `steps.csv`, `epochs.csv` (validation on the
     reconstruction loss and SSIM), `last.pt` and `best.pt` (lowest validation loss) under `out_dir`."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    for partial in out.glob(".*.pt.*"):  # temporary files of writes a kill cut short
-        partial.unlink()
     check_pairs(*train, "training")
     check_pairs(*val, "validation")
-    set_threads(cfg.threads)
-    device = select_device(cfg.device)
-    seed_everything(cfg.seed)
+    out, device, accel = prepare(out_dir, cfg)
     generator = models.build(model_name, **model_kwargs).to(device)
     opt_g = make_optimizer(generator.parameters(), cfg)
     discriminator = opt_d = None
@@ -118,66 +116,24 @@ def train_paired(
         spec = dict(cfg.discriminator)
         discriminator = models.build(spec.pop("arch"), **spec).to(device)
         opt_d = make_optimizer(discriminator.parameters(), cfg)
+    if accel.channels_last:
+        for net in (generator, discriminator):
+            if net is not None:
+                net.to(memory_format=torch.channels_last)
+    scaler = grad_scaler(accel.dtype)
     stateful = {"optimizer": opt_g, "scheduler": make_scheduler(opt_g, cfg), "discriminator": discriminator,
-                "optimizer_d": opt_d, "scheduler_d": make_scheduler(opt_d, cfg) if opt_d else None}
+                "optimizer_d": opt_d, "scheduler_d": make_scheduler(opt_d, cfg) if opt_d else None,
+                "scaler": scaler if scaler.is_enabled() else None}
     recon = reconstruction(cfg.loss)
     x, y = (as_tensor(a, device) for a in train)
     vx, vy = (as_tensor(a, device) for a in val)
+    run = start_run(out, cfg, generator, stateful, data_digest(*train, *val), STEP_FIELDS)
+    # compiled copies train; the plain modules validate and are saved (they share the weights)
+    g_net, d_net = (torch.compile(n) if accel.compile and n is not None else n for n in (generator, discriminator))
 
-    digest = data_digest(*train, *val)
-    resumed = resumable(out / "last.pt", generator, digest)
-    progress = load_checkpoint(out / "last.pt", generator, stateful, cfg) if resumed else new_progress(digest)
-    if resumed:
-        log.info("resuming %s at epoch %d, step %d", out / "last.pt", progress["epoch"], progress["step"])
-    steps_log, epochs_log = open_run_logs(out, progress["step"] if resumed else None, step_fields=STEP_FIELDS)
+    def step(batch: tuple[torch.Tensor, torch.Tensor]) -> dict:
+        return gan_step(g_net, d_net, opt_g, opt_d, *batch, cfg.alpha, recon, accel.dtype, stateful["scaler"])
 
-    def checkpoint() -> None:
-        steps_log.flush()
-        epochs_log.flush()
-        save_checkpoint(out / "last.pt", generator, stateful, progress, cfg,
-                        (steps_log.path, epochs_log.path, out / "best.pt"))
-
-    def validation() -> None:
-        scores = validate(generator, vx, vy, recon, cfg.batch_size, device)
-        record_validation(scores, progress, epochs_log, generator, out / "best.pt", cfg)
-
-    per_epoch = batches_per_epoch(len(x), cfg.batch_size)
-    total = per_epoch * cfg.epochs if cfg.max_steps is None else min(per_epoch * cfg.epochs, cfg.max_steps)
-    started = time.perf_counter()
-    bar = progress_bar(total, progress["step"], log)
-    for epoch in range(progress["epoch"], cfg.epochs):
-        done = progress["step"] - epoch * per_epoch  # a run stopped by max_steps may end mid-epoch
-        plan = list(zip(*epoch_plan(len(x), cfg.batch_size, cfg.seed, epoch)))
-        for index, op in plan[done : done + total - progress["step"]]:
-            tic = time.perf_counter()
-            xb, yb = take(x, index, device), take(y, index, device)
-            if cfg.augment:
-                xb, yb = dihedral(xb, op), dihedral(yb, op)
-            generator.train()
-            if discriminator is not None:
-                discriminator.train()
-            losses = gan_step(generator, discriminator, opt_g, opt_d, xb, yb, cfg.alpha, recon)
-            progress["step"] += 1
-            steps_log.write(step=progress["step"], epoch=epoch + 1, lr=opt_g.param_groups[0]["lr"],
-                            seconds=time.perf_counter() - tic, **losses)
-            bar.update()
-            if cfg.val_every_steps and progress["step"] % cfg.val_every_steps == 0:
-                validation()
-        if progress["step"] < (epoch + 1) * per_epoch:
-            break  # stopped by max_steps
-        progress["epoch"] = epoch + 1
-        for name in ("scheduler", "scheduler_d"):
-            if stateful[name] is not None:
-                stateful[name].step()
-        if progress["epoch"] % cfg.val_every == 0 and progress["validated_step"] != progress["step"]:
-            validation()
-        if progress["epoch"] % cfg.checkpoint_every == 0:
-            checkpoint()
-    bar.close()
-    if progress["validated_step"] != progress["step"]:
-        validation()
-    checkpoint()
-    steps_log.close()
-    epochs_log.close()
-    return {"model": model_name, "device": str(device), "epochs": progress["epoch"], "steps": progress["step"],
-            "resumed": resumed, "seconds": time.perf_counter() - started, "best": progress["best"]}
+    run_epochs(run, batches_per_epoch(len(x), cfg.batch_size), pair_plan(len(x), cfg),
+               batch_loader((x, y), device, cfg.augment, accel), step, validator(run, vx, vy, recon, device))
+    return run.summary(model_name, device)

@@ -272,15 +272,6 @@ class CsvLog:
         self.file.close()
 
 
-def open_run_logs(
-    out: Path, resumed_step: int | None, step_fields=STEP_FIELDS, epoch_fields=EPOCH_FIELDS
-) -> tuple[CsvLog, CsvLog]:
-    """`steps.csv` and `epochs.csv` of a run; a resumed run keeps only rows up to its checkpoint's step,
-    so rows written after the last checkpoint of an interrupted run are not repeated."""
-    keep = None if resumed_step is None else (lambda row: int(row["step"]) <= resumed_step)
-    return CsvLog(out / "steps.csv", step_fields, keep), CsvLog(out / "epochs.csv", epoch_fields, keep)
-
-
 def progress_bar(total: int, done: int, log: logging.Logger) -> tqdm:
     """A tqdm bar written into the log, at most every 10 s so logs stay short."""
     return tqdm(total=total, initial=min(done, total), file=progress_stream(log), mininterval=10, ascii=True)
@@ -388,26 +379,153 @@ def load_checkpoint(path: Path, model: nn.Module, stateful: dict[str, Any], cfg:
     return payload["progress"]
 
 
-# --- supervised loop --------------------------------------------------------------------------
+# --- the run and epoch loop every trainer shares ----------------------------------------------
+
+RUN_FILES = ("last.pt", "best.pt", "generator.pt", "steps.csv", "epochs.csv")
+
+
+@dataclasses.dataclass
+class Run:
+    """A training run in `out`: its progress counters, CSV logs and checkpoint (`start_run` makes it).
+
+    `model` is the network checkpoints are loaded into and `load_model` rebuilds; `stateful` holds
+    every other object with a state_dict (optimisers, schedulers, other networks, pools)."""
+
+    out: Path
+    cfg: TrainConfig
+    model: nn.Module
+    stateful: dict[str, Any]
+    progress: dict
+    resumed: bool
+    steps_log: CsvLog
+    epochs_log: CsvLog | None
+    started: float = dataclasses.field(default_factory=time.perf_counter)
+
+    def checkpoint(self) -> None:
+        logs = [self.steps_log] + ([self.epochs_log] if self.epochs_log else [])
+        for csv_log in logs:
+            csv_log.flush()
+        files = [csv_log.path for csv_log in logs] + [self.out / "best.pt"]
+        save_checkpoint(self.out / "last.pt", self.model, self.stateful, self.progress, self.cfg, files)
+
+    def close(self) -> None:
+        for csv_log in (self.steps_log, self.epochs_log):
+            if csv_log is not None:
+                csv_log.close()
+
+    def summary(self, model_name: str, device: torch.device) -> dict:
+        return {"model": model_name, "device": str(device), "epochs": self.progress["epoch"],
+                "steps": self.progress["step"], "resumed": self.resumed,
+                "seconds": time.perf_counter() - self.started, "best": self.progress["best"]}
+
+
+def clear_partial_writes(out: Path) -> None:
+    """Delete the temporary files of run-file writes that a kill cut short (see `atomic_path`)."""
+    for name in RUN_FILES:
+        for partial in out.glob(f".{name}.*"):
+            partial.unlink()
+
+
+def start_run(out: Path, cfg: TrainConfig, model: nn.Module, stateful: dict[str, Any], digest: str,
+              step_fields: tuple[str, ...] = STEP_FIELDS, validated: bool = True) -> Run:
+    """Resume from `out/last.pt` when it holds this model on this data (`digest`), else start afresh;
+    open `steps.csv` and (when `validated`) `epochs.csv`. A resumed run keeps only the log rows up
+    to its checkpoint's step, so rows written after the last checkpoint of a killed run are not repeated."""
+    resumed = resumable(out / "last.pt", model, digest)
+    progress = load_checkpoint(out / "last.pt", model, stateful, cfg) if resumed else new_progress(digest)
+    if resumed:
+        log.info("resuming %s at epoch %d, step %d", out / "last.pt", progress["epoch"], progress["step"])
+    keep = (lambda row: int(row["step"]) <= progress["step"]) if resumed else None
+    epochs_log = CsvLog(out / "epochs.csv", EPOCH_FIELDS, keep) if validated else None
+    return Run(out, cfg, model, stateful, progress, resumed, CsvLog(out / "steps.csv", step_fields, keep), epochs_log)
+
+
+def prefetched(plan: list, load: Callable, step: Callable[..., dict]) -> Iterator[tuple[dict[str, float], float]]:
+    """`step(load(item))` for each item of `plan`; yields (losses as floats, seconds) per step.
+
+    `step` returns its losses as tensors without waiting for the device; the next batch is loaded
+    before they are read, so on a GPU the batching overlaps the step instead of stalling it.
+    """
+    batch = load(plan[0]) if plan else None
+    for k in range(len(plan)):
+        tic = time.perf_counter()
+        losses = step(batch)
+        if k + 1 < len(plan):
+            batch = load(plan[k + 1])
+        yield {name: float(value) for name, value in losses.items()}, time.perf_counter() - tic
+
+
+def run_epochs(run: Run, per_epoch: int, plan_for: Callable[[int], list], load: Callable,
+               step: Callable[..., dict], validation: Callable[[], None] | None = None) -> None:
+    """Train from the run's progress to `cfg.epochs` (or `cfg.max_steps`): `plan_for(epoch)` lists the
+    epoch's batches, `load` makes one, `step` trains on it and returns its losses. Logs each step;
+    after each epoch steps the schedulers (`scheduler`, `scheduler_d` in `run.stateful`), validates
+    every `val_every` epochs (and `val_every_steps` steps) and checkpoints every `checkpoint_every`;
+    validates and checkpoints at the end, and closes the logs."""
+    cfg, progress, optimizer = run.cfg, run.progress, run.stateful["optimizer"]
+    total = per_epoch * cfg.epochs if cfg.max_steps is None else min(per_epoch * cfg.epochs, cfg.max_steps)
+
+    def validate_now() -> None:
+        if validation is not None and progress["validated_step"] != progress["step"]:
+            validation()
+
+    bar = progress_bar(total, progress["step"], log)
+    for epoch in range(progress["epoch"], cfg.epochs):
+        done = progress["step"] - epoch * per_epoch  # a run stopped by max_steps may end mid-epoch
+        plan = plan_for(epoch)[done : done + total - progress["step"]]
+        for losses, seconds in prefetched(plan, load, step):
+            progress["step"] += 1
+            run.steps_log.write(step=progress["step"], epoch=epoch + 1, lr=optimizer.param_groups[0]["lr"],
+                               seconds=seconds, **losses)
+            bar.update()
+            bar.set_postfix({name: f"{value:.4g}" for name, value in list(losses.items())[:1]}, refresh=False)
+            if cfg.val_every_steps and progress["step"] % cfg.val_every_steps == 0:
+                validate_now()
+        if progress["step"] < (epoch + 1) * per_epoch:
+            break  # stopped by max_steps
+        progress["epoch"] = epoch + 1
+        for name in ("scheduler", "scheduler_d"):
+            if run.stateful.get(name) is not None:
+                run.stateful[name].step()
+        if progress["epoch"] % cfg.val_every == 0:
+            validate_now()
+        if progress["epoch"] % cfg.checkpoint_every == 0:
+            run.checkpoint()
+    bar.close()
+    validate_now()
+    run.checkpoint()
+    run.close()
+
+
+# --- supervised training ----------------------------------------------------------------------
 
 
 def queue_step(
     model: nn.Module, optimizer, loss_fn, x: torch.Tensor, y: torch.Tensor,
     dtype: torch.dtype | None = None, scaler: torch.amp.GradScaler | None = None,
 ) -> torch.Tensor:
-    """One optimiser step on a batch, in autocast `dtype` (None: float32) with the loss scaled by
-    `scaler` (fp16); returns the detached loss without waiting for the device to finish."""
+    """One optimiser step on a batch in training mode, in autocast `dtype` (None: float32) with the
+    loss scaled by `scaler` (fp16); returns the detached loss without waiting for the device."""
+    model.train()  # every step: a validation between steps leaves the model in eval mode
     optimizer.zero_grad(set_to_none=True)
     with torch.autocast(x.device.type, dtype=dtype, enabled=dtype is not None):
         loss = loss_fn(model(x), y)
+    backward_step(loss, optimizer, scaler)
+    return loss.detach()
+
+
+def backward_step(loss: torch.Tensor, optimizer, scaler: torch.amp.GradScaler | None = None,
+                  update: bool = True) -> None:
+    """Backpropagate `loss` and step `optimizer`, through `scaler` when given (its step is skipped
+    when the scaled gradients overflowed); `update` the scale after the step (once per iteration)."""
     if scaler is None:
         loss.backward()
         optimizer.step()
-    else:
-        scaler.scale(loss).backward()
-        scaler.step(optimizer)  # skipped when the scaled gradients overflowed
+        return
+    scaler.scale(loss).backward()
+    scaler.step(optimizer)
+    if update:
         scaler.update()
-    return loss.detach()
 
 
 def train_step(model: nn.Module, optimizer, loss_fn, x: torch.Tensor, y: torch.Tensor) -> float:
@@ -415,30 +533,26 @@ def train_step(model: nn.Module, optimizer, loss_fn, x: torch.Tensor, y: torch.T
     return queue_step(model, optimizer, loss_fn, x, y).item()
 
 
-def run_batches(
-    model: nn.Module, optimizer, loss_fn, x: torch.Tensor, y: torch.Tensor, plan, augment: bool, device,
-    accel: Accel = Accel(), scaler: torch.amp.GradScaler | None = None,
-) -> Iterator[tuple[float, float]]:
-    """Train on each (indices, dihedral op) of `plan`; yield (loss, seconds) per step.
+def batch_loader(tensors: tuple[torch.Tensor, ...], device: torch.device, augment: bool, accel: Accel = Accel()):
+    """`load` for `run_epochs`: the rows of an (indices, dihedral op) plan item of each of `tensors`
+    (inputs, targets) on `device`, transformed alike; the first, the network's input, in
+    channels-last memory when asked."""
 
-    The next batch is gathered and sent to the device after a step is queued and before its loss
-    is read, so on a GPU the batching overlaps the step instead of stalling it.
-    """
-
-    def load(index: np.ndarray, op: int) -> tuple[torch.Tensor, torch.Tensor]:
-        xb, yb = take(x, index, device, accel.pin_memory), take(y, index, device, accel.pin_memory)
+    def load(item: tuple[np.ndarray, int]) -> tuple[torch.Tensor, ...]:
+        index, op = item
+        batch = [take(t, index, device, accel.pin_memory) for t in tensors]
         if augment:
-            xb, yb = dihedral(xb, op), dihedral(yb, op)
-        return (xb.contiguous(memory_format=torch.channels_last) if accel.channels_last else xb), yb
+            batch = [dihedral(b, op) for b in batch]
+        if accel.channels_last:
+            batch[0] = batch[0].contiguous(memory_format=torch.channels_last)
+        return tuple(batch)
 
-    ahead = load(*plan[0]) if plan else None
-    for k in range(len(plan)):
-        tic = time.perf_counter()
-        model.train()  # again every step: a validation between steps leaves the model in eval mode
-        loss = queue_step(model, optimizer, loss_fn, *ahead, accel.dtype, scaler)
-        if k + 1 < len(plan):
-            ahead = load(*plan[k + 1])
-        yield loss.item(), time.perf_counter() - tic
+    return load
+
+
+def pair_plan(n: int, cfg: TrainConfig) -> Callable[[int], list]:
+    """`plan_for` of a paired set of `n` samples: (indices, dihedral op) per batch, fixed by (seed, epoch)."""
+    return lambda epoch: list(zip(*epoch_plan(n, cfg.batch_size, cfg.seed, epoch)))
 
 
 @torch.no_grad()
@@ -463,17 +577,35 @@ def _images(batch: torch.Tensor) -> np.ndarray:
     return batch.cpu().numpy().reshape(-1, *batch.shape[-2:])
 
 
-def record_validation(
-    scores: dict, progress: dict, epochs_log: CsvLog, model: nn.Module, best_path: Path, cfg: TrainConfig
-) -> None:
-    """Log validation scores; save the model to `best_path` when its validation loss is the lowest yet."""
-    epochs_log.write(epoch=progress["epoch"], step=progress["step"], **scores)
-    progress["validated_step"] = progress["step"]
-    summary = " ".join(f"{k} {v:.4g}" for k, v in scores.items())
-    log.info("epoch %d step %d: %s", progress["epoch"], progress["step"], summary)
-    if scores["val_loss"] < progress["best"]["val_loss"]:
-        progress["best"] = {**scores, "epoch": progress["epoch"], "step": progress["step"]}
-        save_model(best_path, model, meta={**progress["best"], "train_config": dataclasses.asdict(cfg)})
+def validator(run: Run, x: torch.Tensor, y: torch.Tensor, loss_fn, device: torch.device) -> Callable[[], None]:
+    """The run's validation: score `run.model` on (x, y), log it, and save the model to `best.pt`
+    when its validation loss is the lowest yet."""
+
+    def validation() -> None:
+        scores = validate(run.model, x, y, loss_fn, run.cfg.batch_size, device)
+        progress = run.progress
+        run.epochs_log.write(epoch=progress["epoch"], step=progress["step"], **scores)
+        progress["validated_step"] = progress["step"]
+        log.info("epoch %d step %d: %s", progress["epoch"], progress["step"],
+                 " ".join(f"{k} {v:.4g}" for k, v in scores.items()))
+        if scores["val_loss"] < progress["best"]["val_loss"]:
+            progress["best"] = {**scores, "epoch": progress["epoch"], "step": progress["step"]}
+            save_model(run.out / "best.pt", run.model,
+                       meta={**progress["best"], "train_config": dataclasses.asdict(run.cfg)})
+
+    return validation
+
+
+def prepare(out_dir: str | Path, cfg: TrainConfig) -> tuple[Path, torch.device, Accel]:
+    """The run directory (cleared of partial writes), threads, device, switches and seed of a run."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    clear_partial_writes(out)
+    set_threads(cfg.threads)
+    device = select_device(cfg.device)
+    accel = accel_for(cfg, device)
+    seed_everything(cfg.seed)
+    return out, device, accel
 
 
 def train_supervised(
@@ -489,17 +621,9 @@ def train_supervised(
     Writes `steps.csv`, `epochs.csv`, `last.pt` (every `checkpoint_every` epochs and at the end)
     and `best.pt` (lowest validation loss) under `out_dir`; returns a summary of the run.
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    for name in ("last.pt", "best.pt", "steps.csv", "epochs.csv"):
-        for partial in out.glob(f".{name}.*"):  # temporary files of writes a kill cut short (atomic_path)
-            partial.unlink()
     check_pairs(*train, "training")
     check_pairs(*val, "validation")
-    set_threads(cfg.threads)
-    device = select_device(cfg.device)
-    accel = accel_for(cfg, device)
-    seed_everything(cfg.seed)
+    out, device, accel = prepare(out_dir, cfg)
     model = models.build(model_name, **model_kwargs).to(device)
     if accel.channels_last:
         model = model.to(memory_format=torch.channels_last)
@@ -511,63 +635,11 @@ def train_supervised(
     loss_fn = loss_function(cfg.loss)
     x, y = (as_tensor(a, device) for a in train)
     vx, vy = (as_tensor(a, device) for a in val)
+    run = start_run(out, cfg, model, stateful, data_digest(*train, *val))
 
-    digest = data_digest(*train, *val)
-    resumed = resumable(out / "last.pt", model, digest)
-    progress = load_checkpoint(out / "last.pt", model, stateful, cfg) if resumed else new_progress(digest)
-    if resumed:
-        log.info("resuming %s at epoch %d, step %d", out / "last.pt", progress["epoch"], progress["step"])
-    steps_log, epochs_log = open_run_logs(out, progress["step"] if resumed else None)
+    def step(batch: tuple[torch.Tensor, torch.Tensor]) -> dict:
+        return {"loss": queue_step(net, optimizer, loss_fn, *batch, accel.dtype, stateful["scaler"])}
 
-    def checkpoint() -> None:
-        steps_log.flush()
-        epochs_log.flush()
-        files = (steps_log.path, epochs_log.path, out / "best.pt")
-        save_checkpoint(out / "last.pt", model, stateful, progress, cfg, files)
-
-    def validation() -> None:
-        scores = validate(model, vx, vy, loss_fn, cfg.batch_size, device)
-        record_validation(scores, progress, epochs_log, model, out / "best.pt", cfg)
-
-    per_epoch = batches_per_epoch(len(x), cfg.batch_size)
-    total = per_epoch * cfg.epochs if cfg.max_steps is None else min(per_epoch * cfg.epochs, cfg.max_steps)
-    started = time.perf_counter()
-    bar = progress_bar(total, progress["step"], log)
-    for epoch in range(progress["epoch"], cfg.epochs):
-        # A run stopped by max_steps may end mid-epoch: skip the batches it already took.
-        done = progress["step"] - epoch * per_epoch
-        plan = list(zip(*epoch_plan(len(x), cfg.batch_size, cfg.seed, epoch)))
-        plan = plan[done : done + total - progress["step"]]
-        for loss, seconds in run_batches(net, optimizer, loss_fn, x, y, plan, cfg.augment, device, accel,
-                                         stateful["scaler"]):
-            progress["step"] += 1
-            lr = optimizer.param_groups[0]["lr"]
-            steps_log.write(step=progress["step"], epoch=epoch + 1, loss=loss, lr=lr, seconds=seconds)
-            bar.update()
-            bar.set_postfix(loss=f"{loss:.4g}", refresh=False)
-            if cfg.val_every_steps and progress["step"] % cfg.val_every_steps == 0:
-                validation()
-        if progress["step"] < (epoch + 1) * per_epoch:
-            break  # stopped by max_steps
-        progress["epoch"] = epoch + 1
-        if stateful["scheduler"] is not None:
-            stateful["scheduler"].step()
-        if progress["epoch"] % cfg.val_every == 0 and progress["validated_step"] != progress["step"]:
-            validation()
-        if progress["epoch"] % cfg.checkpoint_every == 0:
-            checkpoint()
-    bar.close()
-    if progress["validated_step"] != progress["step"]:
-        validation()
-    checkpoint()
-    steps_log.close()
-    epochs_log.close()
-    return {
-        "model": model_name,
-        "device": str(device),
-        "epochs": progress["epoch"],
-        "steps": progress["step"],
-        "resumed": resumed,
-        "seconds": time.perf_counter() - started,
-        "best": progress["best"],
-    }
+    run_epochs(run, batches_per_epoch(len(x), cfg.batch_size), pair_plan(len(x), cfg),
+               batch_loader((x, y), device, cfg.augment, accel), step, validator(run, vx, vy, loss_fn, device))
+    return run.summary(model_name, device)
