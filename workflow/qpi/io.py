@@ -42,7 +42,7 @@ class Stack:
         """The plane recorded at `z_um` (exact match within 1 nm)."""
         i = np.flatnonzero(np.abs(self.z_um - z_um) < 1e-3)
         if i.size == 0:
-            raise KeyError(f"no plane at z = {z_um} µm (planes: {list(self.z_um)})")
+            raise KeyError(f"no plane at z = {z_um} µm (planes: {np.asarray(self.z_um).tolist()})")
         return self.data[i[0]]
 
     def metadata(self) -> dict:

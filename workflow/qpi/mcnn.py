@@ -104,7 +104,7 @@ def plane_index(z_available: np.ndarray, z_wanted: np.ndarray) -> list[int]:
     index = [int(np.argmin(np.abs(z_available - z))) for z in z_wanted]
     missing = [float(z) for z, i in zip(z_wanted, index) if abs(z_available[i] - z) > 1e-3]
     if missing:
-        raise ValueError(f"planes {missing} µm are not in the dataset (it has {list(z_available)} µm)")
+        raise ValueError(f"planes {missing} µm are not in the dataset (it has {np.asarray(z_available).tolist()} µm)")
     return index
 
 

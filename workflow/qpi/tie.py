@@ -37,7 +37,7 @@ def axial_derivative(planes: np.ndarray, z_um: np.ndarray) -> np.ndarray:
     """
     dz = np.asarray(z_um, dtype=float) - np.mean(z_um)
     if not np.dot(dz, dz) > 0:
-        raise ValueError(f"dI/dz needs planes at two or more distinct z, got {list(z_um)}")
+        raise ValueError(f"dI/dz needs planes at two or more distinct z, got {np.asarray(z_um).tolist()}")
     return np.tensordot(dz / np.dot(dz, dz), np.asarray(planes, dtype=float), axes=1)
 
 

@@ -414,9 +414,10 @@ class Run:
                 csv_log.close()
 
     def summary(self, model_name: str, device: torch.device) -> dict:
-        return {"model": model_name, "device": str(device), "epochs": self.progress["epoch"],
-                "steps": self.progress["step"], "resumed": self.resumed,
-                "seconds": time.perf_counter() - self.started, "best": self.progress["best"]}
+        """What the run did; with the best validation when it validates."""
+        summary = {"model": model_name, "device": str(device), "epochs": self.progress["epoch"],
+                   "steps": self.progress["step"], "resumed": self.resumed, "seconds": time.perf_counter() - self.started}
+        return {**summary, "best": self.progress["best"]} if self.epochs_log else summary
 
 
 def clear_partial_writes(out: Path) -> None:
