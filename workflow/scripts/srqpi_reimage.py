@@ -14,5 +14,5 @@ for kind, seed, phantom, stack_path, phase_path in zip(p.kinds, p.seeds, p.phant
     stack.data = tie.brightness_correct(stack.data, p.correction["mode"], p.correction["flatfield_sigma_px"])
     io.write_stack(stack_path, stack, dtype="float32")
     io.write_image(phase_path, truth_phase, pixel_um=scope.pixel_um, kind="exact phase (rad)")
-    log.info("%s at S = %.2f, planes %s µm: phase %.2f..%.2f rad", stack_path, scope.coherence, [float(z) for z in stack.z_um],
-             truth_phase.min(), truth_phase.max())
+    log.info("%s at S = %.2f, planes %s µm: phase %.2f..%.2f rad", stack_path, scope.coherence,
+             [float(z) for z in stack.z_um], truth_phase.min(), truth_phase.max())
