@@ -416,7 +416,8 @@ class Run:
     def summary(self, model_name: str, device: torch.device) -> dict:
         """What the run did; with the best validation when it validates."""
         summary = {"model": model_name, "device": str(device), "epochs": self.progress["epoch"],
-                   "steps": self.progress["step"], "resumed": self.resumed, "seconds": time.perf_counter() - self.started}
+                   "steps": self.progress["step"], "resumed": self.resumed,
+                   "seconds": time.perf_counter() - self.started}
         return {**summary, "best": self.progress["best"]} if self.epochs_log else summary
 
 
