@@ -160,6 +160,8 @@ def train_cycle(
             raise ValueError(f"domain {name} needs images (N, C, H, W) with N > 0, got {x.shape}")
     check_unpaired(fov_a, fov_b)
     out, device, accel = prepare(out_dir, cfg)
+    if accel.compile:  # the four networks run through CycleGAN's methods, not one forward to compile
+        log.info("compile is not used by the cycle-GAN trainer; training uncompiled")
     sa, sb = domain_scale(domain_a), domain_scale(domain_b)
     ca, cb = domain_a.shape[1], domain_b.shape[1]
     g_ab = models.build(model_name, **{**model_kwargs, "in_channels": ca, "out_channels": cb,
