@@ -13,7 +13,7 @@ so λ weighs two cycle errors of comparable size; the generators carry those sca
 It reuses the supervised loop's helpers (`qpi.train`): seeding, batches and dihedral augmentation
 fixed by (seed, epoch), CSV logs, and checkpoints holding every network, optimiser, scheduler,
 pool, RNG and the log as written, so a killed run resumes to the same result on CPU. GPU switches:
-`amp` (autocast; fp16 with loss scaling) and `channels_last`; ignored on CPU (`accel_for`).
+`amp` (autocast; fp16 with loss scaling), `channels_last` and `pin_memory`; ignored on CPU (`accel_for`).
 """
 
 from __future__ import annotations
