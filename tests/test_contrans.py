@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import torch
 
-from qpi import contrans, cyclegan, metrics, models, train
+from qpi import checkpoints, contrans, cyclegan, metrics, models, train
 from qpi.models.contrans import (
     PatchExpand, PatchMerging, SwinBlock, WindowAttention, relative_position_index, shift_mask, window_partition,
     window_reverse,
@@ -142,8 +142,8 @@ def test_generator_scales_map_raw_units_to_output_units():
 
 def test_a_saved_generator_reloads_identically(tmp_path):
     model = models.build("contrans", **GENERATORS["contrans"], in_scale=0.3, out_scale=2.0)
-    train.save_model(tmp_path / "g.pt", model)
-    loaded = train.load_model(tmp_path / "g.pt")
+    checkpoints.save_model(tmp_path / "g.pt", model)
+    loaded = checkpoints.load_model(tmp_path / "g.pt")
     x = torch.rand(1, 1, 20, 20)
     assert torch.equal(model.eval()(x), loaded(x))
 
@@ -238,14 +238,14 @@ def test_cycle_training_writes_logs_a_scaled_generator_and_resumes_exactly(tmp_p
     assert whole["steps"] == 6
     steps = pd.read_csv(tmp_path / "whole" / "steps.csv")
     assert len(steps) == 6 and np.isfinite(steps[["loss_g", "loss_cycle", "loss_d_a", "loss_d_b"]].to_numpy()).all()
-    generator = train.load_model(tmp_path / "whole" / "generator.pt")
+    generator = checkpoints.load_model(tmp_path / "whole" / "generator.pt")
     assert generator.in_scale == pytest.approx(a.std(), rel=1e-4)
     assert generator.out_scale == pytest.approx(b.std(), rel=1e-4)
     # stopped after 3 steps (mid-epoch), then resumed to the end: the same weights
     cyclegan.train_cycle("contrans", kwargs, a, b, fa, fb, _cfg(epochs=3, max_steps=3), tmp_path / "split")
     resumed = cyclegan.train_cycle("contrans", kwargs, a, b, fa, fb, _cfg(epochs=3), tmp_path / "split")
     assert resumed["resumed"] and resumed["steps"] == 6
-    again = train.load_model(tmp_path / "split" / "generator.pt")
+    again = checkpoints.load_model(tmp_path / "split" / "generator.pt")
     for (name, p), q in zip(generator.state_dict().items(), again.state_dict().values()):
         assert torch.equal(p, q), name
     assert pd.read_csv(tmp_path / "split" / "steps.csv")["step"].tolist() == list(range(1, 7))

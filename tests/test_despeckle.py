@@ -7,7 +7,7 @@ import torch
 
 from qpi import gan, models
 from qpi.models.despeckle import ComplexResidualBlock, npcc
-from qpi.train import load_model
+from qpi.checkpoints import load_model
 
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")

@@ -7,7 +7,7 @@ import torch
 from qpi import evaluate, io, models
 from qpi.cli import main
 from qpi.patches import edge_fraction, extract_pairs, grid, paired_dataset, split_fields
-from qpi.train import save_model
+from qpi.checkpoints import save_model
 
 
 @pytest.mark.parametrize("shape", [(40, 40), (37, 53), (16, 20)])

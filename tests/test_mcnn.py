@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from qpi import mcnn, metrics, models, train
+from qpi import checkpoints, mcnn, metrics, models, train
 from qpi.models.mcnn import MCNN, multiscale_l1, pool_target
 from qpi.optics.imaging import Microscope
 
@@ -98,8 +98,8 @@ def test_registry_builds_mcnn_and_a_saved_model_reloads_identically(tmp_path):
     model = models.build("mcnn", in_channels=2, out_channels=2, width=4, depth=2, heads=2)
     assert model.config == {"in_channels": 2, "out_channels": 2, "width": 4, "depth": 2, "heads": 2,
                             "norm": "none", "slope": 0.2, "input_std": None}
-    train.save_model(tmp_path / "m.pt", model)
-    loaded = train.load_model(tmp_path / "m.pt")
+    checkpoints.save_model(tmp_path / "m.pt", model)
+    loaded = checkpoints.load_model(tmp_path / "m.pt")
     x = torch.rand(1, 2, 16, 16)
     assert torch.equal(model.eval()(x), loaded(x))
 
@@ -142,7 +142,7 @@ def test_trainer_validates_mcnn_with_the_plain_mae_of_its_full_resolution_output
     cfg = train.TrainConfig(epochs=1, batch_size=8, loss="multiscale_l1", device="cpu", threads=1)
     train.train_supervised("mcnn", {"width": 4, "depth": 2, "heads": 3}, (x, y), (x[:4], y[:4]), cfg, tmp_path)
     val_loss = float(pd.read_csv(tmp_path / "epochs.csv")["val_loss"].iloc[-1])
-    model = train.load_model(tmp_path / "best.pt")
+    model = checkpoints.load_model(tmp_path / "best.pt")
     with torch.no_grad():
         mae = F.l1_loss(model(torch.from_numpy(x[:4])), torch.from_numpy(y[:4])).item()
     assert val_loss == pytest.approx(mae, rel=1e-5)

@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from qpi import device, train
+from qpi import checkpoints, device, train
 from qpi.train import TrainConfig
 
 MODEL = {"width": 4, "depth": 2}  # tiny U-Net: 8×8 LR → 32×32 HR
@@ -113,7 +113,7 @@ def test_trainer_logs_every_step_and_epoch_and_keeps_the_best_model(tmp_path):
     best = torch.load(tmp_path / "best.pt", weights_only=True)
     assert best["model"] == "srqpi_unet" and best["kwargs"]["width"] == 4
     assert best["meta"]["val_loss"] == pytest.approx(min(val_losses))
-    model = train.load_model(tmp_path / "best.pt")
+    model = checkpoints.load_model(tmp_path / "best.pt")
     assert not model.training
     x, _ = _data(2, 1)
     assert model(torch.from_numpy(x)).shape == (2, 1, 32, 32)

@@ -10,7 +10,7 @@ Both domains are divided by their spread (`contrans.domain_scale`) before the ne
 so λ weighs two cycle errors of comparable size; the generators carry those scales (`in_scale`,
 `out_scale`), so the saved G_AB maps raw intensity contrast to radians.
 
-It reuses the supervised loop's helpers (`qpi.train`): seeding, batches and dihedral augmentation
+It runs on the shared run loop (`qpi.train.run_epochs`): seeding, batches and dihedral augmentation
 fixed by (seed, epoch), CSV logs, and checkpoints holding every network, optimiser, scheduler,
 pool, RNG and the log as written, so a killed run resumes to the same result on CPU. GPU switches:
 `amp` (autocast; fp16 with loss scaling), `channels_last` and `pin_memory`; ignored on CPU (`accel_for`).
@@ -29,11 +29,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from qpi import models
+from qpi.checkpoints import save_model
 from qpi.contrans import check_unpaired, domain_scale, unpaired_plan
 from qpi.device import grad_scaler
 from qpi.train import (
-    TrainConfig, as_tensor, backward_step, batch_loader, data_digest, make_optimizer, make_scheduler, prepare,
-    run_epochs, save_model, start_run,
+    TrainConfig, as_tensor, backward_step, batch_loader, make_optimizer, make_scheduler, prepare, run_epochs,
+    start_run,
 )
 
 log = logging.getLogger("qpi.cyclegan")
@@ -182,7 +183,7 @@ def train_cycle(
                 "scheduler": make_cycle_scheduler(opt_g, cfg), "scheduler_d": make_cycle_scheduler(opt_d, cfg),
                 "pool_a": pools[0], "pool_b": pools[1], "scaler": scaler if scaler.is_enabled() else None}
     a_all, b_all = as_tensor(domain_a, device), as_tensor(domain_b, device)
-    run = start_run(out, cfg, g_ab, stateful, data_digest(domain_a, domain_b), STEP_FIELDS, validated=False)
+    run = start_run(out, cfg, g_ab, stateful, (domain_a, domain_b), STEP_FIELDS, validated=False)
 
     def plan_for(epoch: int) -> list:
         return unpaired_plan(len(domain_a), len(domain_b), cfg.batch_size, cfg.seed, epoch)

@@ -131,8 +131,8 @@ def save_results(rows: list[dict], predictions: dict, table_path, predictions_pa
 def predict_file(model_path, input_path, output_path, device="auto", tile=64, overlap=None) -> np.ndarray:
     """`qpi predict`: apply a trained model to one LR intensity TIFF, write the float32 phase TIFF."""
     from . import io
+    from .checkpoints import load_model
     from .device import select_device
-    from .train import load_model
 
     dev = select_device(device)
     model = load_model(model_path, device=dev)

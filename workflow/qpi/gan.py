@@ -6,7 +6,7 @@ same loop trains a plain network on its reconstruction loss alone (the family's 
 the U-Net, the negative Pearson correlation for IDiffNet), so every model of the family shares
 batches, augmentation, logs and checkpoints.
 
-It reuses the supervised loop's helpers (`qpi.train`): batches and dihedral augmentation fixed by
+It runs on the shared run loop (`qpi.train.run_epochs`): batches and dihedral augmentation fixed by
 (seed, epoch), CSV logs, checkpoints holding both networks and optimisers, RNGs and logs, so an
 interrupted run resumes to the same result on CPU. GPU switches (`amp`, `channels_last`, `compile`,
 `pin_memory`) as in the supervised loop; ignored on CPU (`accel_for`).
@@ -29,7 +29,7 @@ from qpi import models
 from qpi.device import grad_scaler
 from qpi.models.despeckle import npcc
 from qpi.train import (
-    TrainConfig, as_tensor, backward_step, batch_loader, batches_per_epoch, check_pairs, data_digest, make_optimizer,
+    TrainConfig, as_tensor, backward_step, batch_loader, batches_per_epoch, check_pairs, make_optimizer,
     make_scheduler, pair_plan, prepare, run_epochs, start_run, validator,
 )
 
@@ -127,7 +127,7 @@ def train_paired(
     recon = reconstruction(cfg.loss)
     x, y = (as_tensor(a, device) for a in train)
     vx, vy = (as_tensor(a, device) for a in val)
-    run = start_run(out, cfg, generator, stateful, data_digest(*train, *val), STEP_FIELDS)
+    run = start_run(out, cfg, generator, stateful, (*train, *val), STEP_FIELDS)
     # compiled copies train; the plain modules validate and are saved (they share the weights)
     g_net, d_net = (torch.compile(n) if accel.compile and n is not None else n for n in (generator, discriminator))
 

@@ -1,7 +1,9 @@
-"""Training loops with checkpoint/resume, CSV logs and reproducible batches.
+"""Training: the run and epoch loop every trainer shares, and supervised training on it.
 
-The supervised loop is built from small helpers (seeding, RNG capture, batch plans, dihedral
-augmentation, CSV logs, checkpoints, model files) that the paired-GAN and cycle-GAN loops reuse.
+`start_run` resumes or starts a run (progress, CSV logs, checkpoint: `qpi.checkpoints`) and
+`run_epochs` drives it: batch plans, prefetching, max_steps, schedulers, validation and checkpoint
+cadence. A trainer gives it a plan, a batch loader and a step: `train_supervised` here, the paired
+GAN in `qpi.gan`, the cycle-GAN in `qpi.cyclegan`.
 
 Reproducibility: batch order and augmentation depend only on (seed, epoch), and a checkpoint holds
 every piece of state (weights, optimiser, scheduler, RNGs, counters) and the run's logs and best
@@ -16,7 +18,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import hashlib
 import logging
 import math
 import random
@@ -33,6 +34,7 @@ from tqdm import tqdm
 
 from qpi import metrics, models
 from qpi.atomic import atomic_path
+from qpi.checkpoints import data_digest, load_checkpoint, resumable, save_checkpoint, save_model
 from qpi.device import autocast_dtype, grad_scaler, select_device, set_threads
 from qpi.logs import progress_stream
 
@@ -45,11 +47,6 @@ LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
     "l1": F.l1_loss,
     "multiscale_l1": models.mcnn.multiscale_l1,  # MCNN: MAE summed over its output heads
 }
-# Settings a resumed run may change without changing the trajectory it continues.
-RESUMABLE_CHANGES = {"epochs", "max_steps", "checkpoint_every", "val_every", "val_every_steps", "device", "threads",
-                     "pin_memory"}
-
-
 @dataclasses.dataclass
 class TrainConfig:
     """Settings of one training run (epochs count passes over the training set).
@@ -105,29 +102,6 @@ def seed_everything(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
-
-
-def rng_state() -> dict:
-    """The global RNG states of python, numpy and torch, as plain checkpointable values."""
-    kind, keys, pos, has_gauss, cached = np.random.get_state()
-    state = {
-        "python": random.getstate(),
-        "numpy": (kind, keys.tolist(), pos, has_gauss, cached),
-        "torch": torch.get_rng_state(),
-    }
-    if torch.cuda.is_available():
-        state["cuda"] = torch.cuda.get_rng_state_all()
-    return state
-
-
-def set_rng_state(state: dict) -> None:
-    """Restore what `rng_state` captured."""
-    random.setstate(state["python"])
-    kind, keys, pos, has_gauss, cached = state["numpy"]
-    np.random.set_state((kind, np.asarray(keys, dtype=np.uint32), pos, has_gauss, cached))
-    torch.set_rng_state(state["torch"])
-    if "cuda" in state and torch.cuda.is_available():
-        torch.cuda.set_rng_state_all(state["cuda"])
 
 
 # --- data -------------------------------------------------------------------------------------
@@ -277,27 +251,7 @@ def progress_bar(total: int, done: int, log: logging.Logger) -> tqdm:
     return tqdm(total=total, initial=min(done, total), file=progress_stream(log), mininterval=10, ascii=True)
 
 
-# --- checkpoints and model files --------------------------------------------------------------
-
-
-def save_model(path: str | Path, model: nn.Module, meta: dict | None = None) -> None:
-    """Write a registered model as {"model", "kwargs", "state_dict", "meta"} (atomically)."""
-    payload = {
-        "model": model.registry_name,
-        "kwargs": model.config,
-        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-        "meta": meta or {},
-    }
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
-
-
-def load_model(path: str | Path, device: str | torch.device = "cpu") -> nn.Module:
-    """Rebuild a model written by `save_model` (or a training checkpoint), in eval mode on `device`."""
-    payload = torch.load(path, map_location="cpu", weights_only=True)
-    model = models.build(payload["model"], **payload["kwargs"])
-    model.load_state_dict(payload["state_dict"])
-    return model.to(device).eval()
+# --- run progress -----------------------------------------------------------------------------
 
 
 def new_progress(data: str = "") -> dict:
@@ -305,78 +259,6 @@ def new_progress(data: str = "") -> dict:
     and the digest of the data it trains on."""
     best = {"val_loss": math.inf, "epoch": 0, "step": 0}
     return {"epoch": 0, "step": 0, "best": best, "validated_step": -1, "data": data}
-
-
-def data_digest(*arrays: np.ndarray) -> str:
-    """A short content hash of the training data: a checkpoint only resumes on the same data."""
-    h = hashlib.blake2b(digest_size=16)
-    for a in arrays:
-        h.update(str((a.shape, a.dtype)).encode())
-        h.update(np.ascontiguousarray(a).data)
-    return h.hexdigest()
-
-
-def resumable(path: Path, model: nn.Module, data: str) -> bool:
-    """Whether `path` is a checkpoint of this very model and data (else training starts afresh:
-    a re-run after a config or data change must not continue a stale run)."""
-    if not path.exists():
-        return False
-    payload = torch.load(path, map_location="cpu", weights_only=True)
-    same = (payload["model"], payload["kwargs"], payload["progress"].get("data")) == (
-        model.registry_name, model.config, data)
-    if not same:
-        log.warning("%s was written for another model or other data: starting afresh", path)
-    return same
-
-
-def save_checkpoint(
-    path: Path, model: nn.Module, stateful: dict[str, Any], progress: dict, cfg: TrainConfig,
-    files: Iterable[Path] = (),
-) -> None:
-    """Everything needed to continue exactly: the main model (loadable by `load_model`), every
-    other object with a state_dict in `stateful` (optimisers, schedulers, discriminators; None
-    skipped), the RNG states, the progress counters, the training settings, and the contents of
-    the run's `files` beside `path` (logs, best model) that exist, which `load_checkpoint` puts back."""
-    payload = {
-        "model": model.registry_name,
-        "kwargs": model.config,
-        "state_dict": model.state_dict(),
-        "states": {name: obj.state_dict() for name, obj in stateful.items() if obj is not None},
-        "rng": rng_state(),
-        "progress": progress,
-        "train_config": dataclasses.asdict(cfg),
-        "files": {f.name: f.read_bytes() for f in map(Path, files) if f.exists()},
-    }
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
-
-
-def load_checkpoint(path: Path, model: nn.Module, stateful: dict[str, Any], cfg: TrainConfig) -> dict:
-    """Restore what `save_checkpoint` wrote into `model`, `stateful`, the RNGs and the run's files;
-    return the progress.
-
-    The files are rewritten as they were at the checkpoint: Snakemake deletes the outputs of a
-    failed job, and whatever a killed run wrote after its last checkpoint is redone on resume.
-    """
-    payload = torch.load(path, map_location="cpu", weights_only=True)
-    if payload["model"] != model.registry_name or payload["kwargs"] != model.config:
-        raise ValueError(
-            f"{path} holds a checkpoint of {payload['model']} {payload['kwargs']}, not of "
-            f"{model.registry_name} {model.config}; delete it or train into another directory"
-        )
-    saved = payload["train_config"]
-    changed = {k for k, v in dataclasses.asdict(cfg).items() if saved.get(k) != v} - RESUMABLE_CHANGES
-    if changed:
-        log.warning("resuming %s with changed settings %s: not reproducible any more", path, sorted(changed))
-    model.load_state_dict(payload["state_dict"])
-    for name, obj in stateful.items():
-        if obj is not None and name in payload["states"]:  # absent: a switch (amp) turned on since
-            obj.load_state_dict(payload["states"][name])
-    set_rng_state(payload["rng"])
-    for name, content in payload.get("files", {}).items():
-        with atomic_path(path.parent / name) as tmp:
-            tmp.write_bytes(content)
-    return payload["progress"]
 
 
 # --- the run and epoch loop every trainer shares ----------------------------------------------
@@ -428,11 +310,12 @@ def clear_partial_writes(out: Path) -> None:
             partial.unlink()
 
 
-def start_run(out: Path, cfg: TrainConfig, model: nn.Module, stateful: dict[str, Any], digest: str,
+def start_run(out: Path, cfg: TrainConfig, model: nn.Module, stateful: dict[str, Any], data: tuple[np.ndarray, ...],
               step_fields: tuple[str, ...] = STEP_FIELDS, validated: bool = True) -> Run:
-    """Resume from `out/last.pt` when it holds this model on this data (`digest`), else start afresh;
+    """Resume from `out/last.pt` when it holds this model trained on these `data`, else start afresh;
     open `steps.csv` and (when `validated`) `epochs.csv`. A resumed run keeps only the log rows up
     to its checkpoint's step, so rows written after the last checkpoint of a killed run are not repeated."""
+    digest = data_digest(*data)
     resumed = resumable(out / "last.pt", model, digest)
     progress = load_checkpoint(out / "last.pt", model, stateful, cfg) if resumed else new_progress(digest)
     if resumed:
@@ -637,7 +520,7 @@ def train_supervised(
     loss_fn = loss_function(cfg.loss)
     x, y = (as_tensor(a, device) for a in train)
     vx, vy = (as_tensor(a, device) for a in val)
-    run = start_run(out, cfg, model, stateful, data_digest(*train, *val))
+    run = start_run(out, cfg, model, stateful, (*train, *val))
 
     def step(batch: tuple[torch.Tensor, torch.Tensor]) -> dict:
         return {"loss": queue_step(net, optimizer, loss_fn, *batch, accel.dtype, stateful["scaler"])}

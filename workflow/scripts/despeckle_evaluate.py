@@ -7,7 +7,7 @@ from qpi.lease import gpu_lease
 from qpi.logs import log_to
 from qpi.metrics import Lpips
 from qpi.patches import load_dataset
-from qpi.train import load_model
+from qpi.checkpoints import load_model
 
 log = log_to(snakemake.log[0])
 p, w, i = snakemake.params, snakemake.wildcards, snakemake.input

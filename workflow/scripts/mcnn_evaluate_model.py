@@ -8,7 +8,7 @@ from qpi.evaluate import save_results
 from qpi.lease import gpu_lease
 from qpi.logs import log_to
 from qpi.patches import load_dataset
-from qpi.train import load_model
+from qpi.checkpoints import load_model
 
 log = log_to(snakemake.log[0])
 p, w = snakemake.params, snakemake.wildcards

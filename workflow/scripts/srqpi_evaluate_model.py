@@ -4,7 +4,7 @@ from qpi import evaluate, io
 from qpi.device import select_device, set_threads
 from qpi.lease import gpu_lease
 from qpi.logs import log_to
-from qpi.train import load_model
+from qpi.checkpoints import load_model
 
 log = log_to(snakemake.log[0])
 p, w = snakemake.params, snakemake.wildcards

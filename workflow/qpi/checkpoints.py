@@ -1,0 +1,149 @@
+"""Model files and training checkpoints.
+
+A model file is {"model", "kwargs", "state_dict", "meta"}: the registered name and constructor
+arguments rebuild the network (`load_model`) without the code that trained it. A checkpoint adds
+everything a run needs to continue exactly: the optimisers', schedulers' and other networks'
+states, the RNG states, the progress counters, the training settings and the run's log and
+best-model files as they were when it was written.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import logging
+import random
+from collections.abc import Iterable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from qpi import models
+from qpi.atomic import atomic_path
+
+if TYPE_CHECKING:
+    from qpi.train import TrainConfig
+
+log = logging.getLogger("qpi.checkpoints")
+
+# Settings a resumed run may change without changing the trajectory it continues.
+RESUMABLE_CHANGES = {"epochs", "max_steps", "checkpoint_every", "val_every", "val_every_steps", "device", "threads",
+                     "pin_memory"}
+
+
+def rng_state() -> dict:
+    """The global RNG states of python, numpy and torch, as plain checkpointable values."""
+    kind, keys, pos, has_gauss, cached = np.random.get_state()
+    state = {
+        "python": random.getstate(),
+        "numpy": (kind, keys.tolist(), pos, has_gauss, cached),
+        "torch": torch.get_rng_state(),
+    }
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    """Restore what `rng_state` captured."""
+    random.setstate(state["python"])
+    kind, keys, pos, has_gauss, cached = state["numpy"]
+    np.random.set_state((kind, np.asarray(keys, dtype=np.uint32), pos, has_gauss, cached))
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def save_model(path: str | Path, model: nn.Module, meta: dict | None = None) -> None:
+    """Write a registered model as {"model", "kwargs", "state_dict", "meta"} (atomically)."""
+    payload = {
+        "model": model.registry_name,
+        "kwargs": model.config,
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "meta": meta or {},
+    }
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+
+
+def load_model(path: str | Path, device: str | torch.device = "cpu") -> nn.Module:
+    """Rebuild a model written by `save_model` (or a training checkpoint), in eval mode on `device`."""
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    model = models.build(payload["model"], **payload["kwargs"])
+    model.load_state_dict(payload["state_dict"])
+    return model.to(device).eval()
+
+
+def data_digest(*arrays: np.ndarray) -> str:
+    """A short content hash of the training data: a checkpoint only resumes on the same data."""
+    h = hashlib.blake2b(digest_size=16)
+    for a in arrays:
+        h.update(str((a.shape, a.dtype)).encode())
+        h.update(np.ascontiguousarray(a).data)
+    return h.hexdigest()
+
+
+def resumable(path: Path, model: nn.Module, data: str) -> bool:
+    """Whether `path` is a checkpoint of this very model and data (else training starts afresh:
+    a re-run after a config or data change must not continue a stale run)."""
+    if not path.exists():
+        return False
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    same = (payload["model"], payload["kwargs"], payload["progress"].get("data")) == (
+        model.registry_name, model.config, data)
+    if not same:
+        log.warning("%s was written for another model or other data: starting afresh", path)
+    return same
+
+
+def save_checkpoint(
+    path: Path, model: nn.Module, stateful: dict[str, Any], progress: dict, cfg: TrainConfig,
+    files: Iterable[Path] = (),
+) -> None:
+    """Everything needed to continue exactly: the main model (loadable by `load_model`), every
+    other object with a state_dict in `stateful` (optimisers, schedulers, discriminators; None
+    skipped), the RNG states, the progress counters, the training settings, and the contents of
+    the run's `files` beside `path` (logs, best model) that exist, which `load_checkpoint` puts back."""
+    payload = {
+        "model": model.registry_name,
+        "kwargs": model.config,
+        "state_dict": model.state_dict(),
+        "states": {name: obj.state_dict() for name, obj in stateful.items() if obj is not None},
+        "rng": rng_state(),
+        "progress": progress,
+        "train_config": dataclasses.asdict(cfg),
+        "files": {f.name: f.read_bytes() for f in map(Path, files) if f.exists()},
+    }
+    with atomic_path(path) as tmp:
+        torch.save(payload, tmp)
+
+
+def load_checkpoint(path: Path, model: nn.Module, stateful: dict[str, Any], cfg: TrainConfig) -> dict:
+    """Restore what `save_checkpoint` wrote into `model`, `stateful`, the RNGs and the run's files;
+    return the progress.
+
+    The files are rewritten as they were at the checkpoint: Snakemake deletes the outputs of a
+    failed job, and whatever a killed run wrote after its last checkpoint is redone on resume.
+    """
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    if payload["model"] != model.registry_name or payload["kwargs"] != model.config:
+        raise ValueError(
+            f"{path} holds a checkpoint of {payload['model']} {payload['kwargs']}, not of "
+            f"{model.registry_name} {model.config}; delete it or train into another directory"
+        )
+    saved = payload["train_config"]
+    changed = {k for k, v in dataclasses.asdict(cfg).items() if saved.get(k) != v} - RESUMABLE_CHANGES
+    if changed:
+        log.warning("resuming %s with changed settings %s: not reproducible any more", path, sorted(changed))
+    model.load_state_dict(payload["state_dict"])
+    for name, obj in stateful.items():
+        if obj is not None and name in payload["states"]:  # absent: a switch (amp) turned on since
+            obj.load_state_dict(payload["states"][name])
+    set_rng_state(payload["rng"])
+    for name, content in payload.get("files", {}).items():
+        with atomic_path(path.parent / name) as tmp:
+            tmp.write_bytes(content)
+    return payload["progress"]
