@@ -80,3 +80,19 @@ def test_empty_patches_are_dropped_and_no_field_spans_two_splits():
     assert info["splits"]["train"]["dropped"] == 4 and info["splits"]["val"]["patches"] == 4
     assert info["splits"]["train"]["fields"] == ["busy", "flat"] and info["splits"]["val"]["fields"] == ["held"]
     assert edge_fraction(flat[None], 0.02)[0] == 0
+
+
+@pytest.mark.parametrize("content", ["other family", "not a model"])
+def test_qpi_predict_refuses_a_model_it_cannot_apply_with_one_clear_error(tmp_path, capsys, content):
+    """A DespeckleNet's first output channel is intensity: written as phase it would be silently wrong."""
+    if content == "other family":
+        save_model(tmp_path / "model.pt", models.build("despecklenet", channels=(4, 8)))
+    else:
+        (tmp_path / "model.pt").write_bytes(b"not a checkpoint")
+    io.write_image(tmp_path / "lr.tif", np.ones((32, 32), dtype=np.float32), pixel_um=0.65)
+    status = main(["predict", "--model", str(tmp_path / "model.pt"), str(tmp_path / "lr.tif"),
+                   "-o", str(tmp_path / "phase.tif")])
+    err = capsys.readouterr().err
+    assert status == 1 and str(tmp_path / "model.pt") in err and len(err.strip().splitlines()) == 1
+    assert ("despecklenet model" in err) if content == "other family" else ("not a deep-qpi model file" in err)
+    assert not (tmp_path / "phase.tif").exists()

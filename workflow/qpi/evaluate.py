@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 import time
 
 import numpy as np
@@ -128,6 +129,9 @@ def save_results(rows: list[dict], predictions: dict, table_path, predictions_pa
         np.savez_compressed(f, **predictions)
 
 
+PREDICT_MODELS = ("srqpi_unet", "srcnn")  # what `qpi predict` applies: one LR intensity → phase × upscale
+
+
 def predict_file(model_path, input_path, output_path, device="auto", tile=64, overlap=None) -> np.ndarray:
     """`qpi predict`: apply a trained model to one LR intensity TIFF, write the float32 phase TIFF."""
     from . import io
@@ -135,7 +139,17 @@ def predict_file(model_path, input_path, output_path, device="auto", tile=64, ov
     from .device import select_device
 
     dev = select_device(device)
-    model = load_model(model_path, device=dev)
+    try:
+        model = load_model(model_path, device=dev)
+    except (pickle.UnpicklingError, EOFError, KeyError, RuntimeError) as exc:
+        raise io.StackError(f"{model_path}: not a deep-qpi model file (torch.load: {type(exc).__name__}); give a best.pt that training "
+                            "wrote, e.g. results/srqpi/z2/models/unet_s0/best.pt.") from exc
+    if model.registry_name not in PREDICT_MODELS:
+        raise io.StackError(
+            f"{model_path}: a {model.registry_name} model; qpi predict applies DL-SRQPI models "
+            f"({', '.join(PREDICT_MODELS)}: one LR intensity image in, its phase out). Other families' inputs "
+            "differ (MCNN: several planes; DespeckleNet: intensity and phase out; ContransGAN: the HR grid), "
+            "so their models run through the pipeline's evaluation rules.")
     lr, meta = io.read_image(input_path)
     lr = lr / lr.mean()  # networks see mean-normalised intensity, as in training
     factor = int(model.config.get("upscale", 1))
