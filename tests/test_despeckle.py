@@ -6,8 +6,8 @@ import pytest
 import torch
 
 from qpi import gan, models
-from qpi.models.despeckle import ComplexResidualBlock, npcc
 from qpi.checkpoints import load_model
+from qpi.models.despeckle import ComplexResidualBlock, npcc
 
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")

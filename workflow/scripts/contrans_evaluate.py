@@ -3,12 +3,12 @@
 import numpy as np
 
 from qpi import contrans
+from qpi.checkpoints import load_model
 from qpi.device import select_device, set_threads
 from qpi.evaluate import predict_batches, save_results
 from qpi.lease import gpu_lease
 from qpi.logs import log_to
 from qpi.patches import load_dataset
-from qpi.checkpoints import load_model
 
 log = log_to(snakemake.log[0])
 p, w = snakemake.params, snakemake.wildcards

@@ -1,13 +1,13 @@
 """Every network trained on one condition's data, each loaded once and scored on every test split."""
 
 from qpi import despeckle
+from qpi.checkpoints import load_model
 from qpi.device import select_device, set_threads
 from qpi.evaluate import predict_batches, save_results
 from qpi.lease import gpu_lease
 from qpi.logs import log_to
 from qpi.metrics import Lpips
 from qpi.patches import load_dataset
-from qpi.checkpoints import load_model
 
 log = log_to(snakemake.log[0])
 p, w, i = snakemake.params, snakemake.wildcards, snakemake.input

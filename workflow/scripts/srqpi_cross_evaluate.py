@@ -5,10 +5,10 @@ import pandas as pd
 
 from qpi import evaluate, io
 from qpi.atomic import atomic_path
+from qpi.checkpoints import load_model
 from qpi.device import select_device, set_threads
 from qpi.lease import gpu_lease
 from qpi.logs import log_to
-from qpi.checkpoints import load_model
 
 log = log_to(snakemake.log[0])
 p, w = snakemake.params, snakemake.wildcards

@@ -1,10 +1,10 @@
 """Full-field tiled inference of one trained network on the held-out fields, scored per image."""
 
 from qpi import evaluate, io
+from qpi.checkpoints import load_model
 from qpi.device import select_device, set_threads
 from qpi.lease import gpu_lease
 from qpi.logs import log_to
-from qpi.checkpoints import load_model
 
 log = log_to(snakemake.log[0])
 p, w = snakemake.params, snakemake.wildcards

@@ -4,11 +4,11 @@ import numpy as np
 
 from qpi import evaluate, io, srqpi, tables, tie
 from qpi.atomic import atomic_path
+from qpi.checkpoints import load_model
 from qpi.device import select_device, set_threads
 from qpi.lease import gpu_lease
 from qpi.logs import log_to
 from qpi.optics.binning import upsample
-from qpi.checkpoints import load_model
 
 log = log_to(snakemake.log[0])
 p = snakemake.params
