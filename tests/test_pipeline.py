@@ -181,6 +181,22 @@ def test_smoke_summary_and_cross_condition_cover_every_family(smoke):
 
 
 @pytest.mark.slow
+def test_the_report_holds_every_figure_and_table_with_its_caption(smoke):
+    snakemake(smoke, "--report", "report.html")
+    report = (smoke / "report.html").read_text()
+    figures = sorted((smoke / "results" / "figures").glob("*.png"))
+    tables = sorted((smoke / "results" / "tables").glob("*.html"))
+    assert len(figures) >= 15 and len(tables) == 8
+    for path in [*figures, *tables]:
+        assert f'"results/{path.parent.name}/{path.name}"' in report, path.name
+    assert report.count('"mime_type": "text/html"') == 8  # tables show inline; a CSV would only download
+    assert report.count('"mime_type": "image/png"') == len(figures)
+    summary = (smoke / "results" / "tables" / "summary.html").read_text()
+    assert summary.count("<tr>") == len(pd.read_csv(smoke / "results" / "tables" / "summary.csv")) + 1
+    assert "Full precision: summary.csv." in summary
+
+
+@pytest.mark.slow
 def test_second_run_has_nothing_to_do(smoke):
     result = snakemake(smoke, "-n")
     assert "Nothing to be done" in result.stdout + result.stderr

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qpi import plots, summary
+from qpi import plots, summary, tables
 
 
 def tidy(family, model, train, test, seed, metric, value):
@@ -128,3 +128,12 @@ def test_mcnn_headline_set_is_the_test_set_like_the_training_data():
     assert summary.in_distribution_set(datasets, ["hela", "pictures"]) == "pictures"
     with pytest.raises(ValueError, match="no set of the training kind"):
         summary.in_distribution_set(datasets, ["hela"])
+
+
+def test_html_table_rounds_marks_missing_values_and_escapes_notes(tmp_path):
+    df = pd.DataFrame({"method": ["a<b>", "c"], "ssim": [0.12345, np.nan]})
+    tables.write_table(df, tmp_path / "t.csv", notes=["x < y & z"], html_path=tmp_path / "t.html")
+    page = (tmp_path / "t.html").read_text()
+    assert "<td>0.123</td>" in page and "<td>–</td>" in page
+    assert "a&lt;b&gt;" in page and "x &lt; y &amp; z" in page and "Full precision: t.csv." in page
+    assert pd.read_csv(tmp_path / "t.csv")["ssim"][0] == 0.12345  # the CSV keeps full precision

@@ -259,10 +259,10 @@ def objectives_table(per_image: pd.DataFrame, model: str = "contrans") -> pd.Dat
     return pd.DataFrame(out)
 
 
-def objectives_markdown(table: pd.DataFrame) -> str:
-    """Table 1 as Markdown: ours and the paper's "mean ± std" side by side."""
+def objectives_wide(table: pd.DataFrame) -> pd.DataFrame:
+    """Table 1 for reading: ours and the paper's "mean ± std" side by side, as text."""
     pm = lambda m, s, d: "n/a" if np.isnan(m) else f"{m:.{d}f} ± {s:.{d}f}"  # noqa: E731
-    wide = pd.DataFrame({
+    return pd.DataFrame({
         "specimen": table["specimen"], "objective": table["objective"], "tiles": table["n_images"],
         "seeds": table["seeds"],
         "SSIM (ours)": [pm(m, s, 3) for m, s in zip(table["ssim"], table["ssim_std"])],
@@ -272,7 +272,11 @@ def objectives_markdown(table: pd.DataFrame) -> str:
         "PSNR dB (paper)": [pm(m, s, 1) for m, s in zip(table["paper_psnr"], table["paper_psnr_std"])],
         "SSIM vs exact (ours)": [f"{v:.3f}" for v in table["ssim_exact"]],
     })
-    return wide.to_markdown(index=False, disable_numparse=True)  # keep "0.020", not 0.02
+
+
+def objectives_markdown(table: pd.DataFrame) -> str:
+    """Table 1 as Markdown (`objectives_wide`)."""
+    return objectives_wide(table).to_markdown(index=False, disable_numparse=True)  # keep "0.020", not 0.02
 
 
 def cross_table(per_image: pd.DataFrame, model: str = "contrans") -> pd.DataFrame:

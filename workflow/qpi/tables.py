@@ -1,12 +1,20 @@
-"""Tidy result tables: aggregation (mean ± std) and CSV + Markdown output."""
+"""Tidy result tables: aggregation (mean ± std) and CSV, Markdown and HTML output."""
 
 from __future__ import annotations
+
+import html
+from pathlib import Path
 
 import pandas as pd
 
 from .atomic import atomic_path
 
 METRICS = ("ssim", "psnr", "nrmse", "mae", "lpips", "seconds_per_mpx")
+HTML_STYLE = (
+    "body{font:13px sans-serif;margin:8px} table{border-collapse:collapse}"
+    " th,td{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right} th{background:#f2f2f2}"
+    " td:first-child,th:first-child{text-align:left} ul{color:#444;max-width:60em}"
+)
 
 
 def summarise(per_image: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -29,8 +37,8 @@ def seed_spread(rows: pd.DataFrame, by: list[str], metrics: list[str]) -> pd.Dat
     return out.reset_index()
 
 
-def write_table(df: pd.DataFrame, csv_path, md_path=None, notes: list[str] = ()) -> None:
-    """CSV (full precision) and an optional Markdown rendering (3 decimals) with notes below."""
+def write_table(df: pd.DataFrame, csv_path, md_path=None, notes: list[str] = (), html_path=None) -> None:
+    """CSV (full precision) and optional Markdown and HTML renderings (3 decimals) with notes below."""
     with atomic_path(csv_path) as tmp:
         df.to_csv(tmp, index=False)
     if md_path:
@@ -39,6 +47,19 @@ def write_table(df: pd.DataFrame, csv_path, md_path=None, notes: list[str] = ())
             text += "\n\n" + "\n".join(f"- {n}" for n in notes)
         with atomic_path(md_path) as tmp:
             tmp.write_text(text + "\n")
+    if html_path:
+        write_html(df, html_path, [*notes, f"Full precision: {Path(csv_path).name}."])
+
+
+def write_html(df: pd.DataFrame, path, notes: list[str] = ()) -> None:
+    """A standalone HTML page of the table (3 decimals, missing values as –, notes below): the
+    Snakemake report shows HTML inline, where a CSV is only a download."""
+    table = df.to_html(index=False, float_format=lambda v: f"{v:.3f}", na_rep="–", border=0)
+    items = "".join(f"<li>{html.escape(note)}</li>" for note in notes)
+    page = (f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>{html.escape(Path(path).stem)}</title>"
+            f"<style>{HTML_STYLE}</style></head>\n<body>\n{table}\n<ul>{items}</ul>\n</body></html>\n")
+    with atomic_path(path) as tmp:
+        tmp.write_text(page)
 
 
 def lpips_note(per_image: pd.DataFrame) -> list[str]:

@@ -111,8 +111,9 @@ rule contrans_tables:
     input:
         scores=eval_paths(CONTRANS_RUNS, CONTRANS_SEEDS, "csv"),
     output:
-        table=report(
-            "results/tables/contrans_objectives.csv", caption="../report/contrans_objectives.rst", category="ContransGAN"
+        table="results/tables/contrans_objectives.csv",
+        html=report(
+            "results/tables/contrans_objectives.html", caption="../report/contrans_objectives.rst", category="ContransGAN"
         ),
         markdown="results/tables/contrans_objectives.md",
         cross="results/tables/contrans_cross_na.csv",

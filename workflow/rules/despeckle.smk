@@ -145,10 +145,9 @@ rule despeckle_correlation_table:
     input:
         scores=despeckle_evals(DESPECKLE_LEVELS),
     output:
-        table=report(
-            "results/tables/despeckle_correlation.csv",
-            caption="../report/despeckle_correlation.rst",
-            category="DespeckleNet",
+        table="results/tables/despeckle_correlation.csv",
+        html=report(
+            "results/tables/despeckle_correlation.html", caption="../report/despeckle_correlation.rst", category="DespeckleNet"
         ),
         markdown="results/tables/despeckle_correlation.md",
         per_image="results/tables/despeckle_per_image.csv",
@@ -230,8 +229,9 @@ rule despeckle_cross_table:
     input:
         scores=despeckle_evals(DESPECKLE_TRAINED),
     output:
-        table=report(
-            "results/tables/despeckle_cross.csv", caption="../report/despeckle_cross.rst", category="DespeckleNet"
+        table="results/tables/despeckle_cross.csv",
+        html=report(
+            "results/tables/despeckle_cross.html", caption="../report/despeckle_cross.rst", category="DespeckleNet"
         ),
         markdown="results/tables/despeckle_cross.md",
     log:

@@ -130,7 +130,8 @@ rule mcnn_convergence_table:
             run=MCNN_RUNS,
         ),
     output:
-        table=report("results/tables/mcnn_convergence.csv", caption="../report/mcnn_convergence.rst", category="MCNN"),
+        table="results/tables/mcnn_convergence.csv",
+        html=report("results/tables/mcnn_convergence.html", caption="../report/mcnn_convergence.rst", category="MCNN"),
     params:
         runs=MCNN_RUNS,
     log:
@@ -162,7 +163,8 @@ rule mcnn_planes_table:
     input:
         scores=[f"results/mcnn/{c}/eval/{run}.csv" for c, run in MCNN_PLANES_RUNS],
     output:
-        table=report("results/tables/mcnn_planes.csv", caption="../report/mcnn_planes.rst", category="MCNN"),
+        table="results/tables/mcnn_planes.csv",
+        html=report("results/tables/mcnn_planes.html", caption="../report/mcnn_planes.rst", category="MCNN"),
         markdown="results/tables/mcnn_planes.md",
     log:
         "results/logs/tables/mcnn_planes.log",
@@ -201,7 +203,8 @@ rule mcnn_transfer_table:
             run=MCNN_TRANSFER_RUNS,
         ),
     output:
-        table=report("results/tables/mcnn_transfer.csv", caption="../report/mcnn_transfer.rst", category="MCNN"),
+        table="results/tables/mcnn_transfer.csv",
+        html=report("results/tables/mcnn_transfer.html", caption="../report/mcnn_transfer.rst", category="MCNN"),
         markdown="results/tables/mcnn_transfer.md",
     params:
         train_condition=MCNN["datasets"]["train"]["kind"],

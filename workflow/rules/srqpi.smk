@@ -145,8 +145,9 @@ rule srqpi_benchmark_table:
             "results/srqpi/{condition}/eval/{method}.csv", condition=SRQPI["train_condition"], method=srqpi_methods()
         ),
     output:
-        table=report(
-            "results/tables/srqpi_benchmark.csv", caption="../report/srqpi_benchmark.rst", category="DL-SRQPI"
+        table="results/tables/srqpi_benchmark.csv",
+        html=report(
+            "results/tables/srqpi_benchmark.html", caption="../report/srqpi_benchmark.rst", category="DL-SRQPI"
         ),
         markdown="results/tables/srqpi_benchmark.md",
         per_image="results/tables/srqpi_per_image.csv",

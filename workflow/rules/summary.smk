@@ -18,7 +18,8 @@ rule summary_table:
         despeckle_per_image="results/tables/despeckle_per_image.csv",
         contrans="results/tables/contrans_per_image.csv",
     output:
-        table=report("results/tables/summary.csv", caption="../report/summary.rst", category="Summary"),
+        table="results/tables/summary.csv",
+        html=report("results/tables/summary.html", caption="../report/summary.rst", category="Summary"),
         markdown="results/tables/summary.md",
     params:
         scale=config["scale"],

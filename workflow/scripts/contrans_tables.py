@@ -22,4 +22,5 @@ notes = [
 ]
 with atomic_path(snakemake.output.markdown) as tmp:
     tmp.write_text(contrans.objectives_markdown(table) + "\n\n" + "\n".join(f"- {n}" for n in notes) + "\n")
+tables.write_html(contrans.objectives_wide(table), snakemake.output.html, notes)
 log.info("\n%s", contrans.objectives_markdown(table))

@@ -12,7 +12,8 @@ per_image = despeckle.select(scores, [tuple(pair) for pair in snakemake.params.p
 table = despeckle.correlation_table(per_image)
 notes = ["phase: pistons removed; `_phase` against the TIE label, `_phase_exact` against the exact phase",
          *tables.lpips_note(per_image[per_image["metric"] == "lpips"].rename(columns={"value": "lpips"}))]
-tables.write_table(table, snakemake.output.table, snakemake.output.markdown, notes)
+tables.write_table(table, snakemake.output.table, snakemake.output.markdown, notes,
+                   html_path=snakemake.output.html)
 with atomic_path(snakemake.output.per_image) as tmp:
     per_image.to_csv(tmp, index=False)
 log.info("\n%s", table[["model", "level", "ssim_intensity", "ssim_phase"]].to_string(index=False))

@@ -11,6 +11,6 @@ for run, path in zip(snakemake.params.runs, snakemake.input.epochs):
     model, seed = run.rsplit("_s", 1)
     runs[model, int(seed)] = pd.read_csv(path)
 table = mcnn.convergence_table(runs)
-tables.write_table(table, snakemake.output.table)
+tables.write_table(table, snakemake.output.table, html_path=snakemake.output.html)
 last = table.groupby(["model", "seed"]).tail(1)
 log.info("final validation MAE per run:\n%s", last.to_string(index=False))

@@ -13,5 +13,6 @@ notes = [
     "Mean ± std over the test specimens. Phase compared after removing the piston; TIE amplitude = √ of "
     "the mean of its symmetric planes. TIE cannot run on one plane (no row).",
 ]
-tables.write_table(table, snakemake.output.table, snakemake.output.markdown, notes)
+tables.write_table(table, snakemake.output.table, snakemake.output.markdown, notes,
+                   html_path=snakemake.output.html)
 log.info("\n%s", table[table["metric"] == "ssim"].to_string(index=False))

@@ -10,8 +10,9 @@ log = log_to(snakemake.log[0])
 per_image = pd.concat([pd.read_csv(f) for f in snakemake.input.scores], ignore_index=True)
 table = mcnn.transfer_table(per_image, "mcnn", snakemake.params.train_condition)
 wide = mcnn.seed_summary(table)
+note = "Mean over test specimens, then mean ± std over training seeds (TIE is deterministic)."
 tables.write_table(table, snakemake.output.table)
+tables.write_html(wide, snakemake.output.html, [note])
 with atomic_path(snakemake.output.markdown) as tmp:
-    tmp.write_text(wide.to_markdown(index=False, floatfmt=".3f")
-                   + "\n\n- Mean over test specimens, then mean ± std over training seeds (TIE is deterministic).\n")
+    tmp.write_text(wide.to_markdown(index=False, floatfmt=".3f") + f"\n\n- {note}\n")
 log.info("\n%s", wide.to_string(index=False))

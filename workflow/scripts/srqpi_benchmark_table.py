@@ -15,5 +15,6 @@ notes = [
     *tables.lpips_note(per_image),
 ]
 tables.write_table(per_image, snakemake.output.per_image)
-tables.write_table(table, snakemake.output.table, snakemake.output.markdown, notes)
+tables.write_table(table, snakemake.output.table, snakemake.output.markdown, notes,
+                   html_path=snakemake.output.html)
 log.info("\n%s", table.to_string(index=False))

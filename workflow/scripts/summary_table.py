@@ -21,5 +21,6 @@ notes = [
     "seeds: trainings repeated with that many seeds; ssim_seed_std: std over the seeds' mean SSIM (0 with one "
     "seed; classical baselines count as one).",
 ]
-tables.write_table(table, snakemake.output.table, snakemake.output.markdown, notes)
+tables.write_table(table, snakemake.output.table, snakemake.output.markdown, notes,
+                   html_path=snakemake.output.html)
 log.info("\n%s", table.to_string(index=False))
