@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .atomic import atomic_path
@@ -12,8 +13,8 @@ from .atomic import atomic_path
 METRICS = ("ssim", "psnr", "nrmse", "mae", "lpips", "seconds_per_mpx")
 HTML_STYLE = (
     "body{font:13px sans-serif;margin:8px} table{border-collapse:collapse}"
-    " th,td{padding:3px 8px;border-bottom:1px solid #ddd;text-align:right} th{background:#f2f2f2}"
-    " td:first-child,th:first-child{text-align:left} ul{color:#444;max-width:60em}"
+    " th,td{padding:3px 8px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top;max-width:24em}"
+    " th{background:#f2f2f2} td.n{text-align:right;white-space:nowrap} ul{color:#444;max-width:60em}"
 )
 
 
@@ -52,12 +53,22 @@ def write_table(df: pd.DataFrame, csv_path, md_path=None, notes: list[str] = (),
 
 
 def write_html(df: pd.DataFrame, path, notes: list[str] = ()) -> None:
-    """A standalone HTML page of the table (3 decimals, missing values as –, notes below): the
-    Snakemake report shows HTML inline, where a CSV is only a download."""
-    table = df.to_html(index=False, float_format=lambda v: f"{v:.3f}", na_rep="–", border=0)
+    """A standalone HTML page of the table (numbers to 3 decimals and right-aligned, missing values
+    as –, notes below): the Snakemake report shows HTML inline, where a CSV is only a download."""
+
+    def cell(value) -> str:
+        if isinstance(value, float | np.floating):
+            return "<td class='n'>–</td>" if np.isnan(value) else f"<td class='n'>{value:.3f}</td>"
+        if isinstance(value, int | np.integer) and not isinstance(value, bool | np.bool_):
+            return f"<td class='n'>{value}</td>"
+        return f"<td>{html.escape(str(value))}</td>"
+
+    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
+    rows = "".join("<tr>" + "".join(cell(v) for v in row) + "</tr>\n" for row in df.itertuples(index=False))
     items = "".join(f"<li>{html.escape(note)}</li>" for note in notes)
     page = (f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>{html.escape(Path(path).stem)}</title>"
-            f"<style>{HTML_STYLE}</style></head>\n<body>\n{table}\n<ul>{items}</ul>\n</body></html>\n")
+            f"<style>{HTML_STYLE}</style></head>\n<body>\n<table>\n<tr>{head}</tr>\n{rows}</table>\n"
+            f"<ul>{items}</ul>\n</body></html>\n")
     with atomic_path(path) as tmp:
         tmp.write_text(page)
 
