@@ -4,6 +4,7 @@ from qpi.contrans import eval_paths, hr_pixel_um, runs as contrans_runs, scopes 
 CONTRANS = config["contrans"]
 TARGETS += [
     "results/tables/contrans_objectives.csv",
+    "results/tables/contrans_objectives.html",
     "results/tables/contrans_objectives.md",
     "results/figures/contrans_compare.png",
     "results/figures/contrans_cross_na.png",

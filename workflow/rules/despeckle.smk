@@ -4,10 +4,12 @@ from qpi import despeckle
 DESPECKLE = config["despeckle"]
 TARGETS += [
     "results/tables/despeckle_correlation.csv",
+    "results/tables/despeckle_correlation.html",
     "results/figures/despeckle_correlation.png",
     "results/figures/despeckle_examples.png",
     "results/figures/despeckle_diversity.png",
     "results/tables/despeckle_cross.csv",
+    "results/tables/despeckle_cross.html",
 ]
 
 # Conditions (qpi.despeckle.conditions): levels l1, l2, ...; sets<k> (diversity); tape, petri, tissue.

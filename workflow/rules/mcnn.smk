@@ -5,9 +5,12 @@ MCNN = config["mcnn"]
 TARGETS += [
     "results/figures/mcnn_convergence.png",
     "results/tables/mcnn_convergence.csv",
+    "results/tables/mcnn_convergence.html",
     "results/figures/mcnn_planes.png",
     "results/tables/mcnn_planes.csv",
+    "results/tables/mcnn_planes.html",
     "results/tables/mcnn_transfer.csv",
+    "results/tables/mcnn_transfer.html",
 ]
 
 # z (µm) of every condition's planes

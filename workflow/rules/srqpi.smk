@@ -1,6 +1,7 @@
 # DL-SRQPI: one aliased, defocused low-res intensity → pixel-super-resolved phase (U-Net, SRCNN, TIE).
 TARGETS += [
     "results/tables/srqpi_benchmark.csv",
+    "results/tables/srqpi_benchmark.html",
     "results/tables/srqpi_benchmark.md",
     "results/figures/srqpi_benchmark.png",
     "results/figures/srqpi_training_curves.png",

@@ -3,6 +3,7 @@ from qpi.summary import in_distribution_set
 
 TARGETS += [
     "results/tables/summary.csv",
+    "results/tables/summary.html",
     "results/tables/summary.md",
     "results/tables/cross_condition.csv",
     "results/figures/cross_condition.png",
