@@ -25,13 +25,6 @@ def save(fig, path, dpi: int = 150) -> None:
     plt.close(fig)
 
 
-def titled(fig, title: str, bottom: float = 0.0) -> None:
-    """A figure title above tightly laid-out panels: tight_layout alone lets a tall figure's title
-    run into the top panels' titles, so the top 0.45 inch is kept for it."""
-    fig.suptitle(title)
-    fig.tight_layout(rect=(0, bottom, 1, 1 - 0.45 / fig.get_figheight()))
-
-
 def tie_validation(table: pd.DataFrame):
     """RMSE of each TIE solver against Δz, one panel per noise level: the noise–resolution trade-off."""
     sweep = table[table["source"] == "sweep"]
@@ -53,7 +46,8 @@ def tie_validation(table: pd.DataFrame):
         ax.axhline(pipeline["rmse_rad"].mean(), color="k", ls=":", lw=1)
         ax.annotate("pipeline labels (camera noise)", (0.02, pipeline["rmse_rad"].mean()),
                     xycoords=("axes fraction", "data"), va="bottom", fontsize=8)
-    titled(fig, "TIE ground truth: too small Δz amplifies noise, too large blurs")
+    fig.suptitle("TIE ground truth: too small Δz amplifies noise, too large blurs")
+    fig.tight_layout()
     return fig
 
 
@@ -110,7 +104,8 @@ def mcnn_convergence(table: pd.DataFrame):
         ax.set(xlabel="iteration (optimiser step)", ylabel=label)
     axes[0].set_yscale("log")
     seeds = table.groupby("model")["seed"].nunique().max()
-    titled(fig, f"MCNN against U-Net: validation curves (mean ± std over {seeds} seeds)")
+    fig.suptitle(f"MCNN against U-Net: validation curves (mean ± std over {seeds} seeds)")
+    fig.tight_layout()
     return fig
 
 
@@ -221,7 +216,8 @@ def despeckle_diversity(per_image: pd.DataFrame):
     handles, labels = axes[0, 0].get_legend_handles_labels()
     for ax in axes[0]:
         ax.get_legend().remove()  # one legend for the figure, clear of the boxes
-    titled(fig, "Data diversity: more diffusers and lasers at the same number of training images", bottom=0.08)
+    fig.suptitle("Data diversity: more diffusers and lasers at the same number of training images")
+    fig.tight_layout(rect=(0, 0.08, 1, 1))
     fig.legend(handles, labels, title="model", loc="lower center", ncol=len(labels), frameon=False)
     return fig
 
@@ -317,7 +313,8 @@ def cross_condition(grids: dict[tuple[str, str, str], pd.DataFrame]):
         ax.set(xlabel="test condition", ylabel="trained on", title=f"{family}: {model}")
     for ax in axes.flat[n:]:
         ax.set_visible(False)
-    titled(fig, "Cross-condition generalisation (SSIM, mean over seeds)")
+    fig.suptitle("Cross-condition generalisation (SSIM, mean over seeds)")
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / fig.get_figheight()))  # else the title meets the top row's
     return fig
 
 
