@@ -5,9 +5,9 @@ import pytest
 import torch
 
 from qpi import evaluate, io, models
+from qpi.checkpoints import save_model
 from qpi.cli import main
 from qpi.patches import edge_fraction, extract_pairs, grid, paired_dataset, split_fields
-from qpi.checkpoints import save_model
 
 
 @pytest.mark.parametrize("shape", [(40, 40), (37, 53), (16, 20)])
@@ -82,11 +82,16 @@ def test_empty_patches_are_dropped_and_no_field_spans_two_splits():
     assert edge_fraction(flat[None], 0.02)[0] == 0
 
 
-@pytest.mark.parametrize("content", ["other family", "not a model"])
+@pytest.mark.parametrize("content", ["other family", "two-channel U-Net", "not a model", "a tensor"])
 def test_qpi_predict_refuses_a_model_it_cannot_apply_with_one_clear_error(tmp_path, capsys, content):
-    """A DespeckleNet's first output channel is intensity: written as phase it would be silently wrong."""
+    """A DespeckleNet's (or its U-Net baseline's) first output channel is intensity: written as phase
+    it would be silently wrong."""
     if content == "other family":
         save_model(tmp_path / "model.pt", models.build("despecklenet", channels=(4, 8)))
+    elif content == "two-channel U-Net":
+        save_model(tmp_path / "model.pt", models.build("srqpi_unet", upscale=1, out_channels=2, width=2, depth=2))
+    elif content == "a tensor":
+        torch.save(torch.zeros(3), tmp_path / "model.pt")
     else:
         (tmp_path / "model.pt").write_bytes(b"not a checkpoint")
     io.write_image(tmp_path / "lr.tif", np.ones((32, 32), dtype=np.float32), pixel_um=0.65)
@@ -94,5 +99,6 @@ def test_qpi_predict_refuses_a_model_it_cannot_apply_with_one_clear_error(tmp_pa
                    "-o", str(tmp_path / "phase.tif")])
     err = capsys.readouterr().err
     assert status == 1 and str(tmp_path / "model.pt") in err and len(err.strip().splitlines()) == 1
-    assert ("despecklenet model" in err) if content == "other family" else ("not a deep-qpi model file" in err)
+    expected = {"other family": "despecklenet model", "two-channel U-Net": "srqpi_unet model with 1 input and 2 output"}
+    assert expected.get(content, "not a deep-qpi model file") in err
     assert not (tmp_path / "phase.tif").exists()

@@ -132,9 +132,10 @@ def test_mcnn_headline_set_is_the_test_set_like_the_training_data():
 
 def test_html_table_rounds_marks_missing_values_and_escapes_notes(tmp_path):
     df = pd.DataFrame({"method": ["a<b>", "c"], "ssim": [0.12345, np.nan], "seeds": [3, 1], "differ": [True, False]})
-    tables.write_table(df, tmp_path / "t.csv", notes=["x < y & z"], html_path=tmp_path / "t.html")
+    tables.write_table(df, tmp_path / "t.csv", notes=["x < y & z", "see `cfg`"], html_path=tmp_path / "t.html")
     page = (tmp_path / "t.html").read_text()
     assert "<td class='n'>0.123</td>" in page and "<td class='n'>–</td>" in page and "<td class='n'>3</td>" in page
     assert "<td>True</td>" in page and page.count("<tr>") == 3
     assert "a&lt;b&gt;" in page and "x &lt; y &amp; z" in page and "Full precision: t.csv." in page
+    assert "see <code>cfg</code>" in page
     assert pd.read_csv(tmp_path / "t.csv")["ssim"][0] == 0.12345  # the CSV keeps full precision

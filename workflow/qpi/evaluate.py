@@ -139,17 +139,20 @@ def predict_file(model_path, input_path, output_path, device="auto", tile=64, ov
     from .device import select_device
 
     dev = select_device(device)
-    try:
-        model = load_model(model_path, device=dev)
-    except (pickle.UnpicklingError, EOFError, KeyError, RuntimeError) as exc:
-        raise io.StackError(f"{model_path}: not a deep-qpi model file (torch.load: {type(exc).__name__}); give a best.pt that training "
-                            "wrote, e.g. results/srqpi/z2/models/unet_s0/best.pt.") from exc
-    if model.registry_name not in PREDICT_MODELS:
+    try:  # on the CPU first: a CUDA error below is not a bad file
+        model = load_model(model_path)
+    except (pickle.UnpicklingError, EOFError, KeyError, IndexError, TypeError, RuntimeError) as exc:
+        raise io.StackError(f"{model_path}: not a deep-qpi model file (torch.load: {type(exc).__name__}); give a "
+                            "best.pt that training wrote, e.g. results/srqpi/z2/models/unet_s0/best.pt.") from exc
+    channels = (model.config.get("in_channels", 1), model.config.get("out_channels", 1))
+    if model.registry_name not in PREDICT_MODELS or channels != (1, 1):
         raise io.StackError(
-            f"{model_path}: a {model.registry_name} model; qpi predict applies DL-SRQPI models "
-            f"({', '.join(PREDICT_MODELS)}: one LR intensity image in, its phase out). Other families' inputs "
-            "differ (MCNN: several planes; DespeckleNet: intensity and phase out; ContransGAN: the HR grid), "
-            "so their models run through the pipeline's evaluation rules.")
+            f"{model_path}: a {model.registry_name} model with {channels[0]} input and {channels[1]} output "
+            f"channels; qpi predict applies DL-SRQPI models ({', '.join(PREDICT_MODELS)}: one LR intensity image "
+            "in, its phase out). Other families' inputs and outputs differ (MCNN: several planes; DespeckleNet "
+            "and its U-Net: intensity and phase out; ContransGAN: the HR grid), so their models run through the "
+            "pipeline's evaluation rules.")
+    model = model.to(dev)
     lr, meta = io.read_image(input_path)
     lr = lr / lr.mean()  # networks see mean-normalised intensity, as in training
     factor = int(model.config.get("upscale", 1))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ import pandas as pd
 from .atomic import atomic_path
 
 METRICS = ("ssim", "psnr", "nrmse", "mae", "lpips", "seconds_per_mpx")
+CODE = re.compile(r"`([^`]+)`")  # Markdown code spans in notes
 HTML_STYLE = (
     "body{font:13px sans-serif;margin:8px} table{border-collapse:collapse}"
     " th,td{padding:3px 8px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top;max-width:24em}"
@@ -47,7 +49,7 @@ def write_table(df: pd.DataFrame, csv_path, md_path=None, notes: list[str] = (),
         if notes:
             text += "\n\n" + "\n".join(f"- {n}" for n in notes)
         with atomic_path(md_path) as tmp:
-            tmp.write_text(text + "\n")
+            tmp.write_text(text + "\n", encoding="utf-8")
     if html_path:
         write_html(df, html_path, [*notes, f"Full precision: {Path(csv_path).name}."])
 
@@ -65,12 +67,12 @@ def write_html(df: pd.DataFrame, path, notes: list[str] = ()) -> None:
 
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in df.columns)
     rows = "".join("<tr>" + "".join(cell(v) for v in row) + "</tr>\n" for row in df.itertuples(index=False))
-    items = "".join(f"<li>{html.escape(note)}</li>" for note in notes)
+    items = "".join("<li>" + CODE.sub(r"<code>\1</code>", html.escape(note)) + "</li>" for note in notes)
     page = (f"<!DOCTYPE html>\n<html><head><meta charset='utf-8'><title>{html.escape(Path(path).stem)}</title>"
             f"<style>{HTML_STYLE}</style></head>\n<body>\n<table>\n<tr>{head}</tr>\n{rows}</table>\n"
             f"<ul>{items}</ul>\n</body></html>\n")
     with atomic_path(path) as tmp:
-        tmp.write_text(page)
+        tmp.write_text(page, encoding="utf-8")
 
 
 def lpips_note(per_image: pd.DataFrame) -> list[str]:

@@ -12,7 +12,7 @@ table = mcnn.transfer_table(per_image, "mcnn", snakemake.params.train_condition)
 wide = mcnn.seed_summary(table)
 note = "Mean over test specimens, then mean ± std over training seeds (TIE is deterministic)."
 tables.write_table(table, snakemake.output.table)
-tables.write_html(wide, snakemake.output.html, [note])
+tables.write_html(wide, snakemake.output.html, [note, "Every metric, per seed: mcnn_transfer.csv."])
 with atomic_path(snakemake.output.markdown) as tmp:
     tmp.write_text(wide.to_markdown(index=False, floatfmt=".3f") + f"\n\n- {note}\n")
 log.info("\n%s", wide.to_string(index=False))
