@@ -72,6 +72,8 @@ def save_model(path: str | Path, model: nn.Module, meta: dict | None = None) -> 
 def load_model(path: str | Path, device: str | torch.device = "cpu") -> nn.Module:
     """Rebuild a model written by `save_model` (or a training checkpoint), in eval mode on `device`."""
     payload = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(payload, dict) or not {"model", "kwargs", "state_dict"} <= payload.keys():
+        raise ValueError(f"{path} holds no model written by save_model (a {type(payload).__name__})")
     model = models.build(payload["model"], **payload["kwargs"])
     model.load_state_dict(payload["state_dict"])
     return model.to(device).eval()

@@ -141,7 +141,7 @@ def predict_file(model_path, input_path, output_path, device="auto", tile=64, ov
     dev = select_device(device)
     try:  # on the CPU first: a CUDA error below is not a bad file
         model = load_model(model_path)
-    except (pickle.UnpicklingError, EOFError, KeyError, IndexError, TypeError, RuntimeError) as exc:
+    except (pickle.UnpicklingError, EOFError, KeyError, ValueError, RuntimeError) as exc:
         raise io.StackError(f"{model_path}: not a deep-qpi model file (torch.load: {type(exc).__name__}); give a "
                             "best.pt that training wrote, e.g. results/srqpi/z2/models/unet_s0/best.pt.") from exc
     channels = (model.config.get("in_channels", 1), model.config.get("out_channels", 1))
