@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -31,7 +30,7 @@ from torch import nn
 from qpi import models
 from qpi.checkpoints import save_model
 from qpi.contrans import check_unpaired, domain_scale, unpaired_plan
-from qpi.device import grad_scaler
+from qpi.device import autocast, grad_scaler
 from qpi.train import (
     TrainConfig, as_tensor, backward_step, batch_loader, make_optimizer, make_scheduler, prepare, run_epochs,
     start_run,
@@ -130,19 +129,19 @@ def cycle_step(nets: CycleGAN, opt_g, opt_d, pools: tuple[ImagePool, ImagePool],
                lam: float, dtype=None, scaler=None) -> dict[str, torch.Tensor]:
     """One generator update (discriminators frozen) then one discriminator update on pooled fakes;
     the detached batch losses, read without waiting for the device."""
-    autocast = partial(torch.autocast, a.device.type, dtype=dtype, enabled=dtype is not None)
+    device = a.device.type
     nets.train()
     for d in (nets.d_a, nets.d_b):
         d.requires_grad_(False)
     opt_g.zero_grad(set_to_none=True)
-    with autocast():
+    with autocast(device, dtype):
         loss_g, losses, fake_a, fake_b = nets.generator_loss(a, b, sa, sb, lam)
     backward_step(loss_g, opt_g, scaler, update=False)
     for d in (nets.d_a, nets.d_b):
         d.requires_grad_(True)
     opt_d.zero_grad(set_to_none=True)
     pool_a, pool_b = pools
-    with autocast():
+    with autocast(device, dtype):
         loss_d_a = 0.5 * (lsgan(nets.d_a(a / sa), True) + lsgan(nets.d_a(pool_a.query(fake_a) / sa), False))
         loss_d_b = 0.5 * (lsgan(nets.d_b(b / sb), True) + lsgan(nets.d_b(pool_b.query(fake_b) / sb), False))
     backward_step(loss_d_a + loss_d_b, opt_d, scaler)

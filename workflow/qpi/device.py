@@ -51,6 +51,11 @@ def autocast_dtype(amp: str, device: torch.device) -> torch.dtype | None:
     return AMP_DTYPES[amp] if device.type == "cuda" else None
 
 
+def autocast(device_type: str, dtype: torch.dtype | None) -> torch.autocast:
+    """Autocast to `dtype` on `device_type`; a no-op context for None (float32)."""
+    return torch.autocast(device_type, dtype=dtype, enabled=dtype is not None)
+
+
 def grad_scaler(dtype: torch.dtype | None) -> torch.amp.GradScaler:
     """A CUDA loss scaler, enabled for float16 only: its narrow exponent range lets small gradients
     underflow to zero unless the loss is scaled up (bfloat16 has float32's range and needs none)."""

@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from qpi import models
-from qpi.device import grad_scaler
+from qpi.device import autocast, grad_scaler
 from qpi.models.despeckle import npcc
 from qpi.train import (
     TrainConfig, as_tensor, backward_step, batch_loader, batches_per_epoch, check_pairs, make_optimizer,
@@ -70,15 +69,15 @@ def gan_step(
     """One discriminator then one generator update on a batch (only the generator's, on its
     reconstruction loss, when `discriminator` is None), in autocast `dtype` with the losses scaled by
     `scaler` (fp16); the detached batch losses, read without waiting for the device."""
-    autocast = partial(torch.autocast, x.device.type, dtype=dtype, enabled=dtype is not None)
+    device = x.device.type
     generator.train()
-    with autocast():
+    with autocast(device, dtype):
         fake = generator(x)
     losses = {"loss_d": math.nan, "loss_adv": math.nan}
     if discriminator is not None:
         discriminator.train()
         opt_d.zero_grad(set_to_none=True)
-        with autocast():
+        with autocast(device, dtype):
             loss_d = 0.5 * (adversarial_loss(discriminator(torch.cat([x, y], 1)), True)
                             + adversarial_loss(discriminator(torch.cat([x, fake.detach()], 1)), False))
         backward_step(loss_d, opt_d, scaler, update=False)
@@ -87,7 +86,7 @@ def gan_step(
     loss_recon = recon(fake.float(), y)  # outside autocast: NPCC's sums need float32
     loss = loss_recon
     if discriminator is not None:
-        with autocast():
+        with autocast(device, dtype):
             loss_adv = adversarial_loss(discriminator(torch.cat([x, fake], 1)), True)
         loss = loss_adv + alpha * loss_recon
         losses["loss_adv"] = loss_adv.detach()

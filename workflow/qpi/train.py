@@ -35,7 +35,7 @@ from tqdm import tqdm
 from qpi import metrics, models
 from qpi.atomic import atomic_path
 from qpi.checkpoints import data_digest, load_checkpoint, resumable, save_checkpoint, save_model
-from qpi.device import autocast_dtype, grad_scaler, select_device, set_threads
+from qpi.device import autocast, autocast_dtype, grad_scaler, select_device, set_threads
 from qpi.logs import progress_stream
 
 log = logging.getLogger("qpi.train")
@@ -393,7 +393,7 @@ def queue_step(
     loss scaled by `scaler` (fp16); returns the detached loss without waiting for the device."""
     model.train()  # every step: a validation between steps leaves the model in eval mode
     optimizer.zero_grad(set_to_none=True)
-    with torch.autocast(x.device.type, dtype=dtype, enabled=dtype is not None):
+    with autocast(x.device.type, dtype):
         loss = loss_fn(model(x), y)
     backward_step(loss, optimizer, scaler)
     return loss.detach()
