@@ -88,17 +88,17 @@ def data_digest(*arrays: np.ndarray) -> str:
     return h.hexdigest()
 
 
-def resumable(path: Path, model: nn.Module, data: str) -> bool:
-    """Whether `path` is a checkpoint of this very model and data (else training starts afresh:
-    a re-run after a config or data change must not continue a stale run)."""
+def resumable(path: Path, model: nn.Module, data: str) -> dict | None:
+    """The checkpoint at `path` when it is one of this very model and data, else None (training
+    starts afresh: a re-run after a config or data change must not continue a stale run)."""
     if not path.exists():
-        return False
+        return None
     payload = torch.load(path, map_location="cpu", weights_only=True)
-    same = (payload["model"], payload["kwargs"], payload["progress"].get("data")) == (
-        model.registry_name, model.config, data)
-    if not same:
+    if (payload["model"], payload["kwargs"], payload["progress"].get("data")) != (
+            model.registry_name, model.config, data):
         log.warning("%s was written for another model or other data: starting afresh", path)
-    return same
+        return None
+    return payload
 
 
 def save_checkpoint(
@@ -123,19 +123,13 @@ def save_checkpoint(
         torch.save(payload, tmp)
 
 
-def load_checkpoint(path: Path, model: nn.Module, stateful: dict[str, Any], cfg: TrainConfig) -> dict:
-    """Restore what `save_checkpoint` wrote into `model`, `stateful`, the RNGs and the run's files;
-    return the progress.
+def load_checkpoint(path: Path, payload: dict, model: nn.Module, stateful: dict[str, Any], cfg: TrainConfig) -> dict:
+    """Restore a checkpoint `payload` that `resumable` read from `path` into `model`, `stateful`, the
+    RNGs and the run's files beside `path`; return the progress.
 
     The files are rewritten as they were at the checkpoint: Snakemake deletes the outputs of a
     failed job, and whatever a killed run wrote after its last checkpoint is redone on resume.
     """
-    payload = torch.load(path, map_location="cpu", weights_only=True)
-    if payload["model"] != model.registry_name or payload["kwargs"] != model.config:
-        raise ValueError(
-            f"{path} holds a checkpoint of {payload['model']} {payload['kwargs']}, not of "
-            f"{model.registry_name} {model.config}; delete it or train into another directory"
-        )
     saved = payload["train_config"]
     changed = {k for k, v in dataclasses.asdict(cfg).items() if saved.get(k) != v} - RESUMABLE_CHANGES
     if changed:
