@@ -45,13 +45,17 @@ def write_table(df: pd.DataFrame, csv_path, md_path=None, notes: list[str] = (),
     with atomic_path(csv_path) as tmp:
         df.to_csv(tmp, index=False)
     if md_path:
-        text = df.to_markdown(index=False, floatfmt=".3f")
-        if notes:
-            text += "\n\n" + "\n".join(f"- {n}" for n in notes)
-        with atomic_path(md_path) as tmp:
-            tmp.write_text(text + "\n", encoding="utf-8")
+        write_markdown(df.to_markdown(index=False, floatfmt=".3f"), md_path, notes)
     if html_path:
         write_html(df, html_path, [*notes, f"Full precision: {Path(csv_path).name}."])
+
+
+def write_markdown(text: str, path, notes: list[str] = ()) -> None:
+    """A Markdown table `text` with `notes` as a list below it."""
+    if notes:
+        text += "\n\n" + "\n".join(f"- {n}" for n in notes)
+    with atomic_path(path) as tmp:
+        tmp.write_text(text + "\n", encoding="utf-8")
 
 
 def write_html(df: pd.DataFrame, path, notes: list[str] = ()) -> None:

@@ -3,7 +3,6 @@
 import pandas as pd
 
 from qpi import contrans, tables
-from qpi.atomic import atomic_path
 from qpi.logs import log_to
 
 log = log_to(snakemake.log[0])
@@ -20,7 +19,7 @@ notes = [
     "Scale: see config `contrans` (the CPU demo trains a few hundred steps on a few dozen small tiles; the paper "
     "3500 unpaired images per domain for 80 epochs).",
 ]
-with atomic_path(snakemake.output.markdown) as tmp:
-    tmp.write_text(contrans.objectives_markdown(table) + "\n\n" + "\n".join(f"- {n}" for n in notes) + "\n")
+markdown = contrans.objectives_markdown(table)
+tables.write_markdown(markdown, snakemake.output.markdown, notes)
 tables.write_html(contrans.objectives_wide(table), snakemake.output.html, notes)
-log.info("\n%s", contrans.objectives_markdown(table))
+log.info("\n%s", markdown)

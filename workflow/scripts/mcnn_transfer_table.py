@@ -3,7 +3,6 @@
 import pandas as pd
 
 from qpi import mcnn, tables
-from qpi.atomic import atomic_path
 from qpi.logs import log_to
 
 log = log_to(snakemake.log[0])
@@ -13,6 +12,5 @@ wide = mcnn.seed_summary(table)
 note = "Mean over test specimens, then mean ± std over training seeds (TIE is deterministic)."
 tables.write_table(table, snakemake.output.table)
 tables.write_html(wide, snakemake.output.html, [note, "Every metric, per seed: mcnn_transfer.csv."])
-with atomic_path(snakemake.output.markdown) as tmp:
-    tmp.write_text(wide.to_markdown(index=False, floatfmt=".3f") + f"\n\n- {note}\n")
+tables.write_markdown(wide.to_markdown(index=False, floatfmt=".3f"), snakemake.output.markdown, [note])
 log.info("\n%s", wide.to_string(index=False))
