@@ -30,10 +30,10 @@ from torch import nn
 from qpi import models
 from qpi.checkpoints import save_model
 from qpi.contrans import check_unpaired, domain_scale, unpaired_plan
-from qpi.device import autocast, grad_scaler
+from qpi.device import autocast
 from qpi.train import (
-    TrainConfig, as_tensor, backward_step, batch_loader, make_optimizer, make_scheduler, prepare, run_epochs,
-    start_run,
+    TrainConfig, as_tensor, backward_step, batch_loader, loss_scaler, make_optimizer, make_scheduler, prepare,
+    run_epochs, start_run,
 )
 
 log = logging.getLogger("qpi.cyclegan")
@@ -176,11 +176,10 @@ def train_cycle(
         nets = nets.to(memory_format=torch.channels_last)
     opt_g = make_optimizer([*g_ab.parameters(), *g_ba.parameters()], cfg)
     opt_d = make_optimizer([*d_a.parameters(), *d_b.parameters()], cfg)
-    scaler = grad_scaler(accel.dtype)
     pools = (ImagePool(cfg.pool_size), ImagePool(cfg.pool_size))
     stateful = {"g_ba": g_ba, "d_a": d_a, "d_b": d_b, "optimizer": opt_g, "optimizer_d": opt_d,
                 "scheduler": make_cycle_scheduler(opt_g, cfg), "scheduler_d": make_cycle_scheduler(opt_d, cfg),
-                "pool_a": pools[0], "pool_b": pools[1], "scaler": scaler if scaler.is_enabled() else None}
+                "pool_a": pools[0], "pool_b": pools[1], "scaler": loss_scaler(accel)}
     a_all, b_all = as_tensor(domain_a, device), as_tensor(domain_b, device)
     run = start_run(out, cfg, g_ab, stateful, (domain_a, domain_b), STEP_FIELDS, validated=False)
 

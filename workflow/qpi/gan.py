@@ -25,11 +25,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from qpi import models
-from qpi.device import autocast, grad_scaler
+from qpi.device import autocast
 from qpi.models.despeckle import npcc
 from qpi.train import (
-    TrainConfig, as_tensor, backward_step, batch_loader, batches_per_epoch, check_pairs, make_optimizer,
-    make_scheduler, pair_plan, prepare, run_epochs, start_run, validator,
+    TrainConfig, accelerated, as_tensor, backward_step, batch_loader, batches_per_epoch, check_pairs, loss_scaler,
+    make_optimizer, make_scheduler, pair_plan, prepare, run_epochs, start_run, validator,
 )
 
 log = logging.getLogger("qpi.gan")
@@ -115,20 +115,15 @@ def train_paired(
         spec = dict(cfg.discriminator)
         discriminator = models.build(spec.pop("arch"), **spec).to(device)
         opt_d = make_optimizer(discriminator.parameters(), cfg)
-    if accel.channels_last:
-        for net in (generator, discriminator):
-            if net is not None:
-                net.to(memory_format=torch.channels_last)
-    scaler = grad_scaler(accel.dtype)
+    # compiled copies train; the plain modules validate and are saved (they share the weights)
+    g_net, d_net = accelerated(generator, accel), accelerated(discriminator, accel)
     stateful = {"optimizer": opt_g, "scheduler": make_scheduler(opt_g, cfg), "discriminator": discriminator,
                 "optimizer_d": opt_d, "scheduler_d": make_scheduler(opt_d, cfg) if opt_d else None,
-                "scaler": scaler if scaler.is_enabled() else None}
+                "scaler": loss_scaler(accel)}
     recon = reconstruction(cfg.loss)
     x, y = (as_tensor(a, device) for a in train)
     vx, vy = (as_tensor(a, device) for a in val)
     run = start_run(out, cfg, generator, stateful, (*train, *val), STEP_FIELDS)
-    # compiled copies train; the plain modules validate and are saved (they share the weights)
-    g_net, d_net = (torch.compile(n) if accel.compile and n is not None else n for n in (generator, discriminator))
 
     def step(batch: tuple[torch.Tensor, torch.Tensor]) -> dict:
         return gan_step(g_net, d_net, opt_g, opt_d, *batch, cfg.alpha, recon, accel.dtype, stateful["scaler"])

@@ -184,6 +184,23 @@ def accel_for(cfg: TrainConfig, device: torch.device) -> Accel:
     return Accel()
 
 
+def loss_scaler(accel: Accel) -> torch.amp.GradScaler | None:
+    """The loss scaler of fp16 training; None otherwise (nothing to scale or checkpoint)."""
+    scaler = grad_scaler(accel.dtype)
+    return scaler if scaler.is_enabled() else None
+
+
+def accelerated(module: nn.Module | None, accel: Accel) -> nn.Module | None:
+    """Put `module` in channels-last memory when asked (in place: an optimiser's parameters stay
+    valid) and return the module to train with, compiled when asked; the compiled one shares the
+    weights, so the plain `module` validates and is saved."""
+    if module is None:
+        return None
+    if accel.channels_last:
+        module.to(memory_format=torch.channels_last)
+    return torch.compile(module) if accel.compile else module
+
+
 # --- optimisation -----------------------------------------------------------------------------
 
 
@@ -511,13 +528,9 @@ def train_supervised(
     check_pairs(*val, "validation")
     out, device, accel = prepare(out_dir, cfg)
     model = models.build(model_name, **model_kwargs).to(device)
-    if accel.channels_last:
-        model = model.to(memory_format=torch.channels_last)
-    net = torch.compile(model) if accel.compile else model  # trains; `model` validates and is saved
+    net = accelerated(model, accel)  # trains; `model` validates and is saved
     optimizer = make_optimizer(model.parameters(), cfg)
-    scaler = grad_scaler(accel.dtype)
-    stateful = {"optimizer": optimizer, "scheduler": make_scheduler(optimizer, cfg),
-                "scaler": scaler if scaler.is_enabled() else None}
+    stateful = {"optimizer": optimizer, "scheduler": make_scheduler(optimizer, cfg), "scaler": loss_scaler(accel)}
     loss_fn = loss_function(cfg.loss)
     x, y = (as_tensor(a, device) for a in train)
     vx, vy = (as_tensor(a, device) for a in val)
