@@ -135,7 +135,8 @@ def srqpi_sweep_tests():
 
 def srqpi_cross_scores(networks):
     """Scores of the sweep networks trained on `networks` (each once), every seed."""
-    return [f"results/srqpi/{n}/cross/{SWEEPS['model']}_s{s}.csv" for n in dict.fromkeys(networks) for s in SWEEPS["seeds"]]
+    model = SWEEPS["model"]
+    return [f"results/srqpi/{n}/cross/{model}_s{s}.csv" for n in dict.fromkeys(networks) for s in SWEEPS["seeds"]]
 
 
 def srqpi_sweep_dir():
