@@ -30,7 +30,7 @@ def test_validate_prints_a_summary_and_exits_0(tmp_path):
     path = write_counts_stack(tmp_path / "s.tif", z_um=(1.0, -1.0, 0.0))
     run = qpi("validate", path)
     assert run.returncode == 0, run.stderr
-    assert run.stdout.strip() == (f"{path}: ok — 3 planes of 16×12 uint16, z = -1…1 µm, λ = 0.633 µm, "
+    assert run.stdout.strip() == (f"{path}: ok — 3 planes of 16×12 uint16, z = -1, 0, 1 µm, λ = 0.633 µm, "
                                   "pixel = 0.1625 µm")
 
 
@@ -59,7 +59,7 @@ def test_metadata_flags_complete_a_bare_tiff(tmp_path):
     assert bare.returncode == 1 and "--wavelength-um" in bare.stderr
     run = qpi("validate", path, "--wavelength-um", "0.55", "--pixel-um", "3.4", "--z-um=-4,0,4")
     assert run.returncode == 0, run.stderr
-    assert "z = -4…4 µm, λ = 0.55 µm, pixel = 3.4 µm" in run.stdout
+    assert "z = -4, 0, 4 µm, λ = 0.55 µm, pixel = 3.4 µm" in run.stdout
 
 
 def test_validate_does_not_import_torch(tmp_path):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,6 +11,7 @@ import tifffile
 
 from qpi import io
 
+ROOT = Path(__file__).resolve().parents[1]
 Z_UM = [-2.0, 0.0, 2.0]
 
 
@@ -112,6 +114,228 @@ def test_imagej_calibration_and_z_labels_serve_when_there_is_no_json(tmp_path):
     np.testing.assert_array_equal(back.z_um, Z_UM)
 
 
+# ----------------------------------------------------------------------------- files as users save them
+
+OPTICS = {"wavelength_um": 0.55, "pixel_um": 0.2}
+
+
+def planes(n=3, dtype=np.uint16, shape=(16, 12)) -> np.ndarray:
+    """n distinct grey planes (plane k: 10·(k+1) + ramp), in the given dtype."""
+    ramp = np.add.outer(np.arange(shape[0]), np.arange(shape[1]))
+    return np.stack([10 * (k + 1) + ramp for k in range(n)]).astype(dtype)
+
+
+def one_sentence(message: str) -> bool:
+    text = message.replace("...", "…")  # "--z-um=Z1,Z2,... (qpi)" is one sentence
+    return text.endswith(".") and ". " not in text and "\n" not in text
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.uint16, np.uint8])
+def test_planar_three_sample_tiff_reads_as_three_planes_in_order(tmp_path, dtype):
+    data = planes(3, dtype)
+    if dtype is np.float32:
+        data = data / np.float32(7)  # non-integer intensities
+    # what tifffile.imwrite(path, stack) makes of a (3, H, W) stack today (later versions: grey pages)
+    tifffile.imwrite(tmp_path / "s.tif", data, photometric="rgb", planarconfig="separate")
+    with tifffile.TiffFile(tmp_path / "s.tif") as tif:
+        assert tif.series[0].axes == "SYX"
+    back = io.read_stack(tmp_path / "s.tif", z_um=[2.0, -2.0, 0.0], **OPTICS)
+    np.testing.assert_array_equal(back.z_um, [-2.0, 0.0, 2.0])
+    np.testing.assert_array_equal(back.data, data[[1, 2, 0]].astype(np.float32))
+    assert back.data.dtype == np.float32
+    assert io.read_stack(tmp_path / "s.tif", z_um=[2.0, -2.0, 0.0], raw=True, **OPTICS).data.dtype == dtype
+
+
+def test_planar_tiff_of_four_samples_reads_as_four_planes(tmp_path):
+    tifffile.imwrite(tmp_path / "s.tif", planes(4), photometric="minisblack", planarconfig="separate")
+    back = io.read_stack(tmp_path / "s.tif", z_um=[-1.5, -0.5, 0.0, 1.0], **OPTICS)
+    np.testing.assert_array_equal(back.data[:, 0, 0], [10, 20, 30, 40])
+
+
+@pytest.mark.parametrize("axes", ["TYX", "CYX", "IYX", "ZYX", None])
+def test_any_single_leading_axis_counts_as_z(tmp_path, axes):
+    meta = {"axes": axes} if axes else {}
+    tifffile.imwrite(tmp_path / "s.tif", planes(3), photometric="minisblack", metadata=meta)
+    with tifffile.TiffFile(tmp_path / "s.tif") as tif:
+        assert tif.series[0].axes == (axes or "QYX")
+    back = io.read_stack(tmp_path / "s.tif", z_um=Z_UM, **OPTICS)
+    np.testing.assert_array_equal(back.data[:, 0, 0], [10, 20, 30])
+
+
+@pytest.mark.parametrize("shape, axes", [((16, 12, 3), "YXS"), ((3, 16, 12, 3), "QYXS")], ids=["RGB", "RGB stack"])
+def test_interleaved_colour_is_refused_in_one_sentence(tmp_path, shape, axes):
+    tifffile.imwrite(tmp_path / "colour.tif", np.full(shape, 9, np.uint8), photometric="rgb")
+    with tifffile.TiffFile(tmp_path / "colour.tif") as tif:
+        assert tif.series[0].axes == axes
+    with pytest.raises(io.StackError) as err:
+        io.read_stack(tmp_path / "colour.tif", z_um=Z_UM, **OPTICS)
+    message = str(err.value)
+    assert message.startswith(f"{tmp_path / 'colour.tif'}: is stored as an RGB/colour image")
+    assert "save the stack as grey-level planes" in message and one_sentence(message)
+
+
+def test_eight_bit_two_plane_stack_reads_and_saturation_is_judged_at_255(tmp_path):
+    data = planes(2, np.uint8)
+    data[1, :4] = 255  # a few bright pixels: not saturated
+    tifffile.imwrite(tmp_path / "s.tif", data, photometric="minisblack")
+    back = io.read_stack(tmp_path / "s.tif", z_um=[0.0, 2.5], raw=True, **OPTICS)
+    assert back.data.dtype == np.uint8
+    np.testing.assert_array_equal(back.data, data)
+    data[1, :10] = 255  # 120 of 192 pixels
+    tifffile.imwrite(tmp_path / "s.tif", data, photometric="minisblack")
+    with pytest.raises(io.StackError, match=r"plane z = 2.5 µm is saturated \(62% of pixels at 255\)"):
+        io.read_stack(tmp_path / "s.tif", z_um=[0.0, 2.5], **OPTICS)
+
+
+def test_float64_stack_reads_as_float32(tmp_path):
+    data = planes(3, np.float64) / 3
+    tifffile.imwrite(tmp_path / "s.tif", data, photometric="minisblack")
+    back = io.read_stack(tmp_path / "s.tif", z_um=Z_UM, **OPTICS)
+    assert back.data.dtype == np.float32
+    np.testing.assert_allclose(back.data, data, rtol=1e-6)
+    assert io.read_stack(tmp_path / "s.tif", z_um=Z_UM, raw=True, **OPTICS).data.dtype == np.float64
+
+
+def test_imagej_pixel_size_in_um_and_json_info_are_read(tmp_path):
+    tifffile.imwrite(tmp_path / "ij.tif", planes(3), imagej=True, resolution=(1 / 0.108, 1 / 0.108),
+                     metadata={"axes": "ZYX", "unit": "um", "Info": json.dumps({"z_um": [1, -1, 0], "na": 0.3})})
+    back = io.read_stack(tmp_path / "ij.tif", wavelength_um=0.55)
+    assert (back.pixel_um, back.na) == (pytest.approx(0.108), 0.3)
+    np.testing.assert_array_equal(back.data[:, 0, 0], [20, 30, 10])  # sorted to z = -1, 0, 1
+
+
+def test_imagej_spacing_alone_is_no_focus_and_the_error_says_so(tmp_path):
+    tifffile.imwrite(tmp_path / "ij.tif", planes(3), imagej=True, resolution=(5, 5),
+                     metadata={"axes": "ZYX", "unit": "micron", "spacing": 2.5})
+    with pytest.raises(io.StackError) as err:
+        io.read_stack(tmp_path / "ij.tif", wavelength_um=0.55)
+    message = str(err.value)
+    assert "no z positions relative to focus" in message and "z step, spacing 2.5 µm" in message
+    assert "give z relative to focus with --z-um=" in message and one_sentence(message)
+    assert io.read_stack(tmp_path / "ij.tif", wavelength_um=0.55, z_um=[-2.5, 0, 2.5]).pixel_um == 0.2
+
+
+def _ome(path, z=None, z_unit=None, **pixels):
+    meta = {"axes": "ZYX", **pixels}
+    if z is not None:
+        meta["Plane"] = {"PositionZ": z} | ({"PositionZUnit": [z_unit] * len(z)} if z_unit else {})
+    tifffile.imwrite(path, planes(len(z) if z else 3), ome=True, metadata=meta)
+    return path
+
+
+def test_ome_pixel_size_in_nm_and_relative_plane_z_are_read(tmp_path):
+    path = _ome(tmp_path / "s.ome.tif", z=[2000.0, -2000.0, 0.0], z_unit="nm", PhysicalSizeX=232.5,
+                PhysicalSizeXUnit="nm")
+    with tifffile.TiffFile(path) as tif:
+        assert tif.is_ome and not tif.is_imagej
+    back = io.read_stack(path, wavelength_um=0.55)
+    assert back.pixel_um == pytest.approx(0.2325)
+    np.testing.assert_allclose(back.z_um, [-2.0, 0.0, 2.0])
+    np.testing.assert_array_equal(back.data[:, 0, 0], [20, 30, 10])
+
+
+def test_ome_pixel_size_without_unit_is_um(tmp_path):
+    back = io.read_stack(_ome(tmp_path / "s.ome.tif", PhysicalSizeX=0.65), wavelength_um=0.55, z_um=Z_UM)
+    assert back.pixel_um == 0.65
+
+
+def test_ome_stage_positions_are_not_taken_for_defocus(tmp_path):
+    path = _ome(tmp_path / "s.ome.tif", z=[1203.5, 1206.0, 1208.5], z_unit="µm", PhysicalSizeX=0.2325)
+    with pytest.raises(io.StackError) as err:
+        io.read_stack(path, wavelength_um=0.55)
+    message = str(err.value)
+    assert message.startswith(f"{path}: no z positions relative to focus")
+    assert "OME planes are at 1203.5…1208.5 µm, stage positions" in message and "--z-um=" in message
+    assert one_sentence(message)
+    np.testing.assert_array_equal(io.read_stack(path, wavelength_um=0.55, z_um=[-2.5, 0, 2.5]).z_um, [-2.5, 0, 2.5])
+
+
+def test_ome_channel_wavelength_is_not_the_illumination_wavelength(tmp_path):
+    tifffile.imwrite(tmp_path / "s.ome.tif", planes(3), ome=True,
+                     metadata={"axes": "ZYX", "PhysicalSizeX": 0.2, "Channel": {"EmissionWavelength": 520.0}})
+    with pytest.raises(io.StackError, match="no wavelength in the file's metadata"):
+        io.read_stack(tmp_path / "s.ome.tif", z_um=Z_UM)
+
+
+def test_an_empty_z_list_is_reported_as_none(tmp_path):
+    tifffile.imwrite(tmp_path / "s.tif", planes(3), photometric="minisblack")
+    with pytest.raises(io.StackError, match=r"3 planes but 0 z positions \(none\)"):
+        io.read_stack(tmp_path / "s.tif", z_um=[], **OPTICS)
+
+
+# ----------------------------------------------------------------------------- one file per plane
+
+
+def _plane_files(tmp_path, n=2, shape=(16, 12), **imagej):
+    paths = [tmp_path / f"I{k}.tif" for k in range(n)]
+    for k, (p, plane) in enumerate(zip(paths, planes(n, shape=shape))):
+        if imagej and k == 0:  # only the first carries calibration, as some software writes it
+            tifffile.imwrite(p, plane, imagej=True, resolution=(4, 4), metadata={"axes": "YX", **imagej})
+        else:
+            tifffile.imwrite(p, plane, photometric="minisblack")
+    return paths
+
+
+def test_separate_plane_files_stack_in_the_order_of_their_z(tmp_path):
+    paths = _plane_files(tmp_path, 3, unit="um")
+    back = io.read_stack([str(paths[0]), paths[1], paths[2]], wavelength_um=0.55, z_um=[0.0, 2.5, -2.5])
+    assert back.pixel_um == 0.25  # from the first file's ImageJ calibration
+    np.testing.assert_array_equal(back.z_um, [-2.5, 0.0, 2.5])
+    np.testing.assert_array_equal(back.data[:, 0, 0], [30, 10, 20])
+    np.testing.assert_array_equal(back.data[1], planes(3)[0])
+
+
+def test_plane_files_take_metadata_from_the_first_file_that_has_it(tmp_path):
+    paths = [tmp_path / "bare.tif", tmp_path / "fine.tif", tmp_path / "coarse.tif"]
+    tifffile.imwrite(paths[0], planes(1)[0], photometric="minisblack")
+    for p, per_um in zip(paths[1:], (10, 2)):
+        tifffile.imwrite(p, planes(1)[0], imagej=True, resolution=(per_um, per_um), metadata={"unit": "um"})
+    assert io.read_stack(paths, wavelength_um=0.55, z_um=[-1, 0, 1]).pixel_um == pytest.approx(0.1)
+
+
+def test_plane_files_each_labelled_with_their_z_need_no_z_list(tmp_path):
+    for name, z, k in (("Iz.tif", 2.5, 1), ("I0.tif", 0, 0)):
+        tifffile.imwrite(tmp_path / name, planes(2)[k], imagej=True, resolution=(4, 4),
+                         metadata={"axes": "YX", "unit": "um", "Labels": [f"z={z}um"]})
+    back = io.read_stack([tmp_path / "Iz.tif", tmp_path / "I0.tif"], wavelength_um=0.55)
+    np.testing.assert_array_equal(back.z_um, [0.0, 2.5])
+    np.testing.assert_array_equal(back.data[:, 0, 0], [10, 20])
+
+
+def test_plane_files_of_different_shape_name_both_files(tmp_path):
+    a, b = _plane_files(tmp_path, 1)[0], tmp_path / "small.tif"
+    tifffile.imwrite(b, np.ones((8, 12), np.uint16), photometric="minisblack")
+    with pytest.raises(io.StackError) as err:
+        io.read_stack([a, b], z_um=[0, 2.5], **OPTICS)
+    message = str(err.value)
+    assert message.startswith(f"{a}, {b}: planes differ (16×12 uint16 vs 8×12 uint16)") and one_sentence(message)
+
+
+def test_plane_files_without_z_name_the_files_and_the_fix(tmp_path):
+    paths = _plane_files(tmp_path, 2)
+    with pytest.raises(io.StackError) as err:
+        io.read_stack(paths, **OPTICS)
+    message = str(err.value)
+    assert message.startswith(f"{paths[0]}, {paths[1]}: no z positions in the files' metadata")
+    assert "give one z per file, in the order given, with --z-um=" in message and one_sentence(message)
+
+
+def test_a_stack_file_in_a_list_of_plane_files_is_refused(tmp_path):
+    tifffile.imwrite(tmp_path / "stack.tif", planes(3), photometric="minisblack")
+    paths = [_plane_files(tmp_path, 1)[0], tmp_path / "stack.tif"]
+    with pytest.raises(io.StackError, match=r"stack.tif: is not a single 2-D plane \(shape \(3, 16, 12\)\)"):
+        io.read_stack(paths, z_um=[0, 2.5], **OPTICS)
+
+
+def test_a_lone_plane_file_points_to_the_plane_list(tmp_path):
+    path = _plane_files(tmp_path, 1)[0]
+    with pytest.raises(io.StackError) as err:
+        io.read_stack(path, z_um=[0], **OPTICS)
+    message = str(err.value)
+    assert "is a single 2-D image (16, 12)" in message and "qpi tie I0.tif Iz.tif --z-um=0,2.5" in message
+    assert one_sentence(message)
+
+
 # ----------------------------------------------------------------------------- validation errors
 
 
@@ -203,6 +427,13 @@ def test_saturation_needs_more_than_half_the_pixels_at_the_top(tmp_path):
     assert io.read_stack(tmp_path / "s.tif").data[2].max() == 65535
 
 
+def test_pixels_that_are_not_intensities_are_refused():
+    stack = counts_stack()
+    stack.data = stack.data > 1000  # bilevel (bool) pixels
+    with pytest.raises(io.StackError, match="one.tif: has bool pixels, not intensities"):
+        io.validate_stack(stack, "one.tif")
+
+
 def test_a_single_plane_is_not_a_stack():
     stack = counts_stack(z_um=[0.0])
     with pytest.raises(io.StackError, match="only one plane"):
@@ -252,22 +483,33 @@ def test_failed_json_write_leaves_the_old_file_untouched(tmp_path):
 # ----------------------------------------------------------------------------- sample sheet
 
 HEADER = "name\tpath\twavelength_um\tpixel_um\tz_um\tna\tcoherence\tmagnification\tmedium_index\n"
+NEW_COLUMNS = {"tie_planes_um": None, "input_um": None}
 
 
-def test_sample_sheet_rows_become_read_stack_arguments(tmp_path):
-    sheet = tmp_path / "stacks.tsv"
+@pytest.fixture
+def in_tmp(tmp_path, monkeypatch):
+    """Run in tmp_path with the files the sheets below name, as a user's project would have them."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    for name in ("data/a.tif", "data/b.tif", "a.tif", "b.tif", "s1.tif", "s2.tif", "I0.tif", "Iz.tif"):
+        (tmp_path / name).touch()
+    return tmp_path
+
+
+def test_sample_sheet_rows_become_read_stack_arguments(in_tmp):
+    sheet = in_tmp / "stacks.tsv"
     sheet.write_text(HEADER + "hela_01\tdata/a.tif\t0.55\t0.085\t-2,0,2\t0.6\t0.3\t40\t1.33\n"
                      "# a comment line\n"
                      "bead\tdata/b.tif\t\t\t\t\t\t\t\n")
     rows = io.read_sample_sheet(sheet)
     assert rows[0] == {"name": "hela_01", "path": "data/a.tif", "wavelength_um": 0.55, "pixel_um": 0.085,
                        "z_um": [-2.0, 0.0, 2.0], "na": 0.6, "coherence": 0.3, "magnification": 40.0,
-                       "medium_index": 1.33}
-    assert rows[1] == {"name": "bead", "path": "data/b.tif"} | {k: None for k in HEADER.split()[2:]}
+                       "medium_index": 1.33} | NEW_COLUMNS
+    assert rows[1] == {"name": "bead", "path": "data/b.tif"} | {k: None for k in HEADER.split()[2:]} | NEW_COLUMNS
 
 
-def test_sample_sheet_with_only_the_columns_it_needs(tmp_path):
-    sheet = tmp_path / "stacks.tsv"
+def test_sample_sheet_with_only_the_columns_it_needs(in_tmp):
+    sheet = in_tmp / "stacks.tsv"
     sheet.write_text("name\tpath\tz_um\tna\ns1\ts1.tif\t-1,0,1\ns2\ts2.tif\n")  # s2: trailing tabs dropped
     rows = io.read_sample_sheet(sheet)
     assert rows[0]["z_um"] == [-1.0, 0.0, 1.0] and rows[0]["wavelength_um"] is None
@@ -293,9 +535,67 @@ def test_empty_sample_sheet_has_no_rows(tmp_path, text):
     ],
     ids=["bad number", "bad z list", "unknown column", "missing column", "bad name", "repeated name", "long row"],
 )
-def test_bad_sample_sheet_raises_a_stack_error_naming_line_and_fix(tmp_path, text, message):
-    (tmp_path / "stacks.tsv").write_text(text)
+def test_bad_sample_sheet_raises_a_stack_error_naming_line_and_fix(in_tmp, text, message):
+    (in_tmp / "stacks.tsv").write_text(text)
     with pytest.raises(io.StackError) as err:
-        io.read_sample_sheet(tmp_path / "stacks.tsv")
-    assert str(err.value).startswith(f"{tmp_path / 'stacks.tsv'}:")
+        io.read_sample_sheet(in_tmp / "stacks.tsv")
+    assert str(err.value).startswith(f"{in_tmp / 'stacks.tsv'}:")
     assert message in str(err.value)
+
+
+def test_sample_sheet_lists_plane_files_and_per_stack_planes(in_tmp):
+    (in_tmp / "stacks.tsv").write_text("name\tpath\tz_um\ttie_planes_um\tinput_um\tpixel_um\n"
+                                       "pair\tI0.tif, Iz.tif\t0,2.5\t0,2.5\t2.5\t0.2\n"
+                                       "one\ta.tif\t-2,0,2\t-2,2\t\t\n")
+    pair, one = io.read_sample_sheet(in_tmp / "stacks.tsv")
+    assert pair["path"] == ["I0.tif", "Iz.tif"] and one["path"] == "a.tif"
+    assert (pair["tie_planes_um"], pair["input_um"]) == ([0.0, 2.5], 2.5)
+    assert (one["tie_planes_um"], one["input_um"]) == ([-2.0, 2.0], None)
+    assert io.sheet_overrides(pair) == {"z_um": [0.0, 2.5], "pixel_um": 0.2}
+    assert io.sheet_overrides(one) == {"z_um": [-2.0, 0.0, 2.0]}
+
+
+def test_a_sheet_row_of_plane_files_reads_as_one_stack(in_tmp):
+    for p, plane in zip(("Iz.tif", "I0.tif"), planes(2)):  # Iz.tif: 10 + ramp, I0.tif: 20 + ramp
+        tifffile.imwrite(in_tmp / p, plane, photometric="minisblack")
+    (in_tmp / "stacks.tsv").write_text("name\tpath\twavelength_um\tpixel_um\tz_um\n"
+                                       "pair\tIz.tif,I0.tif\t0.55\t0.2\t2.5,0\n")
+    (row,) = io.read_sample_sheet(in_tmp / "stacks.tsv")
+    back = io.read_stack(row["path"], **io.sheet_overrides(row))
+    np.testing.assert_array_equal(back.z_um, [0.0, 2.5])
+    np.testing.assert_array_equal(back.data[:, 0, 0], [20, 10])  # I0.tif first once sorted by z
+
+
+def test_sheet_rows_validate_against_the_schema(in_tmp):
+    jsonschema, yaml = pytest.importorskip("jsonschema"), pytest.importorskip("yaml")
+    schema = yaml.safe_load((ROOT / "config" / "schemas" / "stacks.schema.yaml").read_text())
+    (in_tmp / "stacks.tsv").write_text("name\tpath\tz_um\ttie_planes_um\tinput_um\n"
+                                       "pair\tI0.tif,Iz.tif\t0,2.5\t0,2.5\t2.5\none\ta.tif\n")
+    for row in io.read_sample_sheet(in_tmp / "stacks.tsv"):
+        jsonschema.validate(row, schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"name": "x", "path": 3}, schema)
+
+
+SHEET_ERRORS = {
+    "missing file": ("name\tpath\na\ta.tif\nb\tmissing.tif\n",
+                     "line 3 (b): file missing.tif not found (relative paths start from the working directory {cwd})"),
+    "missing plane file": ("name\tpath\nb\tI0.tif,gone.tif\n", "line 2 (b): file gone.tif not found"),
+    "empty file in list": ("name\tpath\nb\tI0.tif,\n", "line 2 (b) has an empty file name in its path list"),
+    "z count": ("name\tpath\tz_um\np\tI0.tif,Iz.tif\t-2,0,2\n",
+                "line 2 (p): 2 files but 3 z positions ([-2, 0, 2] µm); give one z per file"),
+    "tie planes": ("name\tpath\tz_um\ttie_planes_um\np\ta.tif\t-2,0,2\t0,1,3\n",
+                   "line 2 (p): tie_planes_um [1, 3] µm not among z_um [-2, 0, 2] µm"),
+    "bad input_um": ("name\tpath\tinput_um\np\ta.tif\tfar\n", "line 2, column input_um: 'far' is not a number"),
+    "unknown column": ("name\tpath\tplanes\np\ta.tif\t0\n", "'tie_planes_um', 'input_um']"),
+}
+
+
+@pytest.mark.parametrize("text, message", SHEET_ERRORS.values(), ids=SHEET_ERRORS.keys())
+def test_sheet_problems_name_the_sheet_line_and_stack(in_tmp, text, message):
+    (in_tmp / "stacks.tsv").write_text(text)
+    with pytest.raises(io.StackError) as err:
+        io.read_sample_sheet(in_tmp / "stacks.tsv")
+    assert str(err.value).startswith(f"{in_tmp / 'stacks.tsv'}: ")
+    assert message.format(cwd=in_tmp) in str(err.value)
+    assert one_sentence(str(err.value))

@@ -128,10 +128,41 @@ def test_solve_names_missing_focus_and_unknown_planes():
     with pytest.raises(StackError, match="z = 0"):
         tie.solve(stack, planes=[1, 3])
     stack = simulate_stack(np.zeros((16, 16)), z_um=[-1, 0, 1])
-    with pytest.raises(StackError, match="not all in the stack"):
+    with pytest.raises(StackError, match=r"\[-2, 2\] not in the stack \(z = \[-1, 0, 1\] µm\).*--planes"):
         tie.solve(stack, planes=[-2, 2])
+    with pytest.raises(StackError, match=r"planes chosen are \[0\] µm"):
+        tie.solve(stack, planes=[0])
+    with pytest.raises(StackError, match=r"planes chosen are none"):
+        tie.solve(stack, planes=[])
     with pytest.raises(ValueError, match="unknown TIE method"):
         tie.solve(stack, method="fourier")
+
+
+def test_two_planes_give_the_forward_and_backward_difference():
+    # one defocused plane on either side of focus, the TIE tutorials' set-up; the sign of z matters
+    phase = gaussian_bump(n=256, peak_rad=1.0, sigma_um=40)
+    for z in ([0, 1], [0, -1]):
+        stack = simulate_stack(phase, z_um=z)
+        np.testing.assert_allclose(tie.axial_derivative(stack.data, stack.z_um),
+                                   (stack.data[1] - stack.data[0]) / z[1], rtol=1e-12)
+        assert rmse_without_piston(tie.solve(stack, method="dct"), phase) < 2e-3
+    flipped = simulate_stack(phase, z_um=[0, 1])
+    flipped.z_um = np.array([0.0, -1.0])  # the defocus axis read the wrong way round
+    assert rmse_without_piston(tie.solve(flipped, method="dct"), -phase) < 2e-3
+
+
+def test_iterative_never_returns_a_silent_zero(caplog):
+    # max_iter = 1: the base solver's answer is the first step, never the zero start
+    phase = gaussian_bump(128, 1.5, 8, centre_um=(4, -6))
+    stack = simulate_stack(phase, z_um=[-4, 0, 4])
+    with caplog.at_level("INFO", logger="qpi.tie"):
+        one = tie.solve(stack, method="iterative", max_iter=1, tol=1e-12)
+    assert np.ptp(one) > 1.0
+    assert "reached max_iter = 1" in caplog.text
+    caplog.clear()
+    with caplog.at_level("INFO", logger="qpi.tie"):
+        tie.solve(stack, method="iterative", max_iter=50, tol=1e-12)
+    assert "residual grew at iteration" in caplog.text or "converged" in caplog.text
 
 
 def test_remove_background_zeroes_the_empty_field():

@@ -13,6 +13,9 @@ from pathlib import Path
 
 from qpi import __version__, io
 
+METHODS = ("auto", "fft", "dct", "aperture", "iterative")  # qpi.tie.METHODS, without importing scipy
+MEASURED_EPS = 1e-9  # qpi.tie.MEASURED_EPS
+
 
 def main(argv: list[str] | None = None) -> int:
     """Run the `qpi` command line; return the exit status (0 ok, 1 a user error, 2 bad usage)."""
@@ -38,19 +41,33 @@ def build_parser() -> argparse.ArgumentParser:
     optics = _optics_parser()
 
     p = sub.add_parser("validate", parents=[optics], help="check a through-focus stack and print a summary",
-                       description="Read a through-focus TIFF stack, check it and print a one-line summary.")
-    p.add_argument("stack", type=Path, metavar="STACK.tif")
+                       description="Read a through-focus TIFF stack (one multi-page file, or one file per plane "
+                                   "in z order), check it and print a one-line summary.")
+    p.add_argument("stack", type=Path, nargs="+", metavar="STACK.tif",
+                   help="a stack, or one single-plane file per plane in z order (then give --z-um)")
     p.set_defaults(run=_validate)
 
     p = sub.add_parser("tie", parents=[optics], help="phase of a stack by the transport-of-intensity equation",
-                       description="Retrieve the in-focus phase (rad) of a through-focus stack with the TIE.")
-    p.add_argument("stack", type=Path, metavar="STACK.tif")
+                       description="Retrieve the in-focus phase (rad) of a through-focus stack with the TIE. "
+                                   "Inside a field stop (dark pixels around the lit aperture, found in the in-focus "
+                                   "plane) the phase is solved in the aperture and written as NaN outside it.")
+    p.add_argument("stack", type=Path, nargs="+", metavar="STACK.tif",
+                   help="a stack, or one single-plane file per plane in z order (then give --z-um)")
     p.add_argument("-o", "--output", type=Path, required=True, metavar="PHASE.tif",
                    help="float32 phase image (rad) to write")
-    p.add_argument("--method", choices=("fft", "dct", "iterative"), default="fft",
-                   help="TIE solver: periodic FFT, mirror-boundary DCT, or iterative (default: %(default)s)")
-    p.add_argument("--eps", type=float, default=None, help="regularisation of the inverse Laplacian "
-                   "(default: the solver's)")
+    p.add_argument("--method", choices=METHODS, default="auto",
+                   help="TIE solver: auto (aperture inside a field stop, else dct), periodic fft, mirror-boundary "
+                        "dct, aperture (any aperture shape, exact for non-uniform intensity) or iterative "
+                        "(angular-spectrum refinement) (default: %(default)s)")
+    p.add_argument("--planes", type=_float_list, default=None, metavar="Z1,Z2,...",
+                   help="z (µm) of the planes dI/dz is taken from (default: every plane); write --planes=-2,2")
+    p.add_argument("--mask", type=Path, default=None, metavar="MASK.tif",
+                   help="aperture mask (non-zero inside) instead of the one detected in the in-focus plane")
+    p.add_argument("--no-field-stop", action="store_true",
+                   help="solve over the whole frame even if the in-focus plane shows a field stop")
+    p.add_argument("--eps", type=float, default=MEASURED_EPS,
+                   help="dimensionless regularisation ε̃ (default %(default)g for measured data: damps periods "
+                        "beyond ~1100 px; 1e-15 for noiseless simulations)")
     p.set_defaults(run=_tie)
 
     p = sub.add_parser("predict", help="apply a trained model to a full-field image",
@@ -95,7 +112,7 @@ def _optics_parser() -> argparse.ArgumentParser:
 
 
 def _read(args: argparse.Namespace, raw: bool = False) -> io.Stack:
-    return io.read_stack(args.stack, wavelength_um=args.wavelength_um, pixel_um=args.pixel_um, z_um=args.z_um,
+    return io.read_stack(args.stack[0] if len(args.stack) == 1 else args.stack, wavelength_um=args.wavelength_um, pixel_um=args.pixel_um, z_um=args.z_um,
                          na=args.na, coherence=args.coherence, magnification=args.magnification,
                          medium_index=args.medium_index, raw=raw)
 
@@ -103,19 +120,38 @@ def _read(args: argparse.Namespace, raw: bool = False) -> io.Stack:
 def _validate(args: argparse.Namespace) -> int:
     stack = _read(args, raw=True)  # raw: report the file's own dtype
     z, (nz, ny, nx) = stack.z_um, stack.data.shape
-    print(f"{args.stack}: ok — {nz} planes of {ny}×{nx} {stack.data.dtype}, z = {z.min():g}…{z.max():g} µm, "
-          f"λ = {stack.wavelength_um:g} µm, pixel = {stack.pixel_um:g} µm")
+    print(f"{_names(args.stack)}: ok — {nz} planes of {ny}×{nx} {stack.data.dtype}, z = "
+          f"{', '.join(f'{v:g}' for v in z)} µm, λ = {stack.wavelength_um:g} µm, pixel = {stack.pixel_um:g} µm")
     return 0
 
 
 def _tie(args: argparse.Namespace) -> int:
+    import numpy as np
+
     from qpi import tie
 
     stack = _read(args)
-    phase = tie.solve(stack, method=args.method, eps=args.eps)
-    io.write_image(args.output, phase, like=stack, method=args.method, eps=args.eps, source=str(args.stack))
-    print(f"{args.output}: phase {phase.min():.3f}…{phase.max():.3f} rad ({args.method} TIE)")
+    mask = None if args.no_field_stop else "detect"
+    if args.mask is not None:
+        mask = io.read_image(args.mask)[0] != 0
+        if mask.shape != stack.data.shape[1:]:
+            raise io.StackError(f"{args.mask}: mask {mask.shape} does not match the stack's planes "
+                                f"{stack.data.shape[1:]}; give a mask of the same size.")
+    phase = tie.solve(stack, method=args.method, eps=args.eps, planes=args.planes, mask=mask)
+    inside = np.isfinite(phase)
+    phase = tie.remove_background(phase)
+    method = tie.resolve_method(args.method, None if inside.all() else inside)
+    note = {} if inside.all() else {"outside_aperture": "NaN (outside the field stop)",
+                                    "aperture_fraction": round(float(inside.mean()), 4)}
+    io.write_image(args.output, phase, like=stack, method=method, eps=args.eps, planes_um=args.planes,
+                   source=_names(args.stack), **note)
+    where = "" if inside.all() else f" inside a field stop ({inside.mean():.0%} of the frame; NaN outside)"
+    print(f"{args.output}: phase {np.nanmin(phase):.3f}…{np.nanmax(phase):.3f} rad ({method} TIE){where}")
     return 0
+
+
+def _names(paths: list[Path]) -> str:
+    return ", ".join(str(p) for p in paths)
 
 
 def _predict(args: argparse.Namespace) -> int:

@@ -1,4 +1,4 @@
-"""Raw stack and image I/O (TIFF with ImageJ metadata) and validation with clear errors."""
+"""Raw stack and image I/O (TIFF with ImageJ or OME metadata) and validation with clear errors."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import csv
 import json
 import re
 import struct
+import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,7 +25,7 @@ class StackError(ValueError):
 class Stack:
     """A through-focus intensity stack and the optics that recorded it.
 
-    `data` is float32 (Z, Y, X) sorted by z (or uint16 as read raw); `pixel_um` is the
+    `data` is float32 (Z, Y, X) sorted by z (or the file's dtype as read raw); `pixel_um` is the
     pixel size in the sample plane (camera pixel / magnification).
     """
 
@@ -63,10 +64,12 @@ FOCUS_TOL_UM = 1e-3  # a plane within 1 nm of z = 0 is the in-focus plane
 SATURATED_FRACTION = 0.5  # an integer plane with more pixels than this at the dtype max is clipped
 
 _KNOWN = ("z_um", "wavelength_um", "pixel_um", "na", "coherence", "magnification", "medium_index")
-_SHEET_COLUMNS = ("name", "path", *_KNOWN)
+_SHEET_COLUMNS = ("name", "path", *_KNOWN, "tie_planes_um", "input_um")
+_SHEET_LISTS = ("z_um", "tie_planes_um")  # comma-separated numbers in the sheet
 _MICRON = {"um", "micron", "microns", "\u00b5m", "\u03bcm"}  # ImageJ writes "micron" or micro sign + m
+_LENGTH_UM = {"pm": 1e-6, "\u00c5": 1e-4, "nm": 1e-3, "mm": 1e3, "cm": 1e4, "m": 1e6} | dict.fromkeys(_MICRON, 1.0)
 _LABEL_Z = re.compile(r"z\s*=\s*([-+]?\d*\.?\d+(?:[eE][-+]?\d+)?)\s*(?:um|\u00b5m|\u03bcm)")
-_WRITE_DTYPES = {"uint16": np.uint16, "float32": np.float32}
+_WRITE_DTYPES = {"uint8": np.uint8, "uint16": np.uint16, "float32": np.float32}
 # what a stack cannot do without, and where a user gives it
 _REQUIRED = {
     "wavelength_um": ("wavelength", "--wavelength-um (qpi) or the wavelength_um column of config/stacks.tsv"),
@@ -103,7 +106,7 @@ def write_stack(path: str | Path, stack: Stack, dtype: str = "uint16") -> None:
 
 
 def read_stack(
-    path: str | Path,
+    path: str | Path | Sequence[str | Path],
     *,
     wavelength_um: float | None = None,
     pixel_um: float | None = None,
@@ -117,21 +120,31 @@ def read_stack(
 ) -> Stack:
     """Read and validate a through-focus stack; planes come back sorted by z (µm).
 
-    Keyword arguments override the file's metadata (a user's own TIFF may carry none; then the
-    sample sheet or the CLI must give wavelength, pixel size and z positions). Data are float32,
-    or the file's dtype with `raw=True`. Any problem raises one `StackError` naming the fix.
-    `require_focus=False` accepts stacks without an in-focus plane (two-plane TIE inputs).
+    `path` is one multi-page TIFF (planes along the first axis, 8/16-bit or float), or a sequence
+    of single-plane TIFFs, one per plane, in the order of `z_um`. Keyword arguments override the
+    file's metadata (a user's own TIFF may carry none; then the sample sheet or the CLI must give
+    wavelength, pixel size and z positions). Data are float32, or the file's dtype with `raw=True`.
+    Any problem raises one `StackError` naming the fix. `require_focus=False` accepts stacks
+    without an in-focus plane (two-plane TIE inputs).
     """
-    path = Path(path)
-    data, meta, axes = _read_tiff(path)
-    _check_shape(data.shape, axes, path)
+    paths = _as_paths(path)
+    several = len(paths) > 1
+    if several:
+        where = ", ".join(str(p) for p in paths)
+        data, meta = _read_planes(paths)
+    else:
+        where = paths[0]
+        data, meta, axes = _read_tiff(where)
+        _check_shape(data.shape, axes, where)
+        _resolve_z(meta, data.shape[0], "the file's")
     given = dict(wavelength_um=wavelength_um, pixel_um=pixel_um, z_um=z_um, na=na, coherence=coherence,
                  magnification=magnification, medium_index=medium_index)
     meta.update({k: v for k, v in given.items() if v is not None})
+    found = meta.pop("_z_found", None)
     for key, (noun, how) in _REQUIRED.items():
         if meta.get(key) is None:
-            raise StackError(f"{path}: no {noun} in the file's metadata; give {how}.")
-    extra = {k: v for k, v in meta.items() if k not in _KNOWN}
+            raise StackError(_missing_message(where, noun, how, several, found if key == "z_um" else None))
+    extra = {k: v for k, v in meta.items() if k not in _KNOWN and not k.startswith("_")}
     stack = Stack(
         data=data,
         z_um=np.asarray(meta["z_um"], dtype=float).ravel(),
@@ -143,11 +156,90 @@ def read_stack(
         medium_index=float(meta.get("medium_index", 1.0)),
         extra=extra,
     )
-    validate_stack(stack, path, require_focus)
+    validate_stack(stack, where, require_focus)
     order = np.argsort(stack.z_um, kind="stable")
     stack.z_um = stack.z_um[order]
     stack.data = stack.data[order] if raw else stack.data[order].astype(np.float32)
     return stack
+
+
+def _missing_message(where: str | Path, noun: str, how: str, several: bool, found: str | None) -> str:
+    source = "the files' metadata" if several else "the file's metadata"
+    if several and noun == "z positions":
+        how = "one z per file, in the order given, with " + how
+    if found:  # z the file has, but not relative to focus: say what they are rather than guess the focus
+        return f"{where}: no z positions relative to focus in {source} ({found}); give z relative to focus with {how}."
+    return f"{where}: no {noun} in {source}; give {how}."
+
+
+def _as_paths(path) -> list[Path]:
+    if isinstance(path, (str, Path)):
+        return [Path(path)]
+    paths = [Path(p) for p in path]
+    if not paths:
+        raise StackError("no stack file given (an empty list of paths); give one multi-page TIFF, or each plane's "
+                         "file in z order.")
+    return paths
+
+
+def _read_planes(paths: list[Path]) -> tuple[np.ndarray, dict]:
+    """One 2-D plane per file, stacked in the order given; metadata merged, first file wins."""
+    planes, merged, own_z, stage_z = [], {}, [], []
+    for p in paths:
+        data, meta, axes = _read_tiff(p)
+        if axes.endswith("S"):
+            _check_shape(data.shape, axes, p)  # the colour-image sentence
+        if data.ndim != 2:
+            raise StackError(f"{p}: is not a single 2-D plane (shape {data.shape}), but each file of a list of plane "
+                             "files must hold one grey-level plane; give a stack file on its own instead.")
+        if planes and (data.shape, data.dtype) != (planes[0].shape, planes[0].dtype):
+            first = planes[0]
+            raise StackError(f"{paths[0]}, {p}: planes differ ({'×'.join(map(str, first.shape))} {first.dtype} vs "
+                             f"{'×'.join(map(str, data.shape))} {data.dtype}); save every plane with the same size "
+                             "and bit depth (crop or convert them alike).")
+        planes.append(data)
+        own_z.append(_one_value(meta.pop("z_um", None)))
+        stage_z.append(_one_value(meta.pop("_ome_z", None)))
+        for key, value in meta.items():
+            merged.setdefault(key, value)
+    merged.pop("_spacing", None)  # a single plane's z step says nothing
+    if all(z is not None for z in own_z):
+        merged["z_um"] = own_z
+    elif all(z is not None for z in stage_z):
+        merged["_ome_z"] = stage_z
+    _resolve_z(merged, len(planes), "the files'")
+    return np.stack(planes), merged
+
+
+def _one_value(value) -> float | None:
+    """A plane file's own z (a number or a one-element list), else None."""
+    if value is None:
+        return None
+    values = np.atleast_1d(np.asarray(value, dtype=float)).ravel()
+    return float(values[0]) if values.size == 1 else None
+
+
+def _resolve_z(meta: dict, planes: int, owner: str) -> None:
+    """Use z found in the file only if relative to focus; else note them for the 'no z positions' error.
+
+    OME PositionZ is usually a stage position, and ImageJ spacing or OME PhysicalSizeZ only a step;
+    none says which plane is in focus. PositionZ counts as relative only when it includes z = 0
+    (and differs per plane); a step never does.
+    """
+    stage, spacing = meta.pop("_ome_z", None), meta.pop("_spacing", None)
+    if meta.get("z_um") is not None:
+        return
+    if stage is not None and len(stage) == planes:
+        z = np.asarray(stage, dtype=float)
+        distinct = np.unique(np.round(z / FOCUS_TOL_UM)).size == z.size
+        if distinct and (np.abs(z) < FOCUS_TOL_UM).any():
+            meta["z_um"] = z.tolist()
+        elif distinct:
+            meta["_z_found"] = f"{owner} OME planes are at {_fmt_range(z)} µm, stage positions"
+        else:
+            meta["_z_found"] = f"{owner} OME planes repeat PositionZ values, {_fmt_z(z)} µm"
+    elif spacing:
+        meta["_z_found"] = f"{owner} {spacing}"
 
 
 def validate_stack(stack: Stack, path: str | Path = "<stack>", require_focus: bool = True) -> None:
@@ -157,9 +249,12 @@ def validate_stack(stack: Stack, path: str | Path = "<stack>", require_focus: bo
     """
     data, z = stack.data, np.asarray(stack.z_um, dtype=float)
     _check_shape(data.shape, "", path)
+    if data.dtype.kind not in "uif":  # bilevel (bool) or complex pixels are not intensities
+        raise StackError(f"{path}: has {data.dtype} pixels, not intensities; save grey-level 8-bit, 16-bit or "
+                         "32-bit float planes.")
     if data.shape[0] < 2:
         raise StackError(f"{path}: has only one plane; the TIE needs the in-focus plane and at least one "
-                         "defocused plane, so save them together as one multi-page TIFF.")
+                         "defocused plane, so save them together as one multi-page TIFF or give each plane's file.")
     if z.size != data.shape[0]:
         raise StackError(f"{path}: has {data.shape[0]} planes but {z.size} z positions ({_fmt_z(z)}); "
                          f"give one z per plane in file order with {_REQUIRED['z_um'][1]}.")
@@ -186,13 +281,17 @@ def validate_stack(stack: Stack, path: str | Path = "<stack>", require_focus: bo
 
 
 def _check_shape(shape: tuple[int, ...], axes: str, path: str | Path) -> None:
-    if "S" in axes:
-        raise StackError(f"{path}: is stored as an RGB/colour image (shape {shape}); save the stack as grey-level "
-                         "pages, one sample per pixel (Fiji: Image > Type > 16-bit; tifffile: "
+    # Samples last ('YXS') are a colour camera's interleaved RGB. Samples first ('SYX': what
+    # tifffile.imwrite makes of a (3, H, W) array) are separate grey planes, as are the unnamed
+    # leading axes tifffile labels Q, I, T or C: any single axis before Y, X counts as z.
+    if axes.endswith("S"):
+        raise StackError(f"{path}: is stored as an RGB/colour image (shape {shape}, axes {axes}); save the stack "
+                         "as grey-level planes, one sample per pixel (Fiji: Image > Type > 16-bit; tifffile: "
                          "photometric='minisblack').")
     if len(shape) == 2:
         raise StackError(f"{path}: is a single 2-D image {shape}, but a through-focus stack is needed; save the "
-                         "in-focus and defocused planes together as one multi-page TIFF (Z, Y, X).")
+                         "in-focus and defocused planes together as one multi-page TIFF (Z, Y, X), or give each "
+                         "plane's file in z order: qpi tie I0.tif Iz.tif --z-um=0,2.5.")
     if len(shape) != 3:
         raise StackError(f"{path}: has {len(shape)} dimensions {shape}{f' (axes {axes})' if axes else ''}; a stack "
                          "must be 3-D (Z, Y, X) — save one channel and one time point per file.")
@@ -272,7 +371,8 @@ def _read_tiff(path: Path) -> tuple[np.ndarray, dict, str]:
             data = series[0].asarray()
             axes = series[0].axes
             ij = tif.imagej_metadata or {}
-            meta = _file_metadata(tif.pages[0], ij)
+            ome = tif.ome_metadata if tif.is_ome else None
+            meta = _file_metadata(tif.pages[0], ij, ome)
     except (tifffile.TiffFileError, ValueError, OSError, IndexError, KeyError, struct.error) as exc:
         raise StackError(f"{path}: is not a readable TIFF (truncated or corrupt: {exc}); re-export it as a "
                          "multi-page TIFF, e.g. with Fiji File > Save As > Tiff.") from None
@@ -287,18 +387,26 @@ def _read_tiff(path: Path) -> tuple[np.ndarray, dict, str]:
     return data, meta, axes
 
 
-def _file_metadata(page, ij: dict) -> dict:
-    """Metadata from JSON in ImageJ Info, else what ImageJ calibration and z labels tell."""
-    meta: dict = {}
-    if str(ij.get("unit", "")).strip().lower() in _MICRON and "XResolution" in page.tags:
+def _file_metadata(page, ij: dict, ome: str | None = None) -> dict:
+    """Metadata from JSON in ImageJ Info, else what ImageJ calibration, z labels and OME-XML tell.
+
+    Keys starting with '_' are z hints for `_resolve_z`, not metadata.
+    """
+    meta = _ome_metadata(ome) if ome else {}
+    unit = str(ij.get("unit", "")).strip().lower()
+    if unit in _MICRON and "XResolution" in page.tags:
         num, den = page.tags["XResolution"].value
         if num > 0 and den > 0:
             meta["pixel_um"] = den / num
     labels = ij.get("Labels")
+    labels = [labels] if isinstance(labels, str) else labels  # one plane: tifffile gives the label itself
     if isinstance(labels, list):
         found = [_LABEL_Z.search(str(label)) for label in labels]
         if found and all(found):
             meta["z_um"] = [float(m.group(1)) for m in found]
+    if isinstance(ij.get("spacing"), (int, float)) and "z_um" not in meta:
+        step = f"{ij['spacing']:g} {'µm' if unit in _MICRON else unit or '(no unit)'}"
+        meta["_spacing"] = f"ImageJ calibration gives only the z step, spacing {step}"
     try:
         info = json.loads(ij.get("Info", ""))
     except (TypeError, ValueError):
@@ -306,6 +414,44 @@ def _file_metadata(page, ij: dict) -> dict:
     if isinstance(info, dict):
         meta.update({k: v for k, v in info.items() if v is not None})
     return meta
+
+
+def _ome_metadata(xml: str) -> dict:
+    """Pixel size and per-plane PositionZ (as '_ome_z', µm) of the first OME image.
+
+    Channel Excitation/EmissionWavelength describe fluorescence filters, not a bright-field
+    illumination wavelength, so they are not read.
+    """
+    try:
+        pixels = ET.fromstring(xml).find("{*}Image/{*}Pixels")
+    except ET.ParseError:
+        return {}
+    if pixels is None:
+        return {}
+    meta = {}
+    size = _ome_um(pixels.get("PhysicalSizeX"), pixels.get("PhysicalSizeXUnit"))
+    if size is not None and size > 0:
+        meta["pixel_um"] = size
+    try:  # file (IFD) order; in a single-axis stack only one of T, C, Z varies
+        planes = sorted(pixels.findall("{*}Plane"), key=lambda e: [int(e.get(a, 0)) for a in ("TheT", "TheC", "TheZ")])
+    except ValueError:
+        return meta
+    z = [_ome_um(e.get("PositionZ"), e.get("PositionZUnit")) for e in planes]
+    if z and None not in z:
+        meta["_ome_z"] = z
+    step = _ome_um(pixels.get("PhysicalSizeZ"), pixels.get("PhysicalSizeZUnit"))
+    if step is not None:
+        meta["_spacing"] = f"OME metadata gives only the z step, PhysicalSizeZ {step:g} µm"
+    return meta
+
+
+def _ome_um(value: str | None, unit: str | None) -> float | None:
+    """An OME length in µm (µm when no unit is given); None if absent or in a unit of no length."""
+    factor = _LENGTH_UM.get((unit or "µm").strip())
+    try:
+        return None if value is None or factor is None else float(value) * factor
+    except ValueError:
+        return None
 
 
 # ----------------------------------------------------------------------------- JSON and sample sheet
@@ -326,8 +472,11 @@ def read_sample_sheet(path: str | Path) -> list[dict]:
     """Rows of a tab-separated sample sheet (config/stacks.tsv) as dicts of `read_stack` arguments.
 
     Columns: name, path, and optionally wavelength_um, pixel_um, z_um (comma-separated),
-    na, coherence, magnification, medium_index. Empty cells become None ("take it from the
-    TIFF"), as do missing trailing cells. Blank lines and lines starting with '#' are ignored.
+    na, coherence, magnification, medium_index, tie_planes_um (comma-separated: the planes this
+    stack's TIE uses) and input_um (the defocused plane DL-SRQPI's network sees). A path cell
+    listing several files (comma-separated, in z order) becomes a list. Empty cells become None
+    ("take it from the TIFF"), as do missing trailing cells. Blank lines and lines starting with
+    '#' are ignored. Listed files must exist (relative to the working directory).
     """
     path = Path(path)
     if not path.is_file():
@@ -353,25 +502,53 @@ def read_sample_sheet(path: str | Path) -> list[dict]:
         if not row["name"] or not re.fullmatch(r"[A-Za-z0-9_.-]+", row["name"]) or row["name"] in seen:
             raise StackError(f"{path}: line {n} name {row['name']!r} is empty, repeated or has characters other "
                              "than letters, digits, '_', '-', '.'; give each stack a unique simple name.")
-        if not row["path"]:
-            raise StackError(f"{path}: line {n} ({row['name']}) has no path; give the TIFF stack's path.")
+        _check_sheet_row(row, path, n)
         seen.add(row["name"])
         rows.append(row)
     return rows
 
 
+def sheet_overrides(row: dict) -> dict:
+    """The `read_stack` keyword overrides a sample-sheet row gives (its non-empty metadata cells)."""
+    return {k: row[k] for k in _KNOWN if row.get(k) is not None}
+
+
+def _check_sheet_row(row: dict, sheet: Path, line: int) -> None:
+    """What can be checked before any TIFF is read: the files exist and the z lists agree."""
+    where = f"{sheet}: line {line} ({row['name']})"
+    files = row["path"] if isinstance(row["path"], list) else [row["path"]]
+    if not all(files):
+        raise StackError(f"{where} has {'no path' if files == [''] else 'an empty file name in its path list'}; "
+                         "give the TIFF stack's path, or each plane's file comma-separated in z order.")
+    for f in files:
+        if not Path(f).is_file():
+            cwd = "" if Path(f).is_absolute() else f" (relative paths start from the working directory {Path.cwd()})"
+            raise StackError(f"{where}: file {f} not found{cwd}; fix its path in the path column.")
+    z, planes = row["z_um"], row["tie_planes_um"]
+    if len(files) > 1 and z is not None and len(z) != len(files):
+        raise StackError(f"{where}: {len(files)} files but {len(z)} z positions ({_fmt_z(z)} µm); give one z per "
+                         "file, in the same order, in the z_um column.")
+    if z is not None and planes is not None:
+        absent = [p for p in planes if not np.any(np.abs(np.asarray(z) - p) < FOCUS_TOL_UM)]
+        if absent:
+            raise StackError(f"{where}: tie_planes_um {_fmt_z(absent)} µm not among z_um {_fmt_z(z)} µm; choose "
+                             "the TIE planes from the stack's z positions.")
+
+
 def _sheet_value(column: str, text: str, path: Path, line: int):
-    if column in ("name", "path"):
+    if column == "name":
         return text
+    if column == "path":  # several files, one plane each, in z order
+        return [f.strip() for f in text.split(",")] if "," in text else text
     if not text:
         return None
     try:
-        if column == "z_um":
+        if column in _SHEET_LISTS:
             return [float(v) for v in text.split(",")]
         return float(text)
     except ValueError:
         raise StackError(f"{path}: line {line}, column {column}: {text!r} is not "
-                         f"{'a comma-separated list of numbers' if column == 'z_um' else 'a number'}; "
+                         f"{'a comma-separated list of numbers' if column in _SHEET_LISTS else 'a number'}; "
                          "write plain numbers in µm (or leave the cell empty to use the TIFF's metadata).") from None
 
 
@@ -402,7 +579,12 @@ def _z_spacing(z: np.ndarray) -> float:
 
 
 def _fmt_z(z: np.ndarray) -> str:
-    return "[" + ", ".join(f"{v:g}" for v in z) + "]"
+    return "[" + ", ".join(f"{v:g}" for v in z) + "]" if len(z) else "none"
+
+
+def _fmt_range(z: np.ndarray) -> str:
+    """First…last value in file order, for positions too many to list."""
+    return f"{z[0]:g}…{z[-1]:g}" if len(z) > 1 else f"{z[0]:g}"
 
 
 def _optional_float(value) -> float | None:

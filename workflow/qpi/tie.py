@@ -18,6 +18,7 @@ import logging
 
 import numpy as np
 from scipy import fft
+from scipy import ndimage
 from scipy.ndimage import gaussian_filter, gaussian_filter1d
 
 from .io import Stack, StackError
@@ -25,8 +26,10 @@ from .optics.propagation import angular_spectrum, frequencies
 
 log = logging.getLogger(__name__)
 
-DEFAULT_EPS = 1e-15
-METHODS = ("fft", "dct", "iterative")
+DEFAULT_EPS = 1e-15  # noiseless simulations
+MEASURED_EPS = 1e-9  # measured data (qpi tie, config/user.yaml): damps periods beyond ~1100 px
+FIELD_STOP_THRESHOLD = 0.1  # aperture = I0 ≥ 0.1·max I0 (Zhang et al. 2020)
+METHODS = ("auto", "fft", "dct", "aperture", "iterative")  # auto: aperture inside a field stop, else dct
 BRIGHTNESS_MODES = ("none", "mean", "flatfield", "both")
 
 
@@ -96,7 +99,7 @@ def simulated_derivative(
     pad_mode: str = "symmetric",
 ) -> np.ndarray:
     """dI/dz (µm⁻¹) that the field √I0·exp(iφ) would give, estimated at the planes `z_um`."""
-    field = np.sqrt(np.clip(i0, 0, None)) * np.exp(1j * phase)
+    field = np.sqrt(np.clip(i0, 0, None)) * np.exp(1j * np.nan_to_num(phase))
     planes = [
         np.abs(angular_spectrum(field, z, wavelength_um, pixel_um, medium_index, pad_mode=pad_mode)) ** 2
         for z in z_um
@@ -115,93 +118,291 @@ def iterative_solver(
     max_iter: int = 30,
     tol: float = 1e-3,
     base: str = "dct",
+    mask: np.ndarray | None = None,
 ) -> np.ndarray:
     """Phase (rad) from planes (Z, Y, X) at `z_um` (relative to focus) by iterative TIE.
 
     Each step solves the TIE for a phase increment from the residual dI/dz (measured minus
     re-simulated by the angular spectrum at the same planes), so the finite-difference error
-    and the Paganin–Nugent approximation of non-uniform intensity are corrected. Stops when the
-    residual is below `tol` × the initial one or grows; returns the best phase. `base` picks the
-    inner solver; the re-simulation pads the field with the boundary that solver assumes.
+    and the Paganin–Nugent approximation of non-uniform intensity are corrected. Inside a field
+    stop (`mask`) the residual counts inside the aperture only and the increments come from
+    `aperture_solver` (NaN outside), as in the universal TIE solution (Zhang, Zuo et al. 2020).
+    The first step is the base solver's answer; later steps are kept while the residual falls.
+    Stops below `tol` × the initial residual, when the residual grows, or at `max_iter`, and
+    logs which. `base` picks the inner solver without a mask.
     """
-    if base not in BASE_SOLVERS:
+    if mask is not None:
+        base = "aperture"
+    elif base not in BASE_SOLVERS:
         raise ValueError(f"unknown base solver {base!r} for iterative TIE; choose fft or dct")
-    solver, pad_mode = BASE_SOLVERS[base]
+    solver, pad_mode = (aperture_solver, "symmetric") if base == "aperture" else BASE_SOLVERS[base]
+    inside = np.ones(i0.shape, bool) if mask is None else np.asarray(mask, bool)
+    extra = {"mask": mask} if base == "aperture" else {}
     args = (pixel_um, wavelength_um, medium_index)
+
+    def residual(phase):
+        r = measured - simulated_derivative(i0, phase, z_um, *args, pad_mode=pad_mode)
+        return np.where(inside, r, 0.0)
+
     measured = axial_derivative(planes, z_um)
     phase = np.zeros(i0.shape)
-    residual = measured - simulated_derivative(i0, phase, z_um, *args, pad_mode=pad_mode)
-    initial = best = np.linalg.norm(residual)
-    best_phase, iterations = phase, 0
+    r = residual(phase)
+    initial = np.linalg.norm(r)
+    best, best_phase = np.inf, phase
+    reason, iterations = f"reached max_iter = {max_iter}", 0
     for iterations in range(1, max_iter + 1):
-        phase = phase + solver(i0, residual, *args, eps=eps)
-        residual = measured - simulated_derivative(i0, phase, z_um, *args, pad_mode=pad_mode)
-        norm = np.linalg.norm(residual)
+        phase = phase + np.nan_to_num(solver(i0, r, *args, eps=eps, **extra))
+        r = residual(phase)
+        norm = np.linalg.norm(r)
         if norm >= best:
+            reason = f"residual grew at iteration {iterations}; kept iteration {iterations - 1}"
             break
         best, best_phase = norm, phase
         if norm < tol * initial:
+            reason = f"converged (residual below {tol:g} of the initial)"
             break
     ratio = best / initial if initial > 0 else 0.0
-    log.info("iterative TIE (%s): %d iterations, residual %.2e of initial", base, iterations, ratio)
-    return best_phase
+    log.info("iterative TIE (%s): %s; residual %.2e of initial", base, reason, ratio)
+    return np.where(inside, best_phase, np.nan) if mask is not None else best_phase
+
+
+def field_stop(i0: np.ndarray, threshold: float = FIELD_STOP_THRESHOLD, min_dark: float = 0.01) -> np.ndarray | None:
+    """The aperture of a field stop in the in-focus intensity (True inside), or None without one.
+
+    Inside is I0 ≥ `threshold`·max I0 (Zhang et al. 2020), the maximum taken as the 99.9th
+    percentile so hot pixels do not set it; the largest bright region is kept and its holes
+    (absorbing debris, dark cells) filled. Light in all but `min_dark` of the frame: no field stop.
+    """
+    i0 = np.asarray(i0)
+    bright = i0 >= threshold * np.percentile(i0, 99.9)
+    if bright.mean() > 1 - min_dark:
+        return None
+    labels, count = ndimage.label(bright)
+    if count > 1:
+        bright = labels == 1 + np.argmax(ndimage.sum_labels(bright, labels, range(1, count + 1)))
+    inside = ndimage.binary_fill_holes(bright)
+    return None if inside.mean() > 1 - min_dark else inside
+
+
+EDGE_STRIP_PX = 3  # where the light the field stop's edge diffracts out of the aperture is taken from
+
+
+def _edge_flux(b: np.ndarray, inside: np.ndarray, field_stop: bool) -> np.ndarray:
+    """The part of the TIE's right side that no phase inside a closed aperture can explain.
+
+    With no flux across the edge, the right side must sum to zero over each region. What a
+    field stop's own edge diffracts out (one-sided differences see it at second order, and it
+    is not a phase) is taken from the strip along the edge where it arises; spread over the
+    aperture it would bend the whole phase into a bowl (tens of rad on a real field). Without
+    a field stop the imbalance is spread evenly (the usual Neumann compatibility condition).
+    """
+    labels, count = ndimage.label(inside)
+    index = np.arange(1, count + 1)
+    where = inside & ~ndimage.binary_erosion(inside, iterations=EDGE_STRIP_PX) if field_stop else inside
+    if not field_stop or not np.all(ndimage.sum_labels(where, labels, index) > 0):
+        where = inside
+    per_pixel = ndimage.sum_labels(b, labels, index) / ndimage.sum_labels(where, labels, index)
+    return np.where(where, per_pixel[labels - 1], 0.0)
+
+
+def lit_region(planes: np.ndarray, aperture: np.ndarray, threshold: float = 0.03, margin_px: int = 2) -> np.ndarray:
+    """Where any plane (Z, Y, X) holds light (≥ `threshold` of its maximum), holes filled, with a
+    margin, and the `aperture`: the region the TIE is solved in. Defocused planes spill a field
+    stop's light past its edge; only around all of it is the no-flux edge condition exact."""
+    lit = np.zeros(aperture.shape, bool)
+    for plane in planes:
+        lit |= plane >= threshold * np.percentile(plane, 99.9)
+    return ndimage.binary_fill_holes(ndimage.binary_dilation(lit, iterations=margin_px)) | aperture
+
+
+def aperture_solver(
+    i0: np.ndarray,
+    didz: np.ndarray,
+    pixel_um: float,
+    wavelength_um: float,
+    medium_index: float = 1.0,
+    eps: float = DEFAULT_EPS,
+    mask: np.ndarray | None = None,
+    max_iter: int = 300,
+    tol: float = 1e-4,
+    workers: int = -1,
+) -> np.ndarray:
+    """Phase (rad) inside an aperture of any shape (`mask`, True inside; None: the whole frame), NaN outside.
+
+    Solves the TIE ∇·(I0∇φ) = −k·∂I/∂z as it stands (no Paganin–Nugent split, so non-uniform
+    intensity is exact) with no flux across the aperture's edge, where the light ends: 5-point
+    differences whose conductance between two pixels is their mean I0, none across the edge. The
+    solver is conjugate gradients preconditioned by the uniform-intensity TIE (a DCT Poisson solve,
+    exact where I0 is uniform) — the Krylov form of the universal TIE solution's loop (Zhang, Zuo
+    et al. 2020), which re-solves the uniform-intensity TIE on the residual of the forward model.
+    `eps` is the FFT solvers' ε̃, applied as a screening term √ε̃·Ī/px² that halves the response at
+    the same long periods. Stops when the residual falls below `tol` of the initial (converged), at
+    `max_iter`, or after it has not improved for 10 iterations; logs which, returns the best iterate.
+    """
+    inside = np.ones(i0.shape, bool) if mask is None else np.asarray(mask, bool)
+    if inside.shape != i0.shape or not inside.any():
+        raise ValueError(f"the aperture mask {inside.shape} must match I0 {i0.shape} and hold pixels")
+    rows, cols = (np.flatnonzero(inside.any(axis=a)) for a in (1, 0))
+    box = np.s_[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]  # work on the aperture's bounding box
+    sub = inside[box]
+    intensity = np.where(sub, np.clip(i0[box], 0, None), 0.0)
+    cx = 0.5 * (intensity[:, 1:] + intensity[:, :-1]) * (sub[:, 1:] & sub[:, :-1])
+    cy = 0.5 * (intensity[1:] + intensity[:-1]) * (sub[1:] & sub[:-1])
+    mean_i = float(intensity[sub].mean())
+    screen = np.sqrt(eps) * mean_i * sub  # in pixel units, as the whole system
+    k = 2 * np.pi * medium_index / wavelength_um
+    b = np.where(sub, k * pixel_um**2 * didz[box], 0.0)
+    b -= _edge_flux(b, sub, mask is not None)
+
+    ny, nx = sub.shape
+    eig = (2 - 2 * np.cos(np.pi * np.arange(ny) / ny))[:, None] + (2 - 2 * np.cos(np.pi * np.arange(nx) / nx))
+    denom = mean_i * (eig + np.sqrt(eps))
+    inverse = np.divide(1.0, denom, out=np.zeros_like(denom), where=denom > 0).astype(np.float32)
+
+    def precondition(r):  # float32 transforms: twice as fast, and a preconditioner need not be exact
+        c = fft.dctn(r.astype(np.float32), type=2, norm="ortho", workers=workers) * inverse
+        return np.where(sub, fft.idctn(c, type=2, norm="ortho", workers=workers), 0.0)
+
+    def operator(phi):  # −∇·(I0∇φ) + screening, pixel units
+        gx, gy = cx * np.diff(phi, axis=1), cy * np.diff(phi, axis=0)
+        out = screen * phi
+        out[:, :-1] -= gx
+        out[:, 1:] += gx
+        out[:-1] -= gy
+        out[1:] += gy
+        return out
+
+    x = np.zeros_like(b)
+    r = b.copy()
+    z = precondition(r)
+    p, rz = z.copy(), float(np.vdot(r, z))
+    initial = best = float(np.linalg.norm(b))
+    best_x, stale, reason, it = x, 0, f"reached max_iter = {max_iter}", 0
+    for it in range(1, max_iter + 1):
+        if initial == 0:
+            reason = "no signal (dI/dz is zero inside the aperture)"
+            break
+        ap = operator(p)
+        alpha = rz / float(np.vdot(p, ap))
+        x = x + alpha * p
+        r -= alpha * ap
+        norm = float(np.linalg.norm(r))
+        if norm < best:
+            best, best_x, stale = norm, x, 0
+        else:
+            stale += 1
+        if norm <= tol * initial:
+            reason = f"converged (residual below {tol:g} of the initial)"
+            break
+        if stale >= 10:
+            reason = "residual stopped falling for 10 iterations"
+            break
+        z = precondition(r)
+        rz_new = float(np.vdot(r, z))
+        p = z + (rz_new / rz) * p
+        rz = rz_new
+    log.info("aperture TIE: %d iterations, %s; residual %.1e of initial; aperture %.0f%% of the frame",
+             it, reason, best / initial if initial else 0.0, 100 * inside.mean())
+    phase = np.full(i0.shape, np.nan)
+    phase[box] = np.where(sub, best_x, np.nan)
+    return phase
 
 
 def _derivative_planes(z: np.ndarray, planes: list[float] | None) -> list[int]:
-    """Indices of the planes for dI/dz: those in `planes` (µm), else all pairs ±z about focus."""
-    listed = [float(v) for v in z]
+    """Indices of the planes for dI/dz: those at the z values in `planes` (µm), else every plane."""
+    listed = _fmt_planes(z)
     if planes is None:
-        chosen = [i for i, v in enumerate(z) if abs(v) >= 1e-3 and np.any(np.abs(z + v) < 1e-3)]
+        chosen = list(range(z.size))
     else:
         chosen = [i for p in planes for i in np.flatnonzero(np.abs(z - p) < 1e-3)[:1]]
         if len(chosen) != len(planes):
+            missing = [float(p) for p in planes if not np.any(np.abs(z - p) < 1e-3)]
             raise StackError(
-                f"TIE planes {list(planes)} µm are not all in the stack (z = {listed} µm); pick from those."
+                f"TIE planes {_fmt_planes(planes)} µm: {_fmt_planes(missing)} not in the stack (z = {listed} µm); "
+                "choose from those with --planes (qpi tie) or the tie_planes_um column of the sample sheet."
             )
-    if np.unique(z[chosen]).size < 2:
+    if np.unique(np.round(z[chosen], 3)).size < 2:
+        found = _fmt_planes(z[chosen]) if chosen else "none"
         raise StackError(
-            f"TIE needs planes at two distinct z for dI/dz, but found {[listed[i] for i in chosen]} µm "
-            f"in a stack with z = {listed}; record planes symmetric about focus or pass `planes`."
+            f"TIE needs planes at two or more distinct z for dI/dz, but the planes chosen are {found} µm "
+            f"(the stack has z = {listed} µm); choose at least two with --planes (qpi tie) or the "
+            "tie_planes_um column of the sample sheet."
         )
     return chosen
 
 
+def _fmt_planes(z) -> str:
+    """z values for a message, as plain numbers ('none' for an empty list)."""
+    values = [f"{float(v):g}" for v in np.atleast_1d(z)]
+    return "[" + ", ".join(values) + "]" if values else "none"
+
+
+def in_focus(stack: Stack, chosen: list[int]) -> np.ndarray:
+    """I0: the plane at z = 0, else the mean of symmetric planes (two-plane TIE about focus)."""
+    z = np.asarray(stack.z_um, dtype=float)
+    focus = np.flatnonzero(np.abs(z) < 1e-3)
+    data = np.asarray(stack.data)
+    if focus.size:
+        return data[focus[0]].astype(float)
+    if np.allclose(np.sort(z[chosen]), -np.sort(z[chosen])[::-1]):
+        return data[chosen].mean(axis=0, dtype=float)
+    raise StackError(
+        f"TIE needs an in-focus plane at z = 0 µm or planes symmetric about it, but the stack has "
+        f"z = {_fmt_planes(z)} µm; label the focus plane z = 0."
+    )
+
+
+def resolve_method(method: str, field_stop: np.ndarray | None) -> str:
+    """The solver `auto` stands for: the aperture solver inside a field stop, else DCT."""
+    if method != "auto":
+        return method
+    return "aperture" if field_stop is not None else "dct"
+
+
 def solve(
     stack: Stack,
-    method: str = "fft",
+    method: str = "auto",
     eps: float | None = None,
     planes: list[float] | None = None,
+    mask: np.ndarray | None | str = "detect",
     **kw,
 ) -> np.ndarray:
     """Phase (rad, float32 (Y, X), mean removed) of a through-focus stack by the TIE.
 
-    I0 is the plane at z = 0 (or the mean of symmetric planes when there is none); dI/dz comes from the planes symmetric about it (all of them by
-    default) or from the z values in `planes` (µm). `eps` is the dimensionless ε̃ (None: the
-    default); extra keywords go to the solver (e.g. `max_iter`, `base` for "iterative").
+    I0 is the plane at z = 0 (or the mean of symmetric planes when there is none); dI/dz is the
+    least-squares slope over every plane, or over the planes at the z values in `planes` (µm):
+    the forward or backward difference for two planes, the central one for a symmetric pair.
+    `mask` is the field stop (True inside): "detect" finds it in I0 (`field_stop`), None means
+    the whole frame. Inside a field stop the aperture-aware solvers write NaN outside it; the
+    frame-filling FFT/DCT solvers do not know it and fill the frame. `method` "auto" picks
+    `aperture` when there is a field stop, else `dct`. `eps` is the dimensionless ε̃ (None:
+    the noiseless default); extra keywords go to the solver (e.g. `max_iter`, `base`).
     """
     if method not in METHODS:
         raise ValueError(f"unknown TIE method {method!r}; choose one of {', '.join(METHODS)}")
     z = np.asarray(stack.z_um, dtype=float)
-    focus = np.flatnonzero(np.abs(z) < 1e-3)
     chosen = _derivative_planes(z, planes)
-    data = np.asarray(stack.data, dtype=float)
-    if focus.size:
-        i0 = data[focus[0]]
-    elif np.allclose(np.sort(z[chosen]), -np.sort(z[chosen])[::-1]):
-        i0 = data[chosen].mean(axis=0)  # two-plane TIE: I0 ≈ mean of the symmetric planes
-    else:
-        raise StackError(
-            f"TIE needs an in-focus plane at z = 0 µm or planes symmetric about it, but the stack has "
-            f"z = {[float(v) for v in z]} µm; label the focus plane z = 0."
-        )
+    i0 = in_focus(stack, chosen)
+    if isinstance(mask, str):
+        mask = field_stop(i0)
+    method = resolve_method(method, mask)
+    data = np.asarray(stack.data, dtype=float)[chosen]
     args = (stack.pixel_um, stack.wavelength_um, stack.medium_index)
     eps = DEFAULT_EPS if eps is None else eps
+    if mask is not None and method in ("aperture", "iterative"):
+        # all the light is in the frame: equal energy in every plane (lamp flicker, exposure aside),
+        # and no flux across the edge of the region any plane lights (the stop's spill included)
+        data = data * (i0.sum() / data.sum(axis=(1, 2)))[:, None, None]
+        kw["mask"] = lit_region(data, mask)
     if method == "iterative":
-        phase = iterative_solver(i0, data[chosen], z[chosen], *args, eps=eps, **kw)
+        phase = iterative_solver(i0, data, z[chosen], *args, eps=eps, **kw)
+    elif method == "aperture":
+        phase = aperture_solver(i0, axial_derivative(data, z[chosen]), *args, eps=eps, **kw)
     else:
-        solver = fft_solver if method == "fft" else dct_solver
-        phase = solver(i0, axial_derivative(data[chosen], z[chosen]), *args, eps=eps, **kw)
-    return (phase - phase.mean()).astype(np.float32)
+        phase = BASE_SOLVERS[method][0](i0, axial_derivative(data, z[chosen]), *args, eps=eps, **kw)
+    if mask is not None and method in ("aperture", "iterative"):
+        phase = np.where(mask, phase, np.nan)
+    return (phase - np.nanmean(phase)).astype(np.float32)
 
 
 def remove_background(phase: np.ndarray, bins: int = 256) -> np.ndarray:
@@ -209,16 +410,17 @@ def remove_background(phase: np.ndarray, bins: int = 256) -> np.ndarray:
 
     The mode is the tallest bin of a lightly smoothed histogram over the 0.5–99.5 % range,
     refined as the median of the values within two bins of it; it holds while objects cover
-    less than about half of the field.
+    less than about half of the field. NaN pixels (outside a field stop) are ignored and kept.
     """
-    lo, hi = np.percentile(phase, [0.5, 99.5])
+    values = phase[np.isfinite(phase)]
+    lo, hi = np.percentile(values, [0.5, 99.5])
     if hi <= lo:
         return phase - lo
-    counts, edges = np.histogram(phase, bins=bins, range=(lo, hi))
+    counts, edges = np.histogram(values, bins=bins, range=(lo, hi))
     peak = np.argmax(gaussian_filter1d(counts.astype(float), 1.0))
     width = edges[1] - edges[0]
     centre = 0.5 * (edges[peak] + edges[peak + 1])
-    near = phase[np.abs(phase - centre) <= 2 * width]
+    near = values[np.abs(values - centre) <= 2 * width]
     return phase - np.median(near)
 
 

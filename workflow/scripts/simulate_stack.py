@@ -12,7 +12,7 @@ stack, truth_phase, truth_amplitude = simulate_field(
     snakemake.wildcards.kind, p.seed, p.z_um, scope, Camera(**p.camera), p.field_px, p.phantom,
     workers=snakemake.threads,
 )
-io.write_stack(snakemake.output.raw, stack, dtype="uint16")
+io.write_stack(snakemake.output.raw, stack, dtype=stack.data.dtype.name)  # the camera's bit depth
 io.write_image(snakemake.output.phase, truth_phase, pixel_um=scope.pixel_um, kind="exact phase (rad)")
 io.write_image(snakemake.output.amplitude, truth_amplitude, pixel_um=scope.pixel_um, kind="exact amplitude")
 log.info("%s: phase %.2f..%.2f rad, counts %d..%d", snakemake.wildcards.kind, truth_phase.min(),

@@ -4,6 +4,10 @@ The specimen is a thin transmittance t = A·exp(iφ) sampled on an oversampled s
 The Abbe image sums the coherent images of tilted plane waves from the condenser aperture:
 I_z = Σ_s |F⁻¹{T(f − f_s)·P(f)·H(f; z)}|² / N_s over source points |f_s| ≤ S·NA/λ.
 Source points sit on the padded FFT grid, so T(f − f_s) is an exact roll of one spectrum.
+
+A field stop (Köhler illumination images the field diaphragm onto the sample) bounds the
+illuminated field: the transmittance is multiplied by the aperture before the objective and the
+defocus, so the aperture edge is sharp in focus and blurred in the defocused planes.
 """
 
 from __future__ import annotations
@@ -17,9 +21,25 @@ from .binning import bin_pixels
 from .propagation import frequencies, pad_amount, transfer_function
 
 
+FIELD_STOPS = ("circle", "octagon", "polygon")
+
+
 @dataclass(frozen=True)
 class Microscope:
-    """Objective, condenser and camera geometry (lengths in µm)."""
+    """Objective, condenser and camera geometry (lengths in µm).
+
+    `field_stop`: None (the whole frame is lit), "circle", "octagon" or "polygon" (regular, with
+    `field_stop_sides` sides): the illuminated aperture in the sample plane, centred on the field,
+    `field_stop_fraction` of the field's smaller side across (a polygon's flat-to-flat width);
+    no light passes outside it. See `field_stop_mask`.
+
+    `defocus_sign`: +1 or −1, the direction of the written z axis. A plane written at `z` is the
+    in-focus field propagated by the physical distance `defocus_sign·z`, physical +z pointing
+    downstream along the light (the kernel exp(+i·2π·z·√(n²/λ² − |f|²)) of `propagation`). With
+    −1 the stage/camera axis points against the light: a stack written at z = [0, +2] holds the
+    planes a +1 set-up writes at z = [0, −2]. The Stack's `z_um` carries the written z, as a
+    real set-up's file would, so a TIE that assumes +1 gets the phase's sign wrong on such data.
+    """
 
     wavelength_um: float = 0.55
     na: float = 0.65
@@ -30,6 +50,20 @@ class Microscope:
     oversample: int = 2  # simulation grid points per camera pixel (per axis)
     source_step: float = 0.1  # minimum spacing of source points, in units of NA/λ
     pad: float = 1.5  # FFT grid growth against wrap-around
+    field_stop: str | None = None  # None | "circle" | "octagon" | "polygon"
+    field_stop_fraction: float = 0.9  # aperture diameter / the field's smaller side
+    field_stop_sides: int = 8  # sides of a "polygon" field stop
+    defocus_sign: int = 1  # physical defocus = defocus_sign · written z
+
+    def __post_init__(self):
+        if self.field_stop is not None and self.field_stop not in FIELD_STOPS:
+            raise ValueError(f"field_stop must be None or one of {FIELD_STOPS}, got {self.field_stop!r}")
+        if not self.field_stop_fraction > 0:
+            raise ValueError(f"field_stop_fraction must be > 0, got {self.field_stop_fraction}")
+        if self.field_stop == "polygon" and self.field_stop_sides < 3:
+            raise ValueError(f"a polygon field stop needs at least 3 sides, got {self.field_stop_sides}")
+        if self.defocus_sign not in (1, -1):
+            raise ValueError(f"defocus_sign must be +1 or -1, got {self.defocus_sign}")
 
     @property
     def pixel_um(self) -> float:
@@ -40,6 +74,14 @@ class Microscope:
     def sim_pixel_um(self) -> float:
         return self.pixel_um / self.oversample
 
+    @property
+    def field_stop_info(self) -> dict | None:
+        """The field stop as `field_stop_mask` keywords (None without one): what a Stack records."""
+        if self.field_stop is None:
+            return None
+        sides = 8 if self.field_stop == "octagon" else self.field_stop_sides
+        return {"kind": self.field_stop, "fraction": float(self.field_stop_fraction), "sides": int(sides)}
+
 
 @dataclass(frozen=True)
 class Camera:
@@ -48,12 +90,69 @@ class Camera:
     bit_depth: int = 12
     photons: float = 4000.0  # photo-electrons per pixel at unit (empty-field) intensity
     read_noise_e: float = 3.0
-    level: float = 0.35  # fraction of the ADC range reached by unit intensity
+    level: float | None = None  # fraction of the ADC range reached by unit intensity (None: by bit depth)
     illumination_nonuniformity: float = 0.15  # peak-to-valley of the smooth illumination profile
     exposure_jitter: float = 0.05  # relative std of per-plane exposure gains
 
+    @property
+    def exposure_level(self) -> float:
+        """Fraction of the ADC range that unit intensity reaches: `level`, or by default 0.35 above
+        8 bits (headroom for defocus fringes) and 0.7 on an 8-bit camera (exposed like real 8-bit
+        bright-field data, whose 256 levels leave no room for headroom)."""
+        if self.level is not None:
+            return self.level
+        return 0.7 if self.bit_depth <= 8 else 0.35
+
+    @property
+    def dtype(self) -> type:
+        """The smallest unsigned integer type that holds the counts: uint8 up to 8 bits, else uint16."""
+        return np.uint8 if self.bit_depth <= 8 else np.uint16
+
     def adu_per_electron(self) -> float:
-        return self.level * (2**self.bit_depth - 1) / self.photons
+        return self.exposure_level * (2**self.bit_depth - 1) / self.photons
+
+
+def field_stop_mask(
+    shape: tuple[int, int], kind: str | None, fraction: float = 0.9, sides: int = 8
+) -> np.ndarray:
+    """Bool aperture (True = lit) of a centred field stop on a grid of `shape`.
+
+    Pixel centres are measured from the grid centre in units of the smaller side, so the same
+    keywords give the same aperture on the simulation grid and on the camera grid it bins to.
+    "circle": diameter `fraction`; "polygon": regular with `sides` sides, flat-to-flat width
+    `fraction`, one flat facing +x (for 8 sides, flats face the frame edges), area
+    sides·a²·tan(π/sides) with apothem a = fraction/2; "octagon" is the 8-sided polygon.
+    None: no field stop, all True.
+    """
+    if kind is None:
+        return np.ones(shape, dtype=bool)
+    side = min(shape)
+    y = (np.arange(shape[0]) + 0.5 - shape[0] / 2)[:, None] / side
+    x = (np.arange(shape[1]) + 0.5 - shape[1] / 2)[None, :] / side
+    half = fraction / 2
+    if kind == "circle":
+        return x**2 + y**2 <= half**2
+    if kind not in ("octagon", "polygon"):
+        raise ValueError(f"field stop kind must be None or one of {FIELD_STOPS}, got {kind!r}")
+    n = 8 if kind == "octagon" else int(sides)
+    if n < 3:
+        raise ValueError(f"a polygon field stop needs at least 3 sides, got {n}")
+    inside = np.ones(shape, dtype=bool)
+    for theta in 2 * np.pi * np.arange(n) / n:
+        inside &= x * np.cos(theta) + y * np.sin(theta) <= half
+    return inside
+
+
+def camera_aperture(scope: Microscope, shape: int | tuple[int, int]) -> np.ndarray:
+    """The field stop of `scope` on the camera grid (`shape`, or `shape`² camera pixels), bool.
+
+    The mask to score inside: pixel centres inside the aperture (all True without a field stop).
+    The same mask follows from a recorded stack: `field_stop_mask(stack.data.shape[1:],
+    **stack.extra["field_stop"])`.
+    """
+    shape = (shape, shape) if np.isscalar(shape) else tuple(shape)
+    info = scope.field_stop_info
+    return field_stop_mask(shape, None) if info is None else field_stop_mask(shape, **info)
 
 
 def source_points(
@@ -86,11 +185,18 @@ def image_stack(
 ) -> np.ndarray:
     """Abbe partially coherent through-focus intensities (Z, Y, X) of a thin specimen.
 
-    Intensity is relative to the empty field (an empty field images to 1 at every z).
+    Intensity is relative to the empty field (an empty field images to 1 at every z). Planes sit
+    at the written `z_um`, physically at `scope.defocus_sign`·z. Without a field stop the
+    specimen continues by reflection beyond the grid; with one it is multiplied by the aperture
+    (`field_stop_mask` on this grid) and the dark surround is padded with zeros.
     """
     pixel_um = scope.sim_pixel_um if pixel_um is None else pixel_um
+    z_um = scope.defocus_sign * np.asarray(z_um, dtype=float)
+    info = scope.field_stop_info
+    if info is not None:
+        transmittance = transmittance * field_stop_mask(transmittance.shape, **info)
     py, px = pad_amount(transmittance.shape, scope.pad)
-    padded = np.pad(transmittance, ((py, py), (px, px)), mode="reflect")
+    padded = np.pad(transmittance, ((py, py), (px, px)), mode="reflect" if info is None else "constant")
     shape = padded.shape
     spectrum = fft.fft2(padded, workers=workers)
     fy, fx = frequencies(shape, pixel_um)
@@ -122,10 +228,12 @@ def illumination_profile(shape: tuple[int, int], nonuniformity: float, rng: np.r
 def expose(
     intensity: np.ndarray, camera: Camera, rng: np.random.Generator, oversample: int = 1
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Record intensities (Z, Y, X) on the camera → (uint16 counts, illumination, per-plane gains).
+    """Record intensities (Z, Y, X) on the camera → (counts, illumination, per-plane gains).
 
     Pixels integrate `oversample`² simulation points; the smooth illumination and per-plane
-    exposure gains multiply the signal before shot and read noise and quantisation.
+    exposure gains multiply the signal before shot and read noise and quantisation. Counts are
+    0…2^bit_depth − 1 in `camera.dtype` (uint8 for an 8-bit camera, else uint16); dark pixels
+    (outside a field stop) keep their read noise, clipped at 0 like a real ADC.
     """
     signal = bin_pixels(intensity, oversample)
     illumination = illumination_profile(signal.shape[-2:], camera.illumination_nonuniformity, rng)
@@ -134,4 +242,4 @@ def expose(
     electrons = rng.poisson(np.clip(signal, 0, None) * camera.photons).astype(np.float64)
     electrons += camera.read_noise_e * rng.standard_normal(electrons.shape)
     counts = np.clip(np.round(electrons * camera.adu_per_electron()), 0, 2**camera.bit_depth - 1)
-    return counts.astype(np.uint16), illumination.astype(np.float32), gains.astype(np.float32)
+    return counts.astype(camera.dtype), illumination.astype(np.float32), gains.astype(np.float32)

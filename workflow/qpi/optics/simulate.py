@@ -19,11 +19,24 @@ def acquire(
     rng: np.random.Generator,
     workers: int = 1,
 ) -> tuple[Stack, np.ndarray, np.ndarray]:
-    """Raw uint16 stack of a specimen given on the simulation grid, plus its exact phase and
-    amplitude integrated over the camera pixels (the truth every later stage is scored against)."""
+    """Raw stack of a specimen given on the simulation grid, plus its exact phase and amplitude
+    integrated over the camera pixels (the truth every later stage is scored against).
+
+    Counts are `camera.dtype` (uint8 for an 8-bit camera, else uint16); `z_um` is any list of
+    planes (two, asymmetric, …) and is recorded as written (see `Microscope.defocus_sign`). The
+    truth is the specimen's, also outside a field stop. A field stop or a reversed z axis is
+    recorded in `stack.extra` ("field_stop": the `field_stop_mask` keywords kind/fraction/sides;
+    "defocus_sign": −1), so the camera-grid aperture to score inside is
+    `field_stop_mask(stack.data.shape[1:], **stack.extra["field_stop"])`, equal to
+    `camera_aperture(scope, stack.data.shape[1:])`."""
     z_um = np.asarray(z_um, dtype=float)
     intensity = image_stack(amplitude * np.exp(1j * phase), z_um, scope, workers=workers)
     counts, _, gains = expose(intensity, camera, rng, scope.oversample)
+    extra = {}
+    if scope.field_stop is not None:
+        extra["field_stop"] = scope.field_stop_info
+    if scope.defocus_sign != 1:
+        extra["defocus_sign"] = scope.defocus_sign
     stack = Stack(
         data=counts,
         z_um=z_um,
@@ -38,6 +51,7 @@ def acquire(
             "camera_pixel_um": scope.camera_pixel_um,
             "bit_depth": camera.bit_depth,
             "exposure_gains": [float(g) for g in gains],
+            **extra,
         },
     )
     truth_phase = bin_pixels(phase, scope.oversample).astype(np.float32)
