@@ -73,14 +73,16 @@ def timed(fn, *args, **kwargs):
 def score_rows(
     prediction: np.ndarray, references: dict[str, np.ndarray | None], lpips=None, **labels
 ) -> list[dict]:
-    """Tidy rows: one per available reference ('exact', 'tie'), metrics after piston removal;
+    """Tidy rows: one per available reference ('exact', 'tie'), metrics after piston removal, inside
+    a field stop when there is one (`metrics.inside`);
     `lpips` is a `metrics.Lpips` (NaN when its weights are absent) or None to skip LPIPS."""
     rows = []
     for name, ref in references.items():
         if ref is None:
             continue
-        scores = metrics.score(prediction, ref, phase=True)
-        scores["lpips"] = lpips(prediction, ref, phase=True) if lpips is not None else np.nan
+        pred, ref = metrics.inside(prediction, ref)
+        scores = metrics.score(pred, ref, phase=True)
+        scores["lpips"] = lpips(pred, ref, phase=True) if lpips is not None else np.nan
         rows.append({**labels, "reference": name, **scores})
     return rows
 

@@ -1,8 +1,8 @@
-"""Logging for pipeline scripts: one log file per rule, user errors without tracebacks."""
+"""Logging for pipeline scripts: one log file per rule; an error ends in it as one sentence (the
+user's input) or with its traceback (anything else)."""
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import sys
 from pathlib import Path
@@ -23,7 +23,23 @@ def log_to(path: str | Path | None, name: str = "qpi") -> logging.Logger:
     root.setLevel(logging.INFO)
     root.propagate = False
     logging.captureWarnings(True)
+    sys.excepthook = _log_uncaught
     return logging.getLogger(name if name.startswith("qpi") else f"qpi.{name}")
+
+
+def _log_uncaught(kind, error, traceback) -> None:
+    """How every pipeline script ends on an error: a problem with the user's input (`StackError`)
+    as its one sentence, anything else with its traceback — in the rule's log and on the terminal;
+    the exit status is 1 either way."""
+    from .io import StackError
+
+    log = logging.getLogger("qpi")
+    if issubclass(kind, StackError):
+        log.error("%s", error)
+    elif issubclass(kind, KeyboardInterrupt):
+        log.error("interrupted")
+    else:
+        log.error("%s: %s", kind.__name__, error, exc_info=(kind, error, traceback))
 
 
 def progress_stream(log: logging.Logger):
@@ -42,15 +58,3 @@ class _LogStream:
 
     def flush(self) -> None:
         pass
-
-
-@contextlib.contextmanager
-def user_errors(log: logging.Logger):
-    """Turn a `StackError` (a problem with the user's input) into one log line and exit status 1."""
-    from .io import StackError
-
-    try:
-        yield
-    except StackError as err:
-        log.error("%s", err)
-        sys.exit(1)

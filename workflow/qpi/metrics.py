@@ -42,6 +42,30 @@ def _pair(pred: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return pred, truth
 
 
+def inside(pred: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both images cropped to what can be scored: the truth's shape cut to the prediction's (binning
+    drops the rows and columns that do not fill a block), then, where either holds NaN (outside a
+    field stop), the largest rectangle about the finite region's centre that holds none."""
+    pred, truth = _image(pred), _image(truth)
+    if all(0 <= t - p < 32 for t, p in zip(truth.shape, pred.shape)):
+        truth = truth[: pred.shape[0], : pred.shape[1]]
+    pred, truth = _pair(pred, truth)
+    finite = np.isfinite(pred) & np.isfinite(truth)
+    if finite.all() or not finite.any():
+        return pred, truth
+    rows, cols = (np.flatnonzero(finite.any(axis=a)) for a in (1, 0))
+    top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    lo, hi = 0, (min(bottom - top, right - left) + 1) // 2  # shrink every side by the least that works
+    while lo < hi:
+        mid = (lo + hi) // 2
+        box = finite[top + mid : bottom - mid, left + mid : right - mid]
+        lo, hi = (lo, mid) if box.size and box.all() else (mid + 1, hi)
+    box = np.s_[top + lo : bottom - lo, left + lo : right - lo]
+    if finite[box].size == 0 or not finite[box].all():
+        raise ValueError("no rectangle of finite pixels to score")
+    return pred[box], truth[box]
+
+
 def data_range(truth: np.ndarray) -> float:
     """R = max − min of the ground truth."""
     return float(np.max(truth) - np.min(truth))

@@ -24,7 +24,8 @@ def split_fields(names: list[str], val: float, test: float, seed: int) -> dict[s
     n_test = max(int(round(test * len(names))), 1 if test > 0 else 0)
     n_val = max(int(round(val * len(names))), 1 if val > 0 else 0)
     if n_test + n_val >= len(names):
-        raise ValueError(f"{len(names)} fields of view are too few for val={val}, test={test}: simulate more")
+        raise ValueError(f"{len(names)} fields of view are too few to split by field into train, val={val} and "
+                         f"test={test} (at least {n_test + n_val + 1} needed, no field in two splits): add stacks")
     split = {}
     for rank, i in enumerate(order):
         split[names[i]] = "test" if rank < n_test else "val" if rank < n_test + n_val else "train"
@@ -91,7 +92,8 @@ def paired_dataset(
 ) -> tuple[dict[str, np.ndarray], dict]:
     """Patch pairs per split from full fields {name: (lr, hr)} → arrays x_<split>, y_<split> (N,1,h,w).
 
-    Empty patches are dropped in every split; augmentation is left to the trainer (train split only).
+    Empty patches and those reaching outside a field stop (NaN labels) are dropped in every split;
+    augmentation is left to the trainer (train split only).
     """
     arrays, counts = {}, {}
     for part in SPLITS:
@@ -99,8 +101,9 @@ def paired_dataset(
         kept = total = 0
         for name in sorted(n for n in fields if split[n] == part):
             lr, hr = fields[name]
+            hr = hr[: lr.shape[0] * factor, : lr.shape[1] * factor]  # binning cut what did not fill a block
             lr_p, hr_p, _ = extract_pairs(lr, hr, factor, lr_size, stride)
-            keep = has_content(hr_p, min_edge)
+            keep = has_content(hr_p, min_edge) & np.isfinite(hr_p).all(axis=(1, 2))  # NaN: outside a field stop
             xs.append(lr_p[keep])
             ys.append(hr_p[keep])
             kept, total = kept + int(keep.sum()), total + len(keep)

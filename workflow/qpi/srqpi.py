@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
-from .io import Stack
+from .io import Stack, StackError
 from .optics.binning import degrade
 from .optics.phantoms import height_from_phase
 from .tables import phase_reference, summarise
@@ -40,12 +40,32 @@ def planes_um(defocus_um: float, pair_um) -> list[float]:
     return sorted({0.0, float(defocus_um), *map(float, pair_um)})
 
 
-def degrade_inputs(stack: Stack, defocus_um: float, pair_um, binning: int, noise_sigma: float,
-                   rng: np.random.Generator) -> tuple[np.ndarray, Stack]:
-    """A corrected stack's network input (the defocused plane, noisy and binned) and the LR two-plane
-    stack of the TIE baselines, on the binned pixel grid."""
-    lr = degrade(stack.plane(defocus_um), binning, noise_sigma, rng)
-    pair = np.stack([degrade(stack.plane(z), binning, noise_sigma, rng) for z in pair_um])
+def input_plane(z_um, defocus_um: float | None = None, input_um: float | None = None) -> float:
+    """The defocused plane a network sees: the condition's `defocus_um`, else the stack's own
+    `input_um` (sample sheet), else the recorded plane nearest focus, on the positive side first."""
+    for value in (defocus_um, input_um):
+        if value is not None:
+            return float(value)
+    z = np.asarray(z_um, dtype=float)
+    defocused = z[np.abs(z) >= 1e-3]
+    if defocused.size == 0:
+        raise StackError(f"the stack has no defocused plane (z = {[float(v) for v in z]} µm); DL-SRQPI's input "
+                         "is one defocused plane: record one, or set input_um in the sample sheet.")
+    return float(min(defocused, key=lambda v: (abs(v), v < 0)))
+
+
+def degrade_inputs(stack: Stack, defocus_um: float | None, pair_um, binning: int, noise_sigma: float,
+                   rng: np.random.Generator, input_um: float | None = None) -> tuple[np.ndarray, Stack]:
+    """A corrected stack's network input (the defocused plane, noisy and binned) and the LR stack of
+    the TIE baselines (the planes `pair_um`, or every plane when None), on the binned pixel grid."""
+    plane = input_plane(stack.z_um, defocus_um, input_um)
+    pair_um = [float(z) for z in (stack.z_um if pair_um is None else pair_um)]
+    try:
+        lr = degrade(stack.plane(plane), binning, noise_sigma, rng)
+        pair = np.stack([degrade(stack.plane(z), binning, noise_sigma, rng) for z in pair_um])
+    except KeyError as err:
+        raise StackError(f"DL-SRQPI: {err.args[0]}; pick planes the stack has (input_um / tie_planes_um in the "
+                         "sample sheet, or the condition's defocus_um).") from None
     return lr, dataclasses.replace(stack, data=pair, z_um=np.array(pair_um, float), pixel_um=stack.pixel_um * binning)
 
 

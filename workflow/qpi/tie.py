@@ -185,6 +185,7 @@ def field_stop(i0: np.ndarray, threshold: float = FIELD_STOP_THRESHOLD, min_dark
 
 
 EDGE_STRIP_PX = 3  # where the light the field stop's edge diffracts out of the aperture is taken from
+INTENSITY_FLOOR = 0.1  # of max I0: the conductance floor in the spill past a stop (0.01: 3× the iterations, same phase)
 
 
 def _edge_flux(b: np.ndarray, inside: np.ndarray, field_stop: bool) -> np.ndarray:
@@ -245,7 +246,8 @@ def aperture_solver(
     rows, cols = (np.flatnonzero(inside.any(axis=a)) for a in (1, 0))
     box = np.s_[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]  # work on the aperture's bounding box
     sub = inside[box]
-    intensity = np.where(sub, np.clip(i0[box], 0, None), 0.0)
+    # floored as the FFT solvers floor it: a dark pixel the defocused planes light must still conduct
+    intensity = np.where(sub, np.maximum(i0[box], INTENSITY_FLOOR * i0[box][sub].max()), 0.0)
     cx = 0.5 * (intensity[:, 1:] + intensity[:, :-1]) * (sub[:, 1:] & sub[:, :-1])
     cy = 0.5 * (intensity[1:] + intensity[:-1]) * (sub[1:] & sub[:-1])
     mean_i = float(intensity[sub].mean())

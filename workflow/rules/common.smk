@@ -1,14 +1,24 @@
 # Shared helpers: which stacks exist (simulated + user sample sheet), their splits and paths.
 
 import re
+import sys
 
-from qpi.io import read_sample_sheet
+from qpi.io import StackError, read_sample_sheet, sheet_overrides
 from qpi.patches import split_fields
 from qpi.srqpi import planes_um, reimaged, sweep_values
 
+SIMULATE = config["data"] == "simulated"  # "user": the sample sheet's stacks only, no virtual microscope
+
+
+def planning_error(message):
+    """A problem found while planning: one line on the terminal, exit status 1, nothing run."""
+    sys.exit(f"error: {message}")
+
 
 def simulated_stacks():
-    """Names `<kind>_<index>` of the virtual microscope's fields of view."""
+    """Names `<kind>_<index>` of the virtual microscope's fields of view (none for `data: user`)."""
+    if not SIMULATE:
+        return []
     return [
         f"{kind}_{i:03d}"
         for kind, count in config["simulate"]["fields"].items()
@@ -18,25 +28,34 @@ def simulated_stacks():
 
 def user_sheet():
     """Rows of config/stacks.tsv (validated against its schema), keyed by stack name."""
-    rows = read_sample_sheet(config["stacks"]) if config.get("stacks") else []
+    try:
+        rows = read_sample_sheet(config["stacks"]) if config.get("stacks") else []
+    except StackError as err:
+        planning_error(err)
     for row in rows:
         validate(row, "../../config/schemas/stacks.schema.yaml")
+    if not SIMULATE and not rows:
+        planning_error(f"{config.get('stacks') or 'the sample sheet'}: lists no stacks, and `data: user` simulates "
+                       "none; add a row per stack (see README, 'Your own data').")
     return {row["name"]: row for row in rows}
 
 
 USER = user_sheet()
 SIMULATED = simulated_stacks()
 STACKS = SIMULATED + sorted(USER)
-SPLIT = split_fields(
-    STACKS,
-    val=config["srqpi"]["split"]["val"],
-    test=config["srqpi"]["split"]["test"],
-    seed=config["seed"],
-)
+try:
+    SPLIT = split_fields(
+        STACKS,
+        val=config["srqpi"]["split"]["val"],
+        test=config["srqpi"]["split"]["test"],
+        seed=config["seed"],
+    )
+except ValueError as err:
+    planning_error(f"DL-SRQPI: {err} ({config.get('stacks')} lists {len(USER)}).")
 
 
 wildcard_constraints:
-    stack="|".join(STACKS),
+    stack="|".join(map(re.escape, STACKS)),
     condition="[A-Za-z0-9.+-]+",
     model="[A-Za-z0-9]+",
     seed=r"\d+",
@@ -47,17 +66,30 @@ def stacks_in(split):
 
 
 def raw_path(wildcards):
-    """User stacks come from their sheet path; simulated ones from the virtual microscope."""
+    """User stacks come from their sheet path (one file, or one per plane); simulated ones from the
+    virtual microscope."""
     if wildcards.stack in USER:
-        return USER[wildcards.stack]["path"]
-    return f"results/raw/{wildcards.stack}.tif"
+        path = USER[wildcards.stack]["path"]
+        return [path] if isinstance(path, str) else path
+    return [f"results/raw/{wildcards.stack}.tif"]
 
 
 def stack_overrides(wildcards):
     """Metadata given in the sample sheet; it overrides what the TIFF says."""
-    row = USER.get(wildcards.stack, {})
-    keys = ("wavelength_um", "pixel_um", "z_um", "na", "coherence", "magnification", "medium_index")
-    return {k: row[k] for k in keys if row.get(k) is not None}
+    return sheet_overrides(USER[wildcards.stack]) if wildcards.stack in USER else {}
+
+
+def tie_planes(stack):
+    """Planes of a stack's TIE: a user stack's own (its sheet's tie_planes_um, else every plane it
+    has); a simulated stack's from config `tie.planes_um`."""
+    if stack in USER:
+        return USER[stack].get("tie_planes_um")
+    return config["tie"]["planes_um"]
+
+
+def srqpi_baseline_planes(stack):
+    """LR planes of the TIE baselines: srqpi.baseline_planes_um for simulated stacks, a user stack's own TIE planes."""
+    return tie_planes(stack) if stack in USER else SRQPI["baseline_planes_um"]
 
 
 # Each family's rule file appends the figures and tables it contributes to `rule all`.

@@ -2,15 +2,16 @@
 from qpi import despeckle
 
 DESPECKLE = config["despeckle"]
-TARGETS += [
-    "results/tables/despeckle_correlation.csv",
-    "results/tables/despeckle_correlation.html",
-    "results/figures/despeckle_correlation.png",
-    "results/figures/despeckle_examples.png",
-    "results/figures/despeckle_diversity.png",
-    "results/tables/despeckle_cross.csv",
-    "results/tables/despeckle_cross.html",
-]
+if SIMULATE:  # a simulated study: `data: user` runs DL-SRQPI on the sample sheet alone
+    TARGETS += [
+        "results/tables/despeckle_correlation.csv",
+        "results/tables/despeckle_correlation.html",
+        "results/figures/despeckle_correlation.png",
+        "results/figures/despeckle_examples.png",
+        "results/figures/despeckle_diversity.png",
+        "results/tables/despeckle_cross.csv",
+        "results/tables/despeckle_cross.html",
+    ]
 
 # Conditions (qpi.despeckle.conditions): levels l1, l2, ...; sets<k> (diversity); tape, petri, tissue.
 # A condition acquired like an earlier one shares its data (`shared` on the splits) and networks: at the

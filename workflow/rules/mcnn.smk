@@ -2,16 +2,17 @@
 from qpi.mcnn import condition_planes, tie_possible, union_planes
 
 MCNN = config["mcnn"]
-TARGETS += [
-    "results/figures/mcnn_convergence.png",
-    "results/tables/mcnn_convergence.csv",
-    "results/tables/mcnn_convergence.html",
-    "results/figures/mcnn_planes.png",
-    "results/tables/mcnn_planes.csv",
-    "results/tables/mcnn_planes.html",
-    "results/tables/mcnn_transfer.csv",
-    "results/tables/mcnn_transfer.html",
-]
+if SIMULATE:  # a simulated study: `data: user` runs DL-SRQPI on the sample sheet alone
+    TARGETS += [
+        "results/figures/mcnn_convergence.png",
+        "results/tables/mcnn_convergence.csv",
+        "results/tables/mcnn_convergence.html",
+        "results/figures/mcnn_planes.png",
+        "results/tables/mcnn_planes.csv",
+        "results/tables/mcnn_planes.html",
+        "results/tables/mcnn_transfer.csv",
+        "results/tables/mcnn_transfer.html",
+    ]
 
 # z (µm) of every condition's planes
 MCNN_Z = {c: condition_planes(spec["z"], MCNN["dz_um"]).tolist() for c, spec in MCNN["conditions"].items()}

@@ -5,14 +5,17 @@ TARGETS += [
     "results/tables/srqpi_benchmark.md",
     "results/figures/srqpi_benchmark.png",
     "results/figures/srqpi_training_curves.png",
-    "results/tables/srqpi_defocus.csv",
-    "results/figures/srqpi_defocus.png",
-    "results/tables/srqpi_coherence.csv",
-    "results/figures/srqpi_coherence.png",
-    "results/tables/srqpi_cross.csv",
-    "results/tables/srqpi_microlens.csv",
-    "results/figures/srqpi_microlens.png",
 ]
+if SIMULATE:  # the sweeps re-image specimens and the microlens is simulated
+    TARGETS += [
+        "results/tables/srqpi_defocus.csv",
+        "results/figures/srqpi_defocus.png",
+        "results/tables/srqpi_coherence.csv",
+        "results/figures/srqpi_coherence.png",
+        "results/tables/srqpi_cross.csv",
+        "results/tables/srqpi_microlens.csv",
+        "results/figures/srqpi_microlens.png",
+    ]
 
 rule srqpi_degrade:
     """LR network inputs (one defocused plane, noise, binning) and two-plane LR TIE inputs of every
@@ -24,7 +27,8 @@ rule srqpi_degrade:
         pair=expand("results/srqpi/{{condition}}/lr_pair/{stack}.tif", stack=STACKS),
     params:
         defocus_um=lambda w: SRQPI["conditions"][w.condition]["defocus_um"],
-        pair_um=SRQPI["baseline_planes_um"],
+        input_um=[USER.get(s, {}).get("input_um") for s in STACKS],
+        pair_um=[srqpi_baseline_planes(s) for s in STACKS],
         binning=SRQPI["binning"],
         noise_sigma=SRQPI["noise_sigma"],
         seeds=[[config["seed"], i] for i in range(len(STACKS))],  # per stack, whatever the condition
@@ -125,7 +129,7 @@ rule srqpi_evaluate_tie:
         scores="results/srqpi/{condition}/eval/tie-{method}.csv",
         predictions="results/srqpi/{condition}/eval/tie-{method}.npz",
     wildcard_constraints:
-        method="fft|dct|iterative",
+        method="fft|dct|aperture|iterative|auto",
     params:
         stacks=stacks_in("test"),
         truth=truth_paths(stacks_in("test")),

@@ -1,5 +1,6 @@
 # Transport-of-intensity phase: the ground-truth labels, and how good they are.
-TARGETS += ["results/tables/tie_accuracy.csv", "results/figures/tie_validation.png"]
+if SIMULATE:  # the solvers scored against the exact phase: simulated stacks only
+    TARGETS += ["results/tables/tie_accuracy.csv", "results/figures/tie_validation.png"]
 
 
 rule tie_phase:
@@ -10,7 +11,7 @@ rule tie_phase:
         phase="results/tie/{stack}.tif",
     params:
         method=config["tie"]["method"],
-        planes_um=config["tie"]["planes_um"],
+        planes_um=lambda w: tie_planes(w.stack),
         eps=config["tie"]["eps"],
     log:
         "results/logs/tie/{stack}.log",
