@@ -41,7 +41,7 @@ tifffile.imwrite(sys.argv[3], phase.astype(np.float32))
 def acquire(folder: Path) -> tuple[Path, Path]:
     rng = np.random.default_rng(0)
     phase, amplitude = make_phantom("hela", (N, N), PIXEL_UM, WAVELENGTH_UM, rng)
-    field = amplitude * np.exp(1j * phase) * field_stop_mask((N, N), "octagon", 0.9)
+    field = amplitude * np.exp(1j * phase) * field_stop_mask((N, N), "octagon", 0.8)
     fy, fx = frequencies((N, N), PIXEL_UM)
     pupil = np.hypot(fx, fy) <= NA / WAVELENGTH_UM
     paths = []
