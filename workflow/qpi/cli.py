@@ -133,18 +133,19 @@ def _tie(args: argparse.Namespace) -> int:
     stack = _read(args)
     mask = None if args.no_field_stop else "detect"
     if args.mask is not None:
+        if args.no_field_stop or args.method in ("fft", "dct"):
+            raise io.StackError(f"{args.mask}: --mask is for the aperture-aware solvers; drop --no-field-stop and "
+                                "--method fft/dct, or the mask.")
         mask = io.read_image(args.mask)[0] != 0
-        if mask.shape != stack.data.shape[1:]:
-            raise io.StackError(f"{args.mask}: mask {mask.shape} does not match the stack's planes "
-                                f"{stack.data.shape[1:]}; give a mask of the same size.")
-    phase = tie.solve(stack, method=args.method, eps=args.eps, planes=args.planes, mask=mask)
+        if mask.shape != stack.data.shape[1:] or not mask.any():
+            raise io.StackError(f"{args.mask}: mask {mask.shape} with {int(mask.sum())} pixels inside; give a mask of "
+                                f"the stack's plane size {stack.data.shape[1:]}, non-zero inside the aperture.")
+    phase = tie.remove_background(tie.solve(stack, method=args.method, eps=args.eps, planes=args.planes, mask=mask,
+                                            workers=-1))
+    method, note = tie.describe(phase, args.method)
+    io.write_image(args.output, phase, like=stack, method=method, eps=args.eps,
+                   planes_um=args.planes or [float(z) for z in stack.z_um], source=_names(args.stack), **note)
     inside = np.isfinite(phase)
-    phase = tie.remove_background(phase)
-    method = tie.resolve_method(args.method, None if inside.all() else inside)
-    note = {} if inside.all() else {"outside_aperture": "NaN (outside the field stop)",
-                                    "aperture_fraction": round(float(inside.mean()), 4)}
-    io.write_image(args.output, phase, like=stack, method=method, eps=args.eps, planes_um=args.planes,
-                   source=_names(args.stack), **note)
     where = "" if inside.all() else f" inside a field stop ({inside.mean():.0%} of the frame; NaN outside)"
     print(f"{args.output}: phase {np.nanmin(phase):.3f}…{np.nanmax(phase):.3f} rad ({method} TIE){where}")
     return 0

@@ -41,9 +41,9 @@ def planes_um(defocus_um: float, pair_um) -> list[float]:
 
 
 def input_plane(z_um, defocus_um: float | None = None, input_um: float | None = None) -> float:
-    """The defocused plane a network sees: the condition's `defocus_um`, else the stack's own
-    `input_um` (sample sheet), else the recorded plane nearest focus, on the positive side first."""
-    for value in (defocus_um, input_um):
+    """The defocused plane a network sees: the stack's own `input_um` (sample sheet), else the
+    condition's `defocus_um`, else the recorded plane nearest focus, on the positive side first."""
+    for value in (input_um, defocus_um):
         if value is not None:
             return float(value)
     z = np.asarray(z_um, dtype=float)
@@ -55,9 +55,10 @@ def input_plane(z_um, defocus_um: float | None = None, input_um: float | None = 
 
 
 def degrade_inputs(stack: Stack, defocus_um: float | None, pair_um, binning: int, noise_sigma: float,
-                   rng: np.random.Generator, input_um: float | None = None) -> tuple[np.ndarray, Stack]:
-    """A corrected stack's network input (the defocused plane, noisy and binned) and the LR stack of
-    the TIE baselines (the planes `pair_um`, or every plane when None), on the binned pixel grid."""
+                   rng: np.random.Generator, input_um: float | None = None) -> tuple[np.ndarray, Stack, float]:
+    """A corrected stack's network input (the defocused plane, noisy and binned), the LR stack of
+    the TIE baselines (the planes `pair_um`, or every plane when None), on the binned pixel grid,
+    and the input plane's z (`input_plane`)."""
     plane = input_plane(stack.z_um, defocus_um, input_um)
     pair_um = [float(z) for z in (stack.z_um if pair_um is None else pair_um)]
     try:
@@ -66,7 +67,7 @@ def degrade_inputs(stack: Stack, defocus_um: float | None, pair_um, binning: int
     except KeyError as err:
         raise StackError(f"DL-SRQPI: {err.args[0]}; pick planes the stack has (input_um / tie_planes_um in the "
                          "sample sheet, or the condition's defocus_um).") from None
-    return lr, dataclasses.replace(stack, data=pair, z_um=np.array(pair_um, float), pixel_um=stack.pixel_um * binning)
+    return lr, dataclasses.replace(stack, data=pair, z_um=np.array(pair_um, float), pixel_um=stack.pixel_um * binning), plane
 
 
 def sweep_values(conditions: dict[str, dict], sweep: str, microscope_coherence: float) -> dict[str, float]:

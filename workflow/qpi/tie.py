@@ -21,7 +21,7 @@ from scipy import fft
 from scipy import ndimage
 from scipy.ndimage import gaussian_filter, gaussian_filter1d
 
-from .io import Stack, StackError
+from .io import Stack, StackError, _fmt_z
 from .optics.propagation import angular_spectrum, frequencies
 
 log = logging.getLogger(__name__)
@@ -119,6 +119,7 @@ def iterative_solver(
     tol: float = 1e-3,
     base: str = "dct",
     mask: np.ndarray | None = None,
+    workers: int = 1,
 ) -> np.ndarray:
     """Phase (rad) from planes (Z, Y, X) at `z_um` (relative to focus) by iterative TIE.
 
@@ -137,7 +138,7 @@ def iterative_solver(
         raise ValueError(f"unknown base solver {base!r} for iterative TIE; choose fft or dct")
     solver, pad_mode = (aperture_solver, "symmetric") if base == "aperture" else BASE_SOLVERS[base]
     inside = np.ones(i0.shape, bool) if mask is None else np.asarray(mask, bool)
-    extra = {"mask": mask} if base == "aperture" else {}
+    extra = {"mask": mask, "workers": workers} if base == "aperture" else {}
     args = (pixel_um, wavelength_um, medium_index)
 
     def residual(phase):
@@ -226,7 +227,7 @@ def aperture_solver(
     mask: np.ndarray | None = None,
     max_iter: int = 300,
     tol: float = 1e-4,
-    workers: int = -1,
+    workers: int = 1,
 ) -> np.ndarray:
     """Phase (rad) inside an aperture of any shape (`mask`, True inside; None: the whole frame), NaN outside.
 
@@ -239,6 +240,7 @@ def aperture_solver(
     `eps` is the FFT solvers' ε̃, applied as a screening term √ε̃·Ī/px² that halves the response at
     the same long periods. Stops when the residual falls below `tol` of the initial (converged), at
     `max_iter`, or after it has not improved for 10 iterations; logs which, returns the best iterate.
+    `workers`: threads of the DCTs (-1: every core, as `qpi tie`; a pipeline job has one).
     """
     inside = np.ones(i0.shape, bool) if mask is None else np.asarray(mask, bool)
     if inside.shape != i0.shape or not inside.any():
@@ -246,7 +248,7 @@ def aperture_solver(
     rows, cols = (np.flatnonzero(inside.any(axis=a)) for a in (1, 0))
     box = np.s_[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]  # work on the aperture's bounding box
     sub = inside[box]
-    # floored as the FFT solvers floor it: a dark pixel the defocused planes light must still conduct
+    # floored (as the FFT solvers floor I0): a dark pixel the defocused planes light must still conduct
     intensity = np.where(sub, np.maximum(i0[box], INTENSITY_FLOOR * i0[box][sub].max()), 0.0)
     cx = 0.5 * (intensity[:, 1:] + intensity[:, :-1]) * (sub[:, 1:] & sub[:, :-1])
     cy = 0.5 * (intensity[1:] + intensity[:-1]) * (sub[1:] & sub[:-1])
@@ -312,7 +314,7 @@ def aperture_solver(
 
 def _derivative_planes(z: np.ndarray, planes: list[float] | None) -> list[int]:
     """Indices of the planes for dI/dz: those at the z values in `planes` (µm), else every plane."""
-    listed = _fmt_planes(z)
+    listed = _fmt_z(z)
     if planes is None:
         chosen = list(range(z.size))
     else:
@@ -320,23 +322,17 @@ def _derivative_planes(z: np.ndarray, planes: list[float] | None) -> list[int]:
         if len(chosen) != len(planes):
             missing = [float(p) for p in planes if not np.any(np.abs(z - p) < 1e-3)]
             raise StackError(
-                f"TIE planes {_fmt_planes(planes)} µm: {_fmt_planes(missing)} not in the stack (z = {listed} µm); "
+                f"TIE planes {_fmt_z(planes)} µm: {_fmt_z(missing)} not in the stack (z = {listed} µm); "
                 "choose from those with --planes (qpi tie) or the tie_planes_um column of the sample sheet."
             )
     if np.unique(np.round(z[chosen], 3)).size < 2:
-        found = _fmt_planes(z[chosen]) if chosen else "none"
+        found = _fmt_z(z[chosen]) if chosen else "none"
         raise StackError(
             f"TIE needs planes at two or more distinct z for dI/dz, but the planes chosen are {found} µm "
             f"(the stack has z = {listed} µm); choose at least two with --planes (qpi tie) or the "
             "tie_planes_um column of the sample sheet."
         )
     return chosen
-
-
-def _fmt_planes(z) -> str:
-    """z values for a message, as plain numbers ('none' for an empty list)."""
-    values = [f"{float(v):g}" for v in np.atleast_1d(z)]
-    return "[" + ", ".join(values) + "]" if values else "none"
 
 
 def in_focus(stack: Stack, chosen: list[int]) -> np.ndarray:
@@ -350,8 +346,19 @@ def in_focus(stack: Stack, chosen: list[int]) -> np.ndarray:
         return data[chosen].mean(axis=0, dtype=float)
     raise StackError(
         f"TIE needs an in-focus plane at z = 0 µm or planes symmetric about it, but the stack has "
-        f"z = {_fmt_planes(z)} µm; label the focus plane z = 0."
+        f"z = {_fmt_z(z)} µm; label the focus plane z = 0."
     )
+
+
+def describe(phase: np.ndarray, method: str) -> tuple[str, dict]:
+    """The solver a phase from `solve(method=...)` came from and the metadata its TIFF carries:
+    where it is NaN (outside a field stop) and how much of the frame the aperture holds."""
+    inside = np.isfinite(phase)
+    if inside.all():
+        return resolve_method(method, None), {}
+    note = {"outside_aperture": f"NaN outside the field stop (aperture {inside.mean():.1%} of the frame)",
+            "aperture_fraction": round(float(inside.mean()), 4)}
+    return resolve_method(method, inside), note
 
 
 def resolve_method(method: str, field_stop: np.ndarray | None) -> str:
@@ -367,6 +374,7 @@ def solve(
     eps: float | None = None,
     planes: list[float] | None = None,
     mask: np.ndarray | None | str = "detect",
+    workers: int = 1,
     **kw,
 ) -> np.ndarray:
     """Phase (rad, float32 (Y, X), mean removed) of a through-focus stack by the TIE.
@@ -378,7 +386,8 @@ def solve(
     the whole frame. Inside a field stop the aperture-aware solvers write NaN outside it; the
     frame-filling FFT/DCT solvers do not know it and fill the frame. `method` "auto" picks
     `aperture` when there is a field stop, else `dct`. `eps` is the dimensionless ε̃ (None:
-    the noiseless default); extra keywords go to the solver (e.g. `max_iter`, `base`).
+    the noiseless default); `workers` the aperture solver's threads; extra keywords go to the
+    solver (e.g. `max_iter`, `base`).
     """
     if method not in METHODS:
         raise ValueError(f"unknown TIE method {method!r}; choose one of {', '.join(METHODS)}")
@@ -397,9 +406,9 @@ def solve(
         data = data * (i0.sum() / data.sum(axis=(1, 2)))[:, None, None]
         kw["mask"] = lit_region(data, mask)
     if method == "iterative":
-        phase = iterative_solver(i0, data, z[chosen], *args, eps=eps, **kw)
+        phase = iterative_solver(i0, data, z[chosen], *args, eps=eps, workers=workers, **kw)
     elif method == "aperture":
-        phase = aperture_solver(i0, axial_derivative(data, z[chosen]), *args, eps=eps, **kw)
+        phase = aperture_solver(i0, axial_derivative(data, z[chosen]), *args, eps=eps, workers=workers, **kw)
     else:
         phase = BASE_SOLVERS[method][0](i0, axial_derivative(data, z[chosen]), *args, eps=eps, **kw)
     if mask is not None and method in ("aperture", "iterative"):

@@ -51,7 +51,8 @@ try:
         seed=config["seed"],
     )
 except ValueError as err:
-    planning_error(f"DL-SRQPI: {err} ({config.get('stacks')} lists {len(USER)}).")
+    where = f"{config.get('stacks')} lists {len(USER)}" + (f", simulate.fields gives {len(SIMULATED)}" if SIMULATE else "")
+    planning_error(f"DL-SRQPI: {err} ({where}).")
 
 
 wildcard_constraints:

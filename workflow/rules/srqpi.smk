@@ -327,7 +327,9 @@ rule srqpi_sweep_table:
         sweep="defocus|coherence",
     params:
         tests=lambda w: SWEEPS[w.sweep]["conditions"],
-        values=lambda w: sweep_values(SRQPI["conditions"], w.sweep, config["microscope"]["coherence"]),
+        values=lambda w: sweep_values(
+            {c: SRQPI["conditions"][c] for c in SWEEPS[w.sweep]["conditions"]}, w.sweep, config["microscope"]["coherence"]
+        ),
     log:
         "results/logs/tables/srqpi_{sweep}.log",
     conda:

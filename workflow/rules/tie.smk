@@ -34,6 +34,7 @@ rule tie_accuracy:
         sweep=config["tie_validation"],
         microscope=config["microscope"],
         tie=config["tie"],
+        simulated_z_um=config["simulate"]["z_um"],
         seed=config["seed"],
     log:
         "results/logs/tie_accuracy.log",

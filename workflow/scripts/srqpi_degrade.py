@@ -11,9 +11,8 @@ for path, lr_path, pair_path, input_um, pair_um, seed in zip(
     snakemake.input.stacks, snakemake.output.lr, snakemake.output.pair, p.input_um, p.pair_um, p.seeds
 ):
     stack = io.read_stack(path)
-    lr, pair = srqpi.degrade_inputs(stack, p.defocus_um, pair_um, p.binning, p.noise_sigma,
-                                    np.random.default_rng(seed), input_um=input_um)
-    plane = srqpi.input_plane(stack.z_um, p.defocus_um, input_um)
+    lr, pair, plane = srqpi.degrade_inputs(stack, p.defocus_um, pair_um, p.binning, p.noise_sigma,
+                                           np.random.default_rng(seed), input_um=input_um)
     io.write_image(lr_path, lr, pixel_um=pair.pixel_um, defocus_um=plane, binning=p.binning,
                    kind="mean-normalised LR intensity")
     io.write_stack(pair_path, pair, dtype="float32")

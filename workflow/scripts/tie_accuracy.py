@@ -19,7 +19,7 @@ fields = {
 }
 rows = validation.tie_sweep(fields, scope, p.sweep["dz_um"], p.sweep["noise"], p.sweep["solvers"], rng,
                             eps=p.tie["eps"])
-dz = float(np.max(np.abs(p.tie["planes_um"])))
+dz = float(np.max(np.abs(p.tie["planes_um"] or p.simulated_z_um)))  # null: every plane
 for label, truth in zip(snakemake.input.labels, snakemake.input.truth):
     rows.append({"source": "pipeline", "field": label.split("/")[-1].removesuffix(".tif"), "solver": p.tie["method"],
                  "dz_um": dz, "noise": np.nan, **validation.accuracy(io.read_image(label)[0], io.read_image(truth)[0])})

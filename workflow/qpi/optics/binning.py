@@ -32,8 +32,9 @@ def upsample(image: np.ndarray, factor: int) -> np.ndarray:
     x = (np.arange(w * factor) + 0.5) / factor - 0.5
     yy, xx = np.meshgrid(y, x, indexing="ij")
     outside = ~np.isfinite(image)
-    if outside.any():  # NaN outside a field stop: a spline through it would be NaN everywhere
-        filled = ndimage.map_coordinates(np.where(outside, np.nanmean(image), image), [yy, xx], order=3,
-                                         mode="nearest")
+    if outside.any():  # NaN outside a field stop: a spline through it would be NaN everywhere, so
+        # extend the edge values outwards (nearest valid pixel) and put the NaN back afterwards
+        nearest = ndimage.distance_transform_edt(outside, return_distances=False, return_indices=True)
+        filled = ndimage.map_coordinates(image[tuple(nearest)], [yy, xx], order=3, mode="nearest")
         return np.where(np.repeat(np.repeat(outside, factor, 0), factor, 1), np.nan, filled).astype(np.float32)
     return ndimage.map_coordinates(image, [yy, xx], order=3, mode="nearest").astype(np.float32)
