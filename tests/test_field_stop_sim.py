@@ -90,12 +90,12 @@ def test_field_stop_leaves_the_truth_and_records_the_aperture():
     assert "field_stop" not in simulate_field("hela", 3, [0, 2.5], Microscope(), Camera(), 64)[0].extra
 
 
-def test_eight_bit_camera_gives_uint8_counts_with_the_empty_field_at_about_70_percent():
+def test_eight_bit_camera_gives_uint8_counts_with_the_empty_field_at_half_scale():
     camera = Camera(bit_depth=8)
     counts, _, _ = expose(np.ones((3, 256, 256)), camera, np.random.default_rng(4), oversample=2)
     assert counts.dtype == np.uint8 and counts.shape == (3, 128, 128)
-    assert 0.6 < counts.mean() / 255 < 0.8
-    assert np.mean(counts == 255) < 0.001  # the bright field does not saturate
+    assert 0.45 < counts.mean() / 255 < 0.55
+    assert np.mean(counts == 255) == 0  # the bright field does not saturate
     electrons = counts / camera.adu_per_electron()
     flat = Camera(bit_depth=8, illumination_nonuniformity=0.0, exposure_jitter=0.0)
     flat_counts = expose(np.ones((1, 256, 256)), flat, np.random.default_rng(5), oversample=2)[0]
@@ -114,7 +114,7 @@ def test_two_plane_eight_bit_acquisition_through_a_field_stop():
     assert stack.data.max() <= 255 and stack.extra["bit_depth"] == 8
     aperture = camera_aperture(scope, 64)
     assert stack.plane(0.0)[distance_outside_um(aperture, scope.pixel_um) > 1].max() <= 1  # dark: zeros
-    assert 0.5 < stack.plane(2.5)[aperture].mean() / 255 < 0.9
+    assert 0.4 < stack.plane(2.5)[aperture].mean() / 255 < 0.6  # exposed at half scale
     assert np.std(stack.plane(2.5)[aperture].astype(float)) > np.std(stack.plane(0.0)[aperture].astype(float))
 
 

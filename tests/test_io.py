@@ -599,3 +599,20 @@ def test_sheet_problems_name_the_sheet_line_and_stack(in_tmp, text, message):
     assert str(err.value).startswith(f"{in_tmp / 'stacks.tsv'}: ")
     assert message.format(cwd=in_tmp) in str(err.value)
     assert one_sentence(str(err.value))
+
+
+def test_a_clipped_plane_is_a_warning_naming_the_plane(tmp_path, caplog):
+    # a few pixels at the camera's full scale: kept (exit 0), but the TIE will suffer, so it is said
+    data = np.full((2, 64, 64), 120, np.uint8)
+    data[1, :4, :4] = 255  # 0.4 % of the plane
+    path = tmp_path / "clipped.tif"
+    tifffile.imwrite(path, data)
+    with caplog.at_level("WARNING", logger="qpi.io"):
+        io.read_stack(path, wavelength_um=0.55, pixel_um=0.2, z_um=[0, 2.5])
+    assert "plane z = 2.5 µm has 0.39% of its pixels at 255 (clipped" in caplog.text
+    caplog.clear()
+    data[1, :4, :4] = 254  # not full scale: nothing to say
+    tifffile.imwrite(path, data)
+    with caplog.at_level("WARNING", logger="qpi.io"):
+        io.read_stack(path, wavelength_um=0.55, pixel_um=0.2, z_um=[0, 2.5])
+    assert caplog.text == ""

@@ -59,7 +59,7 @@ def srqpi_benchmark(
     names = list(examples)
     fig = plt.figure(figsize=(2.6 * len(names), 7.4))
     grid = fig.add_gridspec(2, len(names), height_ratios=[1.25, 1])
-    vmin, vmax = np.percentile(examples[names[1]], [0.5, 99.5])
+    vmin, vmax = np.nanpercentile(examples[names[1]], [0.5, 99.5])
     top = []
     for i, name in enumerate(names):
         ax = fig.add_subplot(grid[0, i])
@@ -120,7 +120,7 @@ def mcnn_planes(table: pd.DataFrame, examples: dict[str, dict[str, np.ndarray]])
     axes = top.subplots(rows, cols, squeeze=False)
     for r, (test_set, images) in enumerate(examples.items()):
         names = list(images)
-        vmin, vmax = np.percentile(images[names[1]], [0.5, 99.5])
+        vmin, vmax = np.nanpercentile(images[names[1]], [0.5, 99.5])
         for ax, name in zip(axes[r], names):
             is_input = name == names[0]
             ax.imshow(images[name], cmap="gray" if is_input else "viridis", vmin=None if is_input else vmin,
@@ -185,7 +185,7 @@ def despeckle_examples(speckle: np.ndarray, truth: dict[str, np.ndarray], output
         truth_image = truth[reference][index, 0]
         if quantity == "phase":
             truth_image = truth_image - truth_image.mean()
-        vmin, vmax = np.percentile(truth_image, [0.5, 99.5])
+        vmin, vmax = np.nanpercentile(truth_image, [0.5, 99.5])
         for c, name in enumerate(names, start=1):
             image = outputs[name][quantity][index]
             image = image - image.mean() if quantity == "phase" else image
@@ -231,7 +231,7 @@ def contrans_compare(images: dict[str, np.ndarray], scores: dict[str, float], ro
     fig = plt.figure(figsize=(width, 0.8 * width / len(names) + 3.2))
     top, bottom = fig.subfigures(2, 1, height_ratios=[0.8 * width / len(names) + 0.4, 2.8])
     axes = top.subplots(1, len(names))
-    vmin, vmax = np.percentile(images[names[1]], [0.5, 99.5])
+    vmin, vmax = np.nanpercentile(images[names[1]], [0.5, 99.5])
     for ax, name in zip(axes, names):
         is_input = name == names[0]
         ax.imshow(images[name], cmap="gray" if is_input else "viridis", vmin=None if is_input else vmin,

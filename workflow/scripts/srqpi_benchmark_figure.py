@@ -14,10 +14,13 @@ reference = "exact" if p.truth[0] else "tie"
 examples = {"input (LR intensity)": io.read_image(snakemake.input.lr[0])[0]}
 if p.truth[0]:
     examples["exact phase"] = io.read_image(p.truth[0])[0]
-examples["TIE phase (HR stack)"] = io.read_image(snakemake.input.tie[0])[0]
+label = io.read_image(snakemake.input.tie[0])[0]
+examples["TIE phase (HR stack)"] = label
+inside = np.isfinite(label)  # outside a field stop nothing is measured: no method is shown there
 for method, path in zip(p.methods, snakemake.input.predictions):
     with np.load(path) as predictions:
-        examples[method] = predictions[field]
+        prediction = predictions[field]
+    examples[method] = np.where(inside[: prediction.shape[0], : prediction.shape[1]], prediction, np.nan)
 scores = per_image[(per_image["stack"] == field) & (per_image["reference"] == reference)]
 figure = plots.srqpi_benchmark(per_image, examples, dict(zip(scores["run"], scores["ssim"])), reference)
 plots.save(figure, snakemake.output.figure)

@@ -97,11 +97,12 @@ class Camera:
     @property
     def exposure_level(self) -> float:
         """Fraction of the ADC range that unit intensity reaches: `level`, or by default 0.35 above
-        8 bits (headroom for defocus fringes) and 0.7 on an 8-bit camera (exposed like real 8-bit
-        bright-field data, whose 256 levels leave no room for headroom)."""
+        8 bits (headroom for defocus fringes) and 0.5 on an 8-bit camera: the brightest exposure
+        that leaves a defocused HeLa field unclipped (at 0.7, 0.26 % of its pixels clip and its TIE
+        phase is 0.46 rad off, against 0.09 rad)."""
         if self.level is not None:
             return self.level
-        return 0.7 if self.bit_depth <= 8 else 0.35
+        return 0.5 if self.bit_depth <= 8 else 0.35
 
     @property
     def dtype(self) -> type:
