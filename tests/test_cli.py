@@ -157,3 +157,10 @@ def test_simulate_then_tie_recovers_the_exact_phase(tmp_path):
     assert cli.main(["tie", str(stack), "-o", str(phase), "--method", "dct", "--eps", "1e-9"]) == 0
     recovered, exact = io.read_image(phase)[0], io.read_image(truth)[0]
     assert np.corrcoef(recovered.ravel(), exact.ravel())[0, 1] > 0.9
+
+
+def test_the_cli_offers_exactly_the_tie_library_s_methods_and_measured_eps():
+    # cli keeps its own copies so that `qpi validate` starts without scipy; they must not drift
+    from qpi import cli, tie
+
+    assert cli.METHODS == tie.METHODS and cli.MEASURED_EPS == tie.MEASURED_EPS

@@ -112,7 +112,7 @@ def _optics_parser() -> argparse.ArgumentParser:
 
 
 def _read(args: argparse.Namespace, raw: bool = False) -> io.Stack:
-    return io.read_stack(args.stack[0] if len(args.stack) == 1 else args.stack, wavelength_um=args.wavelength_um, pixel_um=args.pixel_um, z_um=args.z_um,
+    return io.read_stack(args.stack, wavelength_um=args.wavelength_um, pixel_um=args.pixel_um, z_um=args.z_um,
                          na=args.na, coherence=args.coherence, magnification=args.magnification,
                          medium_index=args.medium_index, raw=raw)
 
@@ -145,8 +145,7 @@ def _tie(args: argparse.Namespace) -> int:
     method, note = tie.describe(phase, args.method)
     io.write_image(args.output, phase, like=stack, method=method, eps=args.eps,
                    planes_um=args.planes or [float(z) for z in stack.z_um], source=_names(args.stack), **note)
-    inside = np.isfinite(phase)
-    where = "" if inside.all() else f" inside a field stop ({inside.mean():.0%} of the frame; NaN outside)"
+    where = f" inside a field stop ({note['aperture_fraction']:.0%} of the frame; NaN outside)" if note else ""
     print(f"{args.output}: phase {np.nanmin(phase):.3f}…{np.nanmax(phase):.3f} rad ({method} TIE){where}")
     return 0
 

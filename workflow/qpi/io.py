@@ -242,7 +242,7 @@ def _resolve_z(meta: dict, planes: int, owner: str) -> None:
         elif distinct:
             meta["_z_found"] = f"{owner} OME planes are at {_fmt_range(z)} µm, stage positions"
         else:
-            meta["_z_found"] = f"{owner} OME planes repeat PositionZ values, {_fmt_z(z)} µm"
+            meta["_z_found"] = f"{owner} OME planes repeat PositionZ values, {format_z(z)} µm"
     elif spacing:
         meta["_z_found"] = f"{owner} {spacing}"
 
@@ -261,7 +261,7 @@ def validate_stack(stack: Stack, path: str | Path = "<stack>", require_focus: bo
         raise StackError(f"{path}: has only one plane; the TIE needs the in-focus plane and at least one "
                          "defocused plane, so save them together as one multi-page TIFF or give each plane's file.")
     if z.size != data.shape[0]:
-        raise StackError(f"{path}: has {data.shape[0]} planes but {z.size} z positions ({_fmt_z(z)}); "
+        raise StackError(f"{path}: has {data.shape[0]} planes but {z.size} z positions ({format_z(z)}); "
                          f"give one z per plane in file order with {_REQUIRED['z_um'][1]}.")
     values, counts = np.unique(np.round(z / FOCUS_TOL_UM).astype(np.int64), return_counts=True)
     if (counts > 1).any():
@@ -269,7 +269,7 @@ def validate_stack(stack: Stack, path: str | Path = "<stack>", require_focus: bo
         raise StackError(f"{path}: z = {dup:g} µm is given for {counts.max()} planes; each plane needs its own "
                          f"z position — correct them with {_REQUIRED['z_um'][1]}.")
     if require_focus and not (np.abs(z) < FOCUS_TOL_UM).any():
-        raise StackError(f"{path}: no plane at focus (z = 0) among z = {_fmt_z(z)} µm; the TIE needs the in-focus "
+        raise StackError(f"{path}: no plane at focus (z = 0) among z = {format_z(z)} µm; the TIE needs the in-focus "
                          "intensity — record it, or give z relative to the focal plane.")
     for key in ("wavelength_um", "pixel_um"):
         value = getattr(stack, key)
@@ -548,12 +548,12 @@ def _check_sheet_row(row: dict, sheet: Path, line: int) -> None:
             raise StackError(f"{where}: file {f} not found{cwd}; fix its path in the path column.")
     z, planes = row["z_um"], row["tie_planes_um"]
     if len(files) > 1 and z is not None and len(z) != len(files):
-        raise StackError(f"{where}: {len(files)} files but {len(z)} z positions ({_fmt_z(z)} µm); give one z per "
+        raise StackError(f"{where}: {len(files)} files but {len(z)} z positions ({format_z(z)} µm); give one z per "
                          "file, in the same order, in the z_um column.")
     if z is not None and planes is not None:
         absent = [p for p in planes if not np.any(np.abs(np.asarray(z) - p) < FOCUS_TOL_UM)]
         if absent:
-            raise StackError(f"{where}: tie_planes_um {_fmt_z(absent)} µm not among z_um {_fmt_z(z)} µm; choose "
+            raise StackError(f"{where}: tie_planes_um {format_z(absent)} µm not among z_um {format_z(z)} µm; choose "
                              "the TIE planes from the stack's z positions.")
 
 
@@ -600,7 +600,8 @@ def _z_spacing(z: np.ndarray) -> float:
     return float(np.median(gaps)) if gaps.size else 1.0
 
 
-def _fmt_z(z: np.ndarray) -> str:
+def format_z(z) -> str:
+    """z values (µm) for a message: "[-2, 0, 2]", or "none" for an empty list."""
     return "[" + ", ".join(f"{v:g}" for v in z) + "]" if len(z) else "none"
 
 

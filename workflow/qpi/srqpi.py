@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
-from .io import Stack, StackError
+from .io import FOCUS_TOL_UM, Stack, StackError, format_z
 from .optics.binning import degrade
 from .optics.phantoms import height_from_phase
 from .tables import phase_reference, summarise
@@ -47,9 +47,9 @@ def input_plane(z_um, defocus_um: float | None = None, input_um: float | None = 
         if value is not None:
             return float(value)
     z = np.asarray(z_um, dtype=float)
-    defocused = z[np.abs(z) >= 1e-3]
+    defocused = z[np.abs(z) >= FOCUS_TOL_UM]
     if defocused.size == 0:
-        raise StackError(f"the stack has no defocused plane (z = {[float(v) for v in z]} µm); DL-SRQPI's input "
+        raise StackError(f"the stack has no defocused plane (z = {format_z(z)} µm); DL-SRQPI's input "
                          "is one defocused plane: record one, or set input_um in the sample sheet.")
     return float(min(defocused, key=lambda v: (abs(v), v < 0)))
 

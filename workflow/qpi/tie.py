@@ -21,7 +21,7 @@ from scipy import fft
 from scipy import ndimage
 from scipy.ndimage import gaussian_filter, gaussian_filter1d
 
-from .io import Stack, StackError, _fmt_z
+from .io import FOCUS_TOL_UM, Stack, StackError, format_z
 from .optics.propagation import angular_spectrum, frequencies
 
 log = logging.getLogger(__name__)
@@ -170,12 +170,10 @@ def iterative_solver(
 def field_stop(i0: np.ndarray, threshold: float = FIELD_STOP_THRESHOLD, min_dark: float = 0.01) -> np.ndarray | None:
     """The aperture of a field stop in the in-focus intensity (True inside), or None without one.
 
-    Inside is I0 ≥ `threshold`·max I0 (Zhang et al. 2020), the maximum taken as the 99.9th
-    percentile so hot pixels do not set it; the largest bright region is kept and its holes
+    Inside is I0 ≥ `threshold`·max I0 (Zhang et al. 2020, `_lit`); the largest bright region is kept and its holes
     (absorbing debris, dark cells) filled. Light in all but `min_dark` of the frame: no field stop.
     """
-    i0 = np.asarray(i0)
-    bright = i0 >= threshold * np.percentile(i0, 99.9)
+    bright = _lit(np.asarray(i0), threshold)
     if bright.mean() > 1 - min_dark:
         return None
     labels, count = ndimage.label(bright)
@@ -183,6 +181,12 @@ def field_stop(i0: np.ndarray, threshold: float = FIELD_STOP_THRESHOLD, min_dark
         bright = labels == 1 + np.argmax(ndimage.sum_labels(bright, labels, range(1, count + 1)))
     inside = ndimage.binary_fill_holes(bright)
     return None if inside.mean() > 1 - min_dark else inside
+
+
+def _lit(plane: np.ndarray, threshold: float) -> np.ndarray:
+    """Pixels at `threshold` of the plane's maximum or more; the maximum is the 99.9th
+    percentile, so a few hot pixels do not set it."""
+    return plane >= threshold * np.percentile(plane, 99.9)
 
 
 EDGE_STRIP_PX = 3  # where the light the field stop's edge diffracts out of the aperture is taken from
@@ -211,9 +215,7 @@ def lit_region(planes: np.ndarray, aperture: np.ndarray, threshold: float = 0.03
     """Where any plane (Z, Y, X) holds light (≥ `threshold` of its maximum), holes filled, with a
     margin, and the `aperture`: the region the TIE is solved in. Defocused planes spill a field
     stop's light past its edge; only around all of it is the no-flux edge condition exact."""
-    lit = np.zeros(aperture.shape, bool)
-    for plane in planes:
-        lit |= plane >= threshold * np.percentile(plane, 99.9)
+    lit = np.logical_or.reduce([_lit(plane, threshold) for plane in planes])
     return ndimage.binary_fill_holes(ndimage.binary_dilation(lit, iterations=margin_px)) | aperture
 
 
@@ -281,11 +283,9 @@ def aperture_solver(
     z = precondition(r)
     p, rz = z.copy(), float(np.vdot(r, z))
     initial = best = float(np.linalg.norm(b))
-    best_x, stale, reason, it = x, 0, f"reached max_iter = {max_iter}", 0
-    for it in range(1, max_iter + 1):
-        if initial == 0:
-            reason = "no signal (dI/dz is zero inside the aperture)"
-            break
+    best_x, stale, it = x, 0, 0
+    reason = f"reached max_iter = {max_iter}" if initial > 0 else "no signal (dI/dz is zero inside the aperture)"
+    for it in range(1, (max_iter if initial > 0 else 0) + 1):
         ap = operator(p)
         alpha = rz / float(np.vdot(p, ap))
         x = x + alpha * p
@@ -314,19 +314,19 @@ def aperture_solver(
 
 def _derivative_planes(z: np.ndarray, planes: list[float] | None) -> list[int]:
     """Indices of the planes for dI/dz: those at the z values in `planes` (µm), else every plane."""
-    listed = _fmt_z(z)
+    listed = format_z(z)
     if planes is None:
         chosen = list(range(z.size))
     else:
-        chosen = [i for p in planes for i in np.flatnonzero(np.abs(z - p) < 1e-3)[:1]]
+        chosen = [i for p in planes for i in np.flatnonzero(np.abs(z - p) < FOCUS_TOL_UM)[:1]]
         if len(chosen) != len(planes):
-            missing = [float(p) for p in planes if not np.any(np.abs(z - p) < 1e-3)]
+            missing = [float(p) for p in planes if not np.any(np.abs(z - p) < FOCUS_TOL_UM)]
             raise StackError(
-                f"TIE planes {_fmt_z(planes)} µm: {_fmt_z(missing)} not in the stack (z = {listed} µm); "
+                f"TIE planes {format_z(planes)} µm: {format_z(missing)} not in the stack (z = {listed} µm); "
                 "choose from those with --planes (qpi tie) or the tie_planes_um column of the sample sheet."
             )
     if np.unique(np.round(z[chosen], 3)).size < 2:
-        found = _fmt_z(z[chosen]) if chosen else "none"
+        found = format_z(z[chosen]) if chosen else "none"
         raise StackError(
             f"TIE needs planes at two or more distinct z for dI/dz, but the planes chosen are {found} µm "
             f"(the stack has z = {listed} µm); choose at least two with --planes (qpi tie) or the "
@@ -338,7 +338,7 @@ def _derivative_planes(z: np.ndarray, planes: list[float] | None) -> list[int]:
 def in_focus(stack: Stack, chosen: list[int]) -> np.ndarray:
     """I0: the plane at z = 0, else the mean of symmetric planes (two-plane TIE about focus)."""
     z = np.asarray(stack.z_um, dtype=float)
-    focus = np.flatnonzero(np.abs(z) < 1e-3)
+    focus = np.flatnonzero(np.abs(z) < FOCUS_TOL_UM)
     data = np.asarray(stack.data)
     if focus.size:
         return data[focus[0]].astype(float)
@@ -346,7 +346,7 @@ def in_focus(stack: Stack, chosen: list[int]) -> np.ndarray:
         return data[chosen].mean(axis=0, dtype=float)
     raise StackError(
         f"TIE needs an in-focus plane at z = 0 µm or planes symmetric about it, but the stack has "
-        f"z = {_fmt_z(z)} µm; label the focus plane z = 0."
+        f"z = {format_z(z)} µm; label the focus plane z = 0."
     )
 
 
@@ -397,10 +397,11 @@ def solve(
     if isinstance(mask, str):
         mask = field_stop(i0)
     method = resolve_method(method, mask)
-    data = np.asarray(stack.data, dtype=float)[chosen]
+    data = np.asarray(stack.data[chosen], dtype=float)
     args = (stack.pixel_um, stack.wavelength_um, stack.medium_index)
     eps = DEFAULT_EPS if eps is None else eps
-    if mask is not None and method in ("aperture", "iterative"):
+    in_aperture = mask is not None and method in ("aperture", "iterative")
+    if in_aperture:
         # all the light is in the frame: equal energy in every plane (lamp flicker, exposure aside),
         # and no flux across the edge of the region any plane lights (the stop's spill included)
         data = data * (i0.sum() / data.sum(axis=(1, 2)))[:, None, None]
@@ -411,7 +412,7 @@ def solve(
         phase = aperture_solver(i0, axial_derivative(data, z[chosen]), *args, eps=eps, workers=workers, **kw)
     else:
         phase = BASE_SOLVERS[method][0](i0, axial_derivative(data, z[chosen]), *args, eps=eps, **kw)
-    if mask is not None and method in ("aperture", "iterative"):
+    if in_aperture:
         phase = np.where(mask, phase, np.nan)
     return (phase - np.nanmean(phase)).astype(np.float32)
 

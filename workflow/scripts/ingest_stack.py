@@ -4,7 +4,6 @@ from qpi import io
 from qpi.logs import log_to
 
 log = log_to(snakemake.log[0])
-raw = [str(p) for p in snakemake.input.raw]
-stack = io.read_stack(raw[0] if len(raw) == 1 else raw, **snakemake.params.overrides)
+stack = io.read_stack(list(snakemake.input.raw), **snakemake.params.overrides)
 io.write_stack(snakemake.output.stack, stack, dtype="float32")
 log.info("%d planes at z = %s µm, pixel %.4f µm", len(stack.z_um), [float(z) for z in stack.z_um], stack.pixel_um)

@@ -1,5 +1,7 @@
 """Ground-truth phase of one corrected stack by the TIE (NaN outside a field stop), background at 0."""
 
+import numpy as np
+
 from qpi import io, tie
 from qpi.logs import log_to
 
@@ -11,5 +13,5 @@ phase = tie.remove_background(tie.solve(stack, method=p.method, eps=p.eps, plane
 method, note = tie.describe(phase, p.method)
 io.write_image(snakemake.output.phase, phase, pixel_um=stack.pixel_um, kind=f"TIE phase ({method}, rad)",
                planes_um=planes, **note)
-log.info("%s TIE over z = %s µm: phase %.3f..%.3f rad; %s", method, planes, float(phase[phase == phase].min()),
-         float(phase[phase == phase].max()), note.get("outside_aperture", "no field stop"))
+log.info("%s TIE over z = %s µm: phase %.3f..%.3f rad; %s", method, planes, np.nanmin(phase), np.nanmax(phase),
+         note.get("outside_aperture", "no field stop"))
