@@ -14,11 +14,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from qpi import models, train
+from qpi import losses, models, train
 
 
 def samples_per_second(model, optimizer, batches, batch_size):
-    loss_fn = train.loss_function("mse")
+    loss_fn = losses.loss("mse")
     start = time.perf_counter()
     n = 0
     for xb, yb in batches():

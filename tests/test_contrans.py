@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import torch
 
-from qpi import checkpoints, contrans, cyclegan, metrics, models, train
+from qpi import checkpoints, contrans, cyclegan, losses, metrics, models, train
 from qpi.models.contrans import (
     PatchExpand, PatchMerging, SwinBlock, WindowAttention, relative_position_index, shift_mask, window_partition,
     window_reverse,
@@ -186,8 +186,8 @@ def test_cycle_loss_is_zero_for_inverse_generators_and_l1_otherwise():
 
 def test_lsgan_targets_one_for_real_and_zero_for_fake():
     d = torch.full((2, 1, 3, 3), 0.25)
-    assert cyclegan.lsgan(d, True).item() == pytest.approx(0.5625)
-    assert cyclegan.lsgan(d, False).item() == pytest.approx(0.0625)
+    assert losses.lsgan(d, True).item() == pytest.approx(0.5625)
+    assert losses.lsgan(d, False).item() == pytest.approx(0.0625)
 
 
 def test_image_pool_fills_then_swaps_and_round_trips_its_state():
@@ -207,7 +207,7 @@ def test_image_pool_fills_then_swaps_and_round_trips_its_state():
 def test_linear_decay_is_constant_then_falls_to_zero():
     cfg = cyclegan.CycleConfig(epochs=6, lr=1.0, lr_schedule={"name": "linear", "constant_epochs": 2})
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
-    scheduler = cyclegan.make_cycle_scheduler(optimizer, cfg)
+    scheduler = train.make_scheduler(optimizer, cfg)
     rates = []
     for _ in range(6):
         rates.append(optimizer.param_groups[0]["lr"])
@@ -215,7 +215,7 @@ def test_linear_decay_is_constant_then_falls_to_zero():
         scheduler.step()
     assert rates == pytest.approx([1.0, 1.0, 0.8, 0.6, 0.4, 0.2])
     with pytest.raises(ValueError, match="constant_epochs < epochs"):
-        cyclegan.make_cycle_scheduler(optimizer, cyclegan.CycleConfig(epochs=2, lr_schedule={"name": "linear",
+        train.make_scheduler(optimizer, cyclegan.CycleConfig(epochs=2, lr_schedule={"name": "linear",
                                                                                                "constant_epochs": 2}))
 
 
@@ -274,10 +274,10 @@ def test_cycle_gan_learns_to_reconstruct_through_the_other_domain(tmp_path):
 def test_unpaired_plan_never_pairs_a_field_of_view_with_itself():
     fov_a = np.arange(10)
     fov_b = 100 + np.arange(13)
-    contrans.check_unpaired(fov_a, fov_b)
+    cyclegan.check_unpaired(fov_a, fov_b)
     seen_a, seen_b = set(), set()
     for epoch in range(5):
-        plan = contrans.unpaired_plan(len(fov_a), len(fov_b), 4, seed=0, epoch=epoch)
+        plan = cyclegan.unpaired_plan(len(fov_a), len(fov_b), 4, seed=0, epoch=epoch)
         assert len(plan) == 13 // 4
         for index_a, op_a, index_b, op_b in plan:
             assert len(index_a) == len(index_b) == 4
@@ -286,13 +286,13 @@ def test_unpaired_plan_never_pairs_a_field_of_view_with_itself():
             seen_b |= set(index_b.tolist())
     assert seen_a == set(range(10)) and seen_b == set(range(13))
     # the two domains are shuffled independently: the pairing changes from epoch to epoch
-    plans = [contrans.unpaired_plan(10, 10, 10, seed=0, epoch=e)[0] for e in range(2)]
+    plans = [cyclegan.unpaired_plan(10, 10, 10, seed=0, epoch=e)[0] for e in range(2)]
     assert not np.array_equal(plans[0][0] - plans[0][2], plans[1][0] - plans[1][2])
 
 
 def test_training_domains_sharing_a_field_of_view_are_refused():
     with pytest.raises(ValueError, match="share 1 fields of view"):
-        contrans.check_unpaired(np.array([1, 2, 3]), np.array([3, 4]))
+        cyclegan.check_unpaired(np.array([1, 2, 3]), np.array([3, 4]))
     a, b, fa, _ = _domains()
     with pytest.raises(ValueError, match="different fields of view"):
         cyclegan.train_cycle("contrans_unet", {"width": 4, "depth": 1}, a, b, fa, fa, _cfg(), "/nonexistent/never")

@@ -5,9 +5,10 @@ import pandas as pd
 import pytest
 import torch
 
-from qpi import gan, models
+from qpi import gan, losses, models
 from qpi.checkpoints import load_model
-from qpi.models.despeckle import ComplexResidualBlock, npcc
+from qpi.losses import npcc
+from qpi.models.despeckle import ComplexResidualBlock
 
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
@@ -86,9 +87,9 @@ def test_discriminator_learns_real_from_fake_and_the_generator_loss_responds():
     frozen = torch.optim.Adam(g.parameters(), lr=0.0)
     d_losses, adv = [], []
     for _ in range(8):
-        losses = gan.gan_step(g, d, frozen, opt_d, x, y, alpha=0.35, recon=gan.reconstruction("l1"))
-        d_losses.append(losses["loss_d"].item())
-        adv.append(losses["loss_adv"].item())
+        step = gan.gan_step(g, d, frozen, opt_d, x, y, alpha=0.35, recon=losses.loss("l1"))
+        d_losses.append(step["loss_d"].item())
+        adv.append(step["loss_adv"].item())
     assert d_losses[-1] < 0.8 * d_losses[0]  # 0.71 → 0.49
     with torch.no_grad():  # by telling them apart, not by calling everything fake
         d.eval()
@@ -97,10 +98,10 @@ def test_discriminator_learns_real_from_fake_and_the_generator_loss_responds():
     assert adv[-1] > adv[0]  # ...so fooling it costs the generator more
     # ...and a generator step moves the generator's output (and changes its loss).
     before = g(x).detach()
-    losses = gan.gan_step(g, d, opt_g, opt_d, x, y, alpha=0.35, recon=gan.reconstruction("l1"))
+    step = gan.gan_step(g, d, opt_g, opt_d, x, y, alpha=0.35, recon=losses.loss("l1"))
     assert not torch.allclose(g(x), before)
-    assert not any(loss.requires_grad for loss in losses.values())  # detached: read later, device not waited on
-    assert losses["loss"].item() == pytest.approx((losses["loss_adv"] + 0.35 * losses["loss_recon"]).item(), rel=1e-6)
+    assert not any(loss.requires_grad for loss in step.values())  # detached: read later, device not waited on
+    assert step["loss"].item() == pytest.approx((step["loss_adv"] + 0.35 * step["loss_recon"]).item(), rel=1e-6)
 
 
 def pairs(n, seed):
@@ -133,8 +134,8 @@ def test_baselines_train_on_their_reconstruction_loss_alone(tmp_path):
     steps = pd.read_csv(tmp_path / "steps.csv")
     assert summary["steps"] == 4 and steps["loss_d"].isna().all()
     assert (steps["loss"] >= -1).all() and (steps["loss"] <= 1).all()  # NPCC is a correlation
-    with pytest.raises(ValueError, match="unknown reconstruction loss"):
-        gan.reconstruction("mse")
+    with pytest.raises(ValueError, match="unknown loss"):
+        losses.loss("ssim")
     assert np.isfinite(summary["best"]["val_loss"])
 
 

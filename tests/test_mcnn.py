@@ -7,7 +7,8 @@ import torch
 import torch.nn.functional as F
 
 from qpi import checkpoints, mcnn, metrics, models, train
-from qpi.models.mcnn import MCNN, multiscale_l1, pool_target
+from qpi.losses import multiscale_l1, pool_target
+from qpi.models.mcnn import MCNN
 from qpi.optics.imaging import Microscope
 
 SCOPE = Microscope(magnification=10, na=0.25, coherence=0.0)  # 0.65 µm pixels, coherent

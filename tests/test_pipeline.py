@@ -1,6 +1,5 @@
 """The pipeline end to end on config/smoke.yaml, in a scratch directory, with checks on its numbers."""
 
-import os
 import shutil
 import subprocess
 import sys

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qpi import plots, summary, tables
+from qpi import plots, scores, summary, tables
 
 
 def tidy(family, model, train, test, seed, metric, value):
@@ -96,14 +96,12 @@ def test_headlines_read_each_familys_table():
 
 
 def test_summarise_gives_the_spread_over_images_and_over_seeds():
-    from qpi import tables
-
     per_image = pd.DataFrame({"method": "unet", "seed": [0, 0, 1, 1], "ssim": [0.7, 0.9, 0.5, 0.7]})
-    row = tables.summarise(per_image, ["method"]).iloc[0]
+    row = scores.summarise(per_image, ["method"]).iloc[0]
     assert (row["ssim"], row["n_images"], row["seeds"]) == (pytest.approx(0.7), 4, 2)
     assert row["ssim_std"] == pytest.approx(np.sqrt(0.02)) and row["ssim_seed_std"] == pytest.approx(0.1)
-    assert "seeds" not in tables.summarise(per_image.drop(columns="seed"), ["method"])
-    assert tables.summarise(per_image, ["method", "seed"])["ssim"].tolist() == pytest.approx([0.8, 0.6])
+    assert "seeds" not in scores.summarise(per_image.drop(columns="seed"), ["method"])
+    assert scores.summarise(per_image, ["method", "seed"])["ssim"].tolist() == pytest.approx([0.8, 0.6])
 
 
 def test_summary_puts_the_papers_numbers_beside_ours_and_marks_differences():

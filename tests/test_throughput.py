@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from qpi import cyclegan, device, gan, models, train
+from qpi import cyclegan, device, gan, losses, models, train
 from qpi.train import Accel, TrainConfig
 
 MODEL = {"width": 4, "depth": 2}  # tiny U-Net (with batch norm): 8×8 LR → 32×32 HR
@@ -128,7 +128,7 @@ def _gan_step(scaler):
     opt_g, opt_d = (torch.optim.SGD(m.parameters(), lr=0.1) for m in (g, d))
     x = torch.randn(2, 1, 16, 16)
     y = torch.cat([torch.tanh(x), x], 1)
-    gan.gan_step(g, d, opt_g, opt_d, x, y, 0.35, gan.reconstruction("l1"), scaler=scaler)
+    gan.gan_step(g, d, opt_g, opt_d, x, y, 0.35, losses.loss("l1"), scaler=scaler)
     return [*g.state_dict().values(), *d.state_dict().values()]
 
 

@@ -30,24 +30,18 @@ import pandas as pd
 from scipy import fft
 from tqdm import tqdm
 
-from . import metrics, tie
+from . import tie
 from .io import Stack
 from .logs import progress_stream
 from .optics.binning import bin_pixels, upsample
 from .optics.imaging import Microscope, image_stack
 from .optics.phantoms import height_from_phase, make_phantom
-from .tables import seed_spread
+from .papers import PAPER_TABLE1
+from .scores import PIXEL_METRICS, score_image, seed_spread
 
 log = logging.getLogger("qpi.contrans")
 PARTS = ("train_a", "train_b", "test")
 FOV_OFFSET = {"train_a": 0, "train_b": 100_000, "test": 200_000}  # fov ids of different parts never meet
-# Table 1 of the paper: (SSIM, SSIM std, PSNR dB, PSNR std) by input objective, against the TIE label.
-PAPER_TABLE1 = {
-    "microspheres": {"4x": (0.933, 0.0107, 34.032, 1.0231), "10x": (0.952, 0.0113, 35.214, 0.9892),
-                     "20x": (0.975, 0.0118, 38.963, 0.9153), "40x": (0.976, 0.0097, 39.331, 0.8322)},
-    "hela": {"4x": (0.898, 0.0172, 31.751, 1.2048), "10x": (0.922, 0.0151, 32.171, 1.1920),
-             "20x": (0.939, 0.0135, 34.751, 1.0723), "40x": (0.943, 0.0129, 35.380, 1.0133)},
-}
 
 
 def runs(cfg: dict) -> list[tuple[str, str, str]]:
@@ -187,38 +181,6 @@ def network_input(lr: np.ndarray, hr_px: int) -> np.ndarray:
     return (np.stack(images)[:, None] - 1.0).astype(np.float32)
 
 
-def domain_scale(x: np.ndarray) -> float:
-    """Spread (std, ≥ 1e-6) of a training domain: the generators' fixed input/output scale."""
-    return max(float(np.std(x, dtype=np.float64)), 1e-6)
-
-
-# --- unpaired batches --------------------------------------------------------------------------------
-
-
-def check_unpaired(fov_a: np.ndarray, fov_b: np.ndarray) -> None:
-    """The two training domains must come from different fields of view."""
-    shared = np.intersect1d(fov_a, fov_b)
-    if shared.size:
-        raise ValueError(f"the training domains share {shared.size} fields of view (e.g. {int(shared[0])}); "
-                         "unpaired training needs domains drawn from different fields of view")
-
-
-def unpaired_plan(n_a: int, n_b: int, batch_size: int, seed: int, epoch: int) -> list[tuple]:
-    """Batches (indices A, dihedral op A, indices B, dihedral op B) of one epoch, fixed by (seed, epoch):
-    independent shuffles of the two domains (the smaller one repeated), max(n_a, n_b) // batch steps."""
-    rng = np.random.default_rng([seed, epoch, 0xC7C1E])
-    n = max(n_a, n_b)
-    size = min(batch_size, n_a, n_b)
-    steps = max(n // size, 1)
-
-    def order(count: int) -> np.ndarray:
-        return np.concatenate([rng.permutation(count) for _ in range(-(-steps * size // count))])
-
-    a, b = order(n_a), order(n_b)
-    ops = rng.integers(0, 8, size=(steps, 2))
-    return [(a[k * size : (k + 1) * size], ops[k, 0], b[k * size : (k + 1) * size], ops[k, 1]) for k in range(steps)]
-
-
 # --- evaluation ---------------------------------------------------------------------------------------
 
 
@@ -228,9 +190,9 @@ def score(prediction: np.ndarray, test: dict[str, np.ndarray], **labels) -> list
     rows = []
     for reference in ("tie", "exact"):
         for i, (pred, truth) in enumerate(zip(prediction[:, 0], test[reference][:, 0])):
-            s = metrics.score(pred, truth, phase=True)
+            s = score_image(pred, truth, phase=True)
             rows.append({**labels, "reference": reference, "image": i, "fov": int(test["fov"][i]),
-                         **{m: s[m] for m in ("ssim", "psnr", "nrmse", "mae")}})
+                         **{m: s[m] for m in PIXEL_METRICS}})
     return rows
 
 

@@ -6,7 +6,7 @@ discriminators ½·[(D(real) − 1)² + D(fake)²], the fakes drawn from a pool 
 outputs (CycleGAN's image pool: the discriminators see a history, which damps oscillation). Adam;
 the learning rate stays constant for `constant_epochs`, then falls linearly towards zero.
 
-Both domains are divided by their spread (`contrans.domain_scale`) before the networks see them,
+Both domains are divided by their spread (`domain_scale`) before the networks see them,
 so λ weighs two cycle errors of comparable size; the generators carry those scales (`in_scale`,
 `out_scale`), so the saved G_AB maps raw intensity contrast to radians.
 
@@ -29,8 +29,8 @@ from torch import nn
 
 from qpi import models
 from qpi.checkpoints import save_model
-from qpi.contrans import check_unpaired, domain_scale, unpaired_plan
 from qpi.device import autocast
+from qpi.losses import lsgan
 from qpi.train import (
     TrainConfig, as_tensor, backward_step, batch_loader, loss_scaler, make_optimizer, make_scheduler, prepare,
     run_epochs, start_run,
@@ -51,6 +51,35 @@ class CycleConfig(TrainConfig):
     lambda_cycle: float = 10.0
     pool_size: int = 50
     discriminator: dict = dataclasses.field(default_factory=lambda: {"arch": "patchgan", "in_channels": 1})
+
+
+def domain_scale(x: np.ndarray) -> float:
+    """Spread (std, ≥ 1e-6) of a training domain: the generators' fixed input/output scale."""
+    return max(float(np.std(x, dtype=np.float64)), 1e-6)
+
+
+def check_unpaired(fov_a: np.ndarray, fov_b: np.ndarray) -> None:
+    """The two training domains must come from different fields of view."""
+    shared = np.intersect1d(fov_a, fov_b)
+    if shared.size:
+        raise ValueError(f"the training domains share {shared.size} fields of view (e.g. {int(shared[0])}); "
+                         "unpaired training needs domains drawn from different fields of view")
+
+
+def unpaired_plan(n_a: int, n_b: int, batch_size: int, seed: int, epoch: int) -> list[tuple]:
+    """Batches (indices A, dihedral op A, indices B, dihedral op B) of one epoch, fixed by (seed, epoch):
+    independent shuffles of the two domains (the smaller one repeated), max(n_a, n_b) // batch steps."""
+    rng = np.random.default_rng([seed, epoch, 0xC7C1E])
+    n = max(n_a, n_b)
+    size = min(batch_size, n_a, n_b)
+    steps = max(n // size, 1)
+
+    def order(count: int) -> np.ndarray:
+        return np.concatenate([rng.permutation(count) for _ in range(-(-steps * size // count))])
+
+    a, b = order(n_a), order(n_b)
+    ops = rng.integers(0, 8, size=(steps, 2))
+    return [(a[k * size : (k + 1) * size], ops[k, 0], b[k * size : (k + 1) * size], ops[k, 1]) for k in range(steps)]
 
 
 class ImagePool:
@@ -84,26 +113,9 @@ class ImagePool:
         self.images = list(state["images"])
 
 
-def lsgan(prediction: torch.Tensor, real: bool) -> torch.Tensor:
-    """Least-squares GAN loss: mean (D − 1)² for real targets, mean D² for fake ones."""
-    return F.mse_loss(prediction, torch.full_like(prediction, float(real)))
-
-
 def cycle_loss(g_ab: nn.Module, g_ba: nn.Module, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """‖G_BA(G_AB(a)) − a‖₁ + ‖G_AB(G_BA(b)) − b‖₁ (means over pixels)."""
     return F.l1_loss(g_ba(g_ab(a)), a) + F.l1_loss(g_ab(g_ba(b)), b)
-
-
-def make_cycle_scheduler(optimizer: torch.optim.Optimizer, cfg: CycleConfig):
-    """CycleGAN's linear decay, or any schedule `qpi.train.make_scheduler` knows."""
-    spec = cfg.lr_schedule or {}
-    if spec.get("name") != "linear":
-        return make_scheduler(optimizer, cfg)
-    constant, total = int(spec["constant_epochs"]), cfg.epochs
-    if not 0 <= constant < total:
-        raise ValueError(f"linear lr decay needs 0 ≤ constant_epochs < epochs, got {constant} and {total}")
-    return torch.optim.lr_scheduler.LambdaLR(
-        optimizer, lambda epoch: 1.0 - max(0, epoch + 1 - constant) / (total - constant + 1))
 
 
 class CycleGAN(nn.Module):
@@ -178,7 +190,7 @@ def train_cycle(
     opt_d = make_optimizer([*d_a.parameters(), *d_b.parameters()], cfg)
     pools = (ImagePool(cfg.pool_size), ImagePool(cfg.pool_size))
     stateful = {"g_ba": g_ba, "d_a": d_a, "d_b": d_b, "optimizer": opt_g, "optimizer_d": opt_d,
-                "scheduler": make_cycle_scheduler(opt_g, cfg), "scheduler_d": make_cycle_scheduler(opt_d, cfg),
+                "scheduler": make_scheduler(opt_g, cfg), "scheduler_d": make_scheduler(opt_d, cfg),
                 "pool_a": pools[0], "pool_b": pools[1], "scaler": loss_scaler(accel)}
     a_all, b_all = as_tensor(domain_a, device), as_tensor(domain_b, device)
     run = start_run(out, cfg, g_ab, stateful, (domain_a, domain_b), STEP_FIELDS, validated=False)

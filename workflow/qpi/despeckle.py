@@ -23,16 +23,17 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from . import metrics, tie
+from . import tie
 from .io import Stack
 from .logs import progress_stream
 from .optics import speckle
 from .optics.binning import bin_pixels
 from .optics.imaging import Microscope, image_stack
 from .optics.phantoms import make_phantom
+from .scores import score_image
 
 log = logging.getLogger("qpi.despeckle")
-METRICS = ("ssim", "nrmse", "lpips")
+REPORTED = ("ssim", "nrmse", "lpips")  # the paper's three metrics
 
 
 def conditions(cfg: dict) -> dict[str, dict]:
@@ -201,11 +202,18 @@ def score(prediction: np.ndarray, specimens: dict[str, np.ndarray], lpips=None, 
     references = (("intensity", "intensity", False), ("phase", "tie", True), ("phase", "exact", True))
     for quantity, reference, is_phase in references:
         for i, (pred, truth) in enumerate(zip(out[quantity], specimens[reference][:, 0])):
-            s = metrics.score(pred, truth, phase=is_phase)
-            s["lpips"] = lpips(pred, truth, phase=is_phase) if lpips is not None else np.nan
+            s = score_image(pred, truth, phase=is_phase, lpips=lpips)
             rows += [{**labels, "image": i, "quantity": quantity, "reference": reference, "metric": m,
-                      "value": s[m]} for m in METRICS]
+                      "value": s[m]} for m in REPORTED]
     return rows
+
+
+def example_ssim(per_image: pd.DataFrame, test: str, index: int) -> dict[tuple[str, str], float]:
+    """SSIM of every model's intensity (vs the in-focus intensity) and phase (vs the exact phase) on
+    test image `index` of the test split `test`, {(model, quantity): value}: the example panel's titles."""
+    rows = per_image[(per_image["test_condition"] == test) & (per_image["image"] == index)
+                     & (per_image["metric"] == "ssim") & (per_image["reference"].isin(["intensity", "exact"]))]
+    return {(m, q): float(v) for m, q, v in zip(rows["model"], rows["quantity"], rows["value"])}
 
 
 def correlation_table(per_image: pd.DataFrame) -> pd.DataFrame:
@@ -214,7 +222,7 @@ def correlation_table(per_image: pd.DataFrame) -> pd.DataFrame:
     df = per_image.assign(column=column_names(per_image))
     keys = ["model", "level", "correlation_um"]
     wide = df.groupby([*keys, "column"], sort=False)["value"].mean().unstack("column")
-    columns = [f"{m}_{q}" for m in METRICS for q in ("intensity", "phase", "phase_exact")]
+    columns = [f"{m}_{q}" for m in REPORTED for q in ("intensity", "phase", "phase_exact")]
     return wide.reindex(columns=columns).reset_index().sort_values(["level", "model"], ignore_index=True)
 
 

@@ -9,6 +9,7 @@ import numpy as np
 
 from . import metrics
 from .patches import grid
+from .scores import score_image
 
 
 def ramp(size: int, overlap: int) -> np.ndarray:
@@ -80,10 +81,7 @@ def score_rows(
     for name, ref in references.items():
         if ref is None:
             continue
-        pred, ref = metrics.inside(prediction, ref)
-        scores = metrics.score(pred, ref, phase=True)
-        scores["lpips"] = lpips(pred, ref, phase=True) if lpips is not None else np.nan
-        rows.append({**labels, "reference": name, **scores})
+        rows.append({**labels, "reference": name, **score_image(prediction, ref, phase=True, lpips=lpips)})
     return rows
 
 

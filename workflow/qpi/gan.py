@@ -21,12 +21,11 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from qpi import models
+from qpi import losses, models
 from qpi.device import autocast
-from qpi.models.despeckle import npcc
+from qpi.losses import bce_gan
 from qpi.train import (
     TrainConfig, accelerated, as_tensor, backward_step, batch_loader, batches_per_epoch, check_pairs, loss_scaler,
     make_optimizer, make_scheduler, pair_plan, prepare, run_epochs, start_run, validator,
@@ -34,7 +33,6 @@ from qpi.train import (
 
 log = logging.getLogger("qpi.gan")
 
-RECONSTRUCTION = {"l1": F.l1_loss, "npcc": npcc}
 STEP_FIELDS = ("step", "epoch", "loss", "loss_d", "loss_adv", "loss_recon", "lr", "seconds")
 
 
@@ -49,17 +47,6 @@ class PairedConfig(TrainConfig):
     alpha: float = 0.35
     adversarial: bool = True
     discriminator: dict = dataclasses.field(default_factory=lambda: {"arch": "patchgan"})
-
-
-def reconstruction(name: str):
-    if name not in RECONSTRUCTION:
-        raise ValueError(f"unknown reconstruction loss {name!r}; available: {', '.join(RECONSTRUCTION)}")
-    return RECONSTRUCTION[name]
-
-
-def adversarial_loss(logits: torch.Tensor, real: bool) -> torch.Tensor:
-    """−log D (real) or −log(1 − D) (fake), averaged over the patch logits."""
-    return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, float(real)))
 
 
 def gan_step(
@@ -78,8 +65,8 @@ def gan_step(
         discriminator.train()
         opt_d.zero_grad(set_to_none=True)
         with autocast(device, dtype):
-            loss_d = 0.5 * (adversarial_loss(discriminator(torch.cat([x, y], 1)), True)
-                            + adversarial_loss(discriminator(torch.cat([x, fake.detach()], 1)), False))
+            loss_d = 0.5 * (bce_gan(discriminator(torch.cat([x, y], 1)), True)
+                            + bce_gan(discriminator(torch.cat([x, fake.detach()], 1)), False))
         backward_step(loss_d, opt_d, scaler, update=False)
         losses["loss_d"] = loss_d.detach()
     opt_g.zero_grad(set_to_none=True)
@@ -87,7 +74,7 @@ def gan_step(
     loss = loss_recon
     if discriminator is not None:
         with autocast(device, dtype):
-            loss_adv = adversarial_loss(discriminator(torch.cat([x, fake], 1)), True)
+            loss_adv = bce_gan(discriminator(torch.cat([x, fake], 1)), True)
         loss = loss_adv + alpha * loss_recon
         losses["loss_adv"] = loss_adv.detach()
     backward_step(loss, opt_g, scaler)
@@ -120,7 +107,7 @@ def train_paired(
     stateful = {"optimizer": opt_g, "scheduler": make_scheduler(opt_g, cfg), "discriminator": discriminator,
                 "optimizer_d": opt_d, "scheduler_d": make_scheduler(opt_d, cfg) if opt_d else None,
                 "scaler": loss_scaler(accel)}
-    recon = reconstruction(cfg.loss)
+    recon = losses.loss(cfg.loss)
     x, y = (as_tensor(a, device) for a in train)
     vx, vy = (as_tensor(a, device) for a in val)
     run = start_run(out, cfg, generator, stateful, (*train, *val), STEP_FIELDS)

@@ -25,9 +25,9 @@ from .logs import progress_stream
 from .optics.binning import bin_pixels
 from .optics.imaging import Microscope, image_stack
 from .optics.phantoms import make_phantom
+from .scores import PIXEL_METRICS, defined, score_image
 
 log = logging.getLogger("qpi.mcnn")
-METRICS = ("ssim", "psnr", "nrmse", "mae")
 
 
 def condition_planes(offsets: list[float], dz_um: float) -> np.ndarray:
@@ -174,17 +174,14 @@ def tie_baseline(
 def score(prediction: np.ndarray, data: dict[str, np.ndarray], **labels) -> list[dict]:
     """Tidy rows (one per image, quantity and metric) of predictions (N, C, H, W) against the truth:
     channel 0 is phase (piston removed), channel 1 (if present) amplitude; only the MAE against a flat truth."""
-    from . import metrics
-
     rows = []
     for quantity, channel in (("phase", 0), ("amplitude", 1)):
         if channel >= prediction.shape[1]:
             continue
         for i, (pred, truth) in enumerate(zip(prediction[:, channel], data[quantity][:, 0])):
-            scores = metrics.score(pred, truth, phase=quantity == "phase")
-            # A flat truth (a pure-phase specimen's amplitude) has no range: only the MAE is defined.
-            names = METRICS if np.ptp(truth) > 0 else ("mae",)
-            rows += [{**labels, "image": i, "quantity": quantity, "metric": m, "value": scores[m]} for m in names]
+            scores = score_image(pred, truth, phase=quantity == "phase")
+            rows += [{**labels, "image": i, "quantity": quantity, "metric": m, "value": scores[m]}
+                     for m in defined(truth, PIXEL_METRICS)]
     return rows
 
 
@@ -212,12 +209,6 @@ def convergence_table(runs: dict[tuple[str, int], pd.DataFrame]) -> pd.DataFrame
     ]
     columns = ["model", "seed", "step", "epoch", "val_mae", "val_ssim", "val_psnr"]
     return pd.concat(frames, ignore_index=True)[columns].sort_values(["model", "seed", "step"], ignore_index=True)
-
-
-def summarise(per_image: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """Mean, std and count of `value` over images per group (metric and quantity included in `by`)."""
-    grouped = per_image.groupby(by, sort=False, dropna=False)["value"]
-    return grouped.agg(mean="mean", std=lambda v: v.std(ddof=0), n_images="count").reset_index()
 
 
 def transfer_table(per_image: pd.DataFrame, family: str, train_condition: str) -> pd.DataFrame:

@@ -169,11 +169,10 @@ def despeckle_correlation(per_image: pd.DataFrame):
 
 
 def despeckle_examples(speckle: np.ndarray, truth: dict[str, np.ndarray], outputs: dict[str, dict[str, np.ndarray]],
-                       correlation_um: float, index: int = 0):
+                       correlation_um: float, ssim: dict[tuple[str, str], float], index: int = 0):
     """Rows intensity and phase of test specimen `index`: the speckle input, each model's output and
-    the truths (in-focus intensity; TIE label and exact phase), on the truth's colour scale."""
-    from .metrics import ssim
-
+    the truths (in-focus intensity; TIE label and exact phase), on the truth's colour scale; titles
+    give each output's SSIM from the score rows, `ssim[(model, quantity)]` (phase: vs the exact phase)."""
     names = list(outputs)
     fig, axes = plt.subplots(2, len(names) + 3, figsize=(2.2 * (len(names) + 3), 5.4), squeeze=False)
     for ax in axes.ravel():
@@ -190,7 +189,7 @@ def despeckle_examples(speckle: np.ndarray, truth: dict[str, np.ndarray], output
             image = outputs[name][quantity][index]
             image = image - image.mean() if quantity == "phase" else image
             axes[r, c].imshow(image, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
-            axes[r, c].set_title(f"{name} {quantity}\nSSIM {ssim(image, truth_image):.3f}", fontsize=9)
+            axes[r, c].set_title(f"{name} {quantity}\nSSIM {ssim[(name, quantity)]:.3f}", fontsize=9)
         refs = [("truth", truth_image)] if quantity == "intensity" else [
             ("TIE label", truth["tie"][index, 0] - truth["tie"][index, 0].mean()), ("exact", truth_image)]
         for c, (label, image) in enumerate(refs, start=len(names) + 1):

@@ -1,8 +1,7 @@
 """Across families: our headline metrics beside the papers' (summary) and one cross-condition table.
 
 Every function takes the families' own tables (tidy CSVs read into DataFrames) and returns a new one;
-no I/O. The papers' numbers come from ../shared/REFERENCES.md (ContransGAN's Table 1 from
-`qpi.contrans.PAPER_TABLE1`).
+no I/O. The papers' numbers are in `qpi.papers`.
 """
 
 from __future__ import annotations
@@ -10,33 +9,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .contrans import PAPER_TABLE1
-from .tables import phase_reference, seed_spread
+from .papers import PAPER, PAPER_TABLE1
+from .scores import PIXEL_METRICS, phase_reference, seed_spread
 
 CROSS_COLUMNS = ["family", "model", "train_condition", "test_condition", "seed", "metric", "value"]
-METRICS = ["ssim", "psnr", "nrmse", "mae"]
 SUMMARY_COLUMNS = ["family", "method", "setting", "seeds", "ssim", "ssim_seed_std", "paper_ssim", "psnr", "paper_psnr",
                    "nrmse", "mae", "paper_mae", "conditions_differ", "difference", "paper_note"]
 
-# (family, method) → the paper's headline numbers, what they measure, and how its study differs from ours
-# beyond scale (empty: the same kind of study).
-PAPER = {
-    ("srqpi", "unet"): {"ssim": 0.96, "note": "DL-SRQPI U-Net, simulated, SSIM 0.96 (experiment: 0.9948 full field)",
-                        "difference": ""},
-    ("srqpi", "srcnn"): {"note": "DL-SRQPI: SRCNN converges slowly (loss ~250 vs U-Net ~4); no SSIM given",
-                         "difference": ""},
-    ("mcnn", "mcnn"): {"mae": 0.07, "note": "MCNN: MAE 0.07 after ~100 iterations",
-                       "difference": "paper MAE on an inverse-Laplacian toy task, ours phase (rad)"},
-    ("mcnn", "unet"): {"mae": 0.2, "note": "MCNN paper: the plain U-Net stalls at MAE 0.2",
-                       "difference": "paper MAE on an inverse-Laplacian toy task, ours phase (rad)"},
-    ("despeckle", "despecklenet"): {"note": "DespeckleNet: best and most robust as the correlation length grows "
-                                            "(no number given)", "difference": ""},
-    ("contrans", "contrans"): {"difference": "paper experimental (TIE label of real HeLa), ours simulated"},
-}
-
 
 def _mean_metrics(rows: pd.DataFrame, by: str) -> pd.DataFrame:
-    return rows.groupby(by, sort=False)[[m for m in METRICS if m in rows]].mean().reset_index()
+    return rows.groupby(by, sort=False)[[m for m in PIXEL_METRICS if m in rows]].mean().reset_index()
 
 
 def _with_replicates(out: pd.DataFrame, rows: pd.DataFrame, by: str) -> pd.DataFrame:
@@ -53,7 +35,7 @@ def srqpi_headlines(benchmark: pd.DataFrame) -> pd.DataFrame:
     reference = phase_reference(benchmark)
     rows = benchmark[benchmark["reference"] == reference]
     out = _mean_metrics(rows, "method")
-    if "seeds" in rows:  # the benchmark's own replicate spread (qpi.tables.summarise), mean over conditions
+    if "seeds" in rows:  # the benchmark's own replicate spread (qpi.scores.summarise), mean over conditions
         out = out.merge(rows.groupby("method", sort=False)[["seeds", "ssim_seed_std"]]
                         .agg({"seeds": "max", "ssim_seed_std": "mean"}).reset_index(), on="method")
     conditions = ", ".join(dict.fromkeys(rows["condition"].astype(str)))
@@ -62,7 +44,7 @@ def srqpi_headlines(benchmark: pd.DataFrame) -> pd.DataFrame:
 
 def mcnn_headlines(transfer: pd.DataFrame, test_set: str = "natural") -> pd.DataFrame:
     """Per model, mean over seeds, on the held-out set like its training data (the paper's setting)."""
-    rows = transfer[(transfer["test_condition"] == test_set) & transfer["metric"].isin(METRICS)]
+    rows = transfer[(transfer["test_condition"] == test_set) & transfer["metric"].isin(PIXEL_METRICS)]
     wide = rows.pivot_table(index=["model", "seed"], columns="metric", values="value", aggfunc="mean").reset_index()
     out = _with_replicates(_mean_metrics(wide, "model"), wide, "model").rename(columns={"model": "method"})
     return out.assign(family="mcnn", setting=f"phase, held-out {test_set} images")

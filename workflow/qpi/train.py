@@ -28,25 +28,20 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 from tqdm import tqdm
 
-from qpi import metrics, models
+from qpi import losses, models
 from qpi.atomic import atomic_path
 from qpi.checkpoints import data_digest, load_checkpoint, resumable, save_checkpoint, save_model
 from qpi.device import autocast, autocast_dtype, grad_scaler, select_device, set_threads
 from qpi.logs import progress_stream
+from qpi.scores import score_image
 
 log = logging.getLogger("qpi.train")
 
 STEP_FIELDS = ("step", "epoch", "loss", "lr", "seconds")
 EPOCH_FIELDS = ("epoch", "step", "val_loss", "val_ssim", "val_psnr")
-LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
-    "mse": F.mse_loss,
-    "l1": F.l1_loss,
-    "multiscale_l1": models.mcnn.multiscale_l1,  # MCNN: MAE summed over its output heads
-}
 @dataclasses.dataclass
 class TrainConfig:
     """Settings of one training run (epochs count passes over the training set).
@@ -211,7 +206,8 @@ def make_optimizer(params: Iterable[nn.Parameter], cfg: TrainConfig) -> torch.op
 
 
 def make_scheduler(optimizer: torch.optim.Optimizer, cfg: TrainConfig):
-    """The per-epoch learning-rate schedule of `cfg.lr_schedule`; None for a constant rate."""
+    """The per-epoch learning-rate schedule of `cfg.lr_schedule` (step, cosine, or linear:
+    {"name": "linear", "constant_epochs": E}); None for a constant rate."""
     spec = cfg.lr_schedule or {}
     name = spec.get("name")
     if name is None:
@@ -222,13 +218,12 @@ def make_scheduler(optimizer: torch.optim.Optimizer, cfg: TrainConfig):
     if name == "cosine":
         # over the whole run unless told otherwise, so a shorter run (a per-network override) anneals fully
         return schedulers.CosineAnnealingLR(optimizer, T_max=spec.get("epochs", cfg.epochs), eta_min=spec.get("min_lr", 0.0))
-    raise ValueError(f"unknown lr_schedule {name!r}; available: 'step', 'cosine'")
-
-
-def loss_function(name: str) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor]:
-    if name not in LOSSES:
-        raise ValueError(f"unknown loss {name!r}; available: {', '.join(LOSSES)}")
-    return LOSSES[name]
+    if name == "linear":  # CycleGAN's policy: constant, then a decay that would reach 0 one epoch after the last
+        constant, total = int(spec["constant_epochs"]), cfg.epochs
+        if not 0 <= constant < total:
+            raise ValueError(f"linear lr decay needs 0 ≤ constant_epochs < epochs, got {constant} and {total}")
+        return schedulers.LambdaLR(optimizer, lambda epoch: 1.0 - max(0, epoch + 1 - constant) / (total - constant + 1))
+    raise ValueError(f"unknown lr_schedule {name!r}; available: 'step', 'cosine', 'linear'")
 
 
 # --- logs -------------------------------------------------------------------------------------
@@ -352,10 +347,10 @@ def prefetched(plan: list, load: Callable, step: Callable[..., dict]) -> Iterato
     batch = load(plan[0]) if plan else None
     for k in range(len(plan)):
         tic = time.perf_counter()
-        losses = step(batch)
+        out = step(batch)
         if k + 1 < len(plan):
             batch = load(plan[k + 1])
-        yield {name: float(value) for name, value in losses.items()}, time.perf_counter() - tic
+        yield {name: float(value) for name, value in out.items()}, time.perf_counter() - tic
 
 
 def run_epochs(run: Run, per_epoch: int, plan_for: Callable[[int], list], load: Callable,
@@ -376,12 +371,12 @@ def run_epochs(run: Run, per_epoch: int, plan_for: Callable[[int], list], load: 
     for epoch in range(progress["epoch"], cfg.epochs):
         done = progress["step"] - epoch * per_epoch  # a run stopped by max_steps may end mid-epoch
         plan = plan_for(epoch)[done : done + total - progress["step"]]
-        for losses, seconds in prefetched(plan, load, step):
+        for step_losses, seconds in prefetched(plan, load, step):
             progress["step"] += 1
             run.steps_log.write(step=progress["step"], epoch=epoch + 1, lr=optimizer.param_groups[0]["lr"],
-                               seconds=seconds, **losses)
+                               seconds=seconds, **step_losses)
             bar.update()
-            bar.set_postfix({name: f"{value:.4g}" for name, value in list(losses.items())[:1]}, refresh=False)
+            bar.set_postfix({name: f"{value:.4g}" for name, value in list(step_losses.items())[:1]}, refresh=False)
             if cfg.val_every_steps and progress["step"] % cfg.val_every_steps == 0:
                 validate_now()
         if progress["step"] < (epoch + 1) * per_epoch:
@@ -469,7 +464,7 @@ def validate(model: nn.Module, x: torch.Tensor, y: torch.Tensor, loss_fn, batch_
         pred = model(xb)
         total += loss_fn(pred, yb).item() * len(index)
         for p, t in zip(_images(pred), _images(yb)):
-            s = metrics.score(p, t, phase=True)
+            s = score_image(p, t, phase=True)
             ssims.append(s["ssim"])
             psnrs.append(s["psnr"])
     return {"val_loss": total / len(x), "val_ssim": float(np.mean(ssims)), "val_psnr": float(np.mean(psnrs))}
@@ -531,7 +526,7 @@ def train_supervised(
     net = accelerated(model, accel)  # trains; `model` validates and is saved
     optimizer = make_optimizer(model.parameters(), cfg)
     stateful = {"optimizer": optimizer, "scheduler": make_scheduler(optimizer, cfg), "scaler": loss_scaler(accel)}
-    loss_fn = loss_function(cfg.loss)
+    loss_fn = losses.loss(cfg.loss)
     x, y = (as_tensor(a, device) for a in train)
     vx, vy = (as_tensor(a, device) for a in val)
     run = start_run(out, cfg, model, stateful, (*train, *val))

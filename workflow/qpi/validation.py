@@ -6,10 +6,11 @@ import time
 
 import numpy as np
 
-from . import metrics, tie
+from . import tie
 from .io import Stack
 from .optics.binning import bin_pixels
 from .optics.imaging import Microscope, image_stack
+from .scores import score_image
 
 
 def tie_sweep(
@@ -46,5 +47,5 @@ def tie_sweep(
 
 def accuracy(recovered: np.ndarray, exact: np.ndarray) -> dict:
     """RMSE (rad) and SSIM of a phase after piston removal."""
-    scores = metrics.score(recovered, exact, phase=True)
+    scores = score_image(recovered, exact, phase=True)
     return {"rmse_rad": scores["nrmse"] * scores["data_range"], "ssim": scores["ssim"]}

@@ -188,6 +188,7 @@ rule despeckle_examples:
         speckle=f"results/despeckle/{despeckle_as(DESPECKLE_EXAMPLE, ['test'])}/speckle/test.npz",
         specimens="results/despeckle/specimens/test.npz",
         predictions=despeckle_evals([DESPECKLE_EXAMPLE], "npz", DESPECKLE["seeds"][:1]),
+        scores=despeckle_evals([DESPECKLE_EXAMPLE], "csv", DESPECKLE["seeds"][:1]),
     output:
         figure=report(
             "results/figures/despeckle_examples.png",

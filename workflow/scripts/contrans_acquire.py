@@ -1,6 +1,5 @@
 """One part of one ContransGAN specimen: slides through every objective, cut into HR fields of view."""
 
-import numpy as np
 
 from qpi import contrans
 from qpi.logs import log_to

@@ -2,16 +2,16 @@
 
 import pandas as pd
 
-from qpi import despeckle, tables
+from qpi import despeckle, scores, tables
 from qpi.atomic import atomic_path
 from qpi.logs import log_to
 
 log = log_to(snakemake.log[0])
-scores = pd.concat([pd.read_csv(path) for path in snakemake.input.scores], ignore_index=True)
-per_image = despeckle.select(scores, [tuple(pair) for pair in snakemake.params.pairs])  # each level on itself
+rows = pd.concat([pd.read_csv(path) for path in snakemake.input.scores], ignore_index=True)
+per_image = despeckle.select(rows, [tuple(pair) for pair in snakemake.params.pairs])  # each level on itself
 table = despeckle.correlation_table(per_image)
 notes = ["phase: pistons removed; `_phase` against the TIE label, `_phase_exact` against the exact phase",
-         *tables.lpips_note(per_image[per_image["metric"] == "lpips"].rename(columns={"value": "lpips"}))]
+         *scores.lpips_note(per_image)]
 tables.write_table(table, snakemake.output.table, snakemake.output.markdown, notes,
                    html_path=snakemake.output.html)
 with atomic_path(snakemake.output.per_image) as tmp:

@@ -2,12 +2,12 @@
 
 import pandas as pd
 
-from qpi import mcnn, tables
+from qpi import scores, tables
 from qpi.logs import log_to
 
 log = log_to(snakemake.log[0])
 per_image = pd.concat([pd.read_csv(f) for f in snakemake.input.scores], ignore_index=True)
-table = mcnn.summarise(per_image, ["test_set", "quantity", "metric", "method", "planes", "condition"])
+table = scores.summarise_values(per_image, ["test_set", "quantity", "metric", "method", "planes", "condition"])
 table = table.sort_values(["test_set", "quantity", "metric", "method", "planes"], kind="stable")
 notes = [
     "Mean ± std over the test specimens. Phase compared after removing the piston; TIE amplitude = √ of "

@@ -2,17 +2,17 @@
 
 import pandas as pd
 
-from qpi import tables
+from qpi import scores, tables
 from qpi.logs import log_to
 
 log = log_to(snakemake.log[0])
 per_image = pd.concat([pd.read_csv(f) for f in snakemake.input.scores], ignore_index=True)
-table = tables.ranked(tables.summarise(per_image, ["reference", "condition", "method"]))
+table = tables.ranked(scores.summarise(per_image, ["reference", "condition", "method"]))
 table = table.sort_values("reference", kind="stable")
 notes = [
     "reference 'exact': the simulation's true phase; 'tie': the TIE phase of the full-resolution stack. "
     "Piston removed; SSIM/PSNR data range = the reference's range per image.",
-    *tables.lpips_note(per_image),
+    *scores.lpips_note(per_image),
 ]
 tables.write_table(per_image, snakemake.output.per_image)
 tables.write_table(table, snakemake.output.table, snakemake.output.markdown, notes,

@@ -2,12 +2,12 @@
 
 import pandas as pd
 
-from qpi import srqpi, tables
+from qpi import scores, srqpi, tables
 from qpi.logs import log_to
 
 log = log_to(snakemake.log[0])
-scores = pd.concat(map(pd.read_csv, snakemake.input.scores), ignore_index=True)
-per_image = scores[scores["reference"] == tables.phase_reference(scores)]
+rows = pd.concat(map(pd.read_csv, snakemake.input.scores), ignore_index=True)
+per_image = rows[rows["reference"] == scores.phase_reference(rows)]
 table = srqpi.cross_tidy(per_image, "srqpi", snakemake.params.model)
 tables.write_table(table, snakemake.output.table)
 log.info("%d rows", len(table))

@@ -25,7 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from qpi.models import register
+from qpi.models.layers import conv
+from qpi.models.registry import register
 
 
 # --- windows ---------------------------------------------------------------------------------------
@@ -202,11 +203,8 @@ class SwinEncoder(nn.Module):
 
 def conv_block(in_channels: int, out_channels: int) -> nn.Sequential:
     """Two 3×3 conv–InstanceNorm–ReLU layers (instance norm: CycleGAN's choice for small batches)."""
-    layers = []
-    for c_in in (in_channels, out_channels):
-        layers += [nn.Conv2d(c_in, out_channels, 3, padding=1), nn.InstanceNorm2d(out_channels, affine=True),
-                   nn.ReLU(inplace=True)]
-    return nn.Sequential(*layers)
+    return nn.Sequential(*conv(in_channels, out_channels, norm="instance", bias=True),
+                         *conv(out_channels, out_channels, norm="instance", bias=True))
 
 
 class CnnEncoder(nn.Module):

@@ -21,11 +21,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from qpi.models import register
-
-
-def _act() -> nn.LeakyReLU:
-    return nn.LeakyReLU(0.2, inplace=True)
+from qpi.models.layers import conv
+from qpi.models.registry import register
 
 
 class ComplexResidualBlock(nn.Module):
@@ -41,8 +38,8 @@ class ComplexResidualBlock(nn.Module):
         if channels % 2:
             raise ValueError(f"a complex residual block needs an even channel count, got {channels}")
         self.body = nn.Sequential(
-            nn.Conv2d(channels, channels, 3, padding=1, groups=2, bias=False), _act(),
-            nn.BatchNorm2d(channels, affine=False), nn.Conv2d(channels, channels, 1), _act(),
+            *conv(channels, channels, groups=2, bias=False, affine=False, act="leaky", order="conv-act-norm"),
+            *conv(channels, channels, 1, act="leaky", norm="none"),
         )
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
@@ -59,8 +56,8 @@ class PlainResidualBlock(nn.Module):
             raise ValueError(f"the real-valued twin needs a translate width divisible by 20, got {channels}")
         hidden = 11 * channels // 20
         self.body = nn.Sequential(
-            nn.Conv2d(channels, hidden, 3, padding=1, bias=False), _act(),
-            nn.BatchNorm2d(hidden, affine=False), nn.Conv2d(hidden, channels, 1), _act(),
+            *conv(channels, hidden, bias=False, affine=False, act="leaky", order="conv-act-norm"),
+            *conv(hidden, channels, 1, act="leaky", norm="none"),
         )
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
@@ -72,10 +69,7 @@ class ResidualBlock(nn.Module):
 
     def __init__(self, channels: int):
         super().__init__()
-        self.body = nn.Sequential(
-            nn.Conv2d(channels, channels, 3, padding=1, bias=False), nn.BatchNorm2d(channels), _act(),
-            nn.Conv2d(channels, channels, 3, padding=1, bias=False), nn.BatchNorm2d(channels),
-        )
+        self.body = nn.Sequential(*conv(channels, channels, act="leaky"), *conv(channels, channels, act="none"))
 
     def forward(self, h: torch.Tensor) -> torch.Tensor:
         return self.body(h) + h
@@ -83,8 +77,7 @@ class ResidualBlock(nn.Module):
 
 def down(in_channels: int, out_channels: int, norm: bool = True) -> nn.Sequential:
     """A stride-2 4×4 conv, batch norm and LeakyReLU: halves the size."""
-    layers = [nn.Conv2d(in_channels, out_channels, 4, stride=2, padding=1, bias=not norm)]
-    return nn.Sequential(*layers, *([nn.BatchNorm2d(out_channels)] if norm else []), _act())
+    return conv(in_channels, out_channels, 4, 2, padding=1, norm="batch" if norm else "none", act="leaky")
 
 
 def upsample(in_channels: int, out_channels: int, resize: bool = False, bias: bool = True) -> nn.Module:
@@ -98,8 +91,7 @@ def upsample(in_channels: int, out_channels: int, resize: bool = False, bias: bo
 
 def up(in_channels: int, out_channels: int, resize: bool = False) -> nn.Sequential:
     """`upsample`, batch norm and ReLU: doubles the size."""
-    return nn.Sequential(upsample(in_channels, out_channels, resize, bias=False), nn.BatchNorm2d(out_channels),
-                         nn.ReLU(inplace=True))
+    return conv(in_channels, out_channels, layer=upsample(in_channels, out_channels, resize, bias=False))
 
 
 class Decoder(nn.Module):
@@ -192,8 +184,7 @@ class DenseBlock(nn.Module):
     def __init__(self, in_channels: int, growth: int, layers: int):
         super().__init__()
         self.layers = nn.ModuleList(
-            nn.Sequential(nn.BatchNorm2d(in_channels + i * growth), nn.ReLU(inplace=True),
-                          nn.Conv2d(in_channels + i * growth, growth, 3, padding=1))
+            conv(in_channels + i * growth, growth, bias=True, order="norm-act-conv")
             for i in range(layers)
         )
         self.out_channels = in_channels + layers * growth
@@ -244,11 +235,3 @@ class IDiffNet(nn.Module):
         for step, block in zip(self.ups, self.up_blocks):
             x = block(torch.cat([step(x), skips.pop()], dim=1))
         return self.head(x)
-
-
-def npcc(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    """Negative Pearson correlation coefficient, averaged over samples and channels (−1 is perfect)."""
-    p = pred.flatten(2) - pred.flatten(2).mean(-1, keepdim=True)
-    t = target.flatten(2) - target.flatten(2).mean(-1, keepdim=True)
-    r = (p * t).sum(-1) / (p.norm(dim=-1) * t.norm(dim=-1) + 1e-8)
-    return -r.mean()

@@ -1,25 +1,74 @@
-"""Shared building blocks: conv–BN–ReLU stacks and the U-Net down/up steps."""
+"""The block vocabulary every family's networks are built from (as pytorch-CycleGAN's networks.py):
+a norm and an activation factory (`make_norm`, `make_activation`), one convolution block, and the U-Net down/up steps.
+
+`conv(...)` is the one conv block: a convolution (or any given up-sampling `layer`) followed by
+its normalisation and activation, in the order asked — conv→norm→act (the default), conv→act→norm
+(DespeckleNet's complex blocks) or norm→act→conv (pre-activation: dense blocks). Blocks are flat
+`nn.Sequential`s, so two blocks unpacked into one Sequential (`*conv(...), *conv(...)`) keep a
+flat, stable state-dict layout.
+"""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
 
+NORMS = ("none", "batch", "instance", "group")
+ACTIVATIONS = ("none", "relu", "leaky", "tanh")
+ORDERS = ("conv-norm-act", "conv-act-norm", "norm-act-conv")
 
-def conv_bn_relu(in_channels: int, out_channels: int, kernel: int = 3) -> nn.Sequential:
-    """A size-preserving convolution, batch norm and ReLU (no conv bias: BN supplies it)."""
-    return nn.Sequential(
-        nn.Conv2d(in_channels, out_channels, kernel, padding=kernel // 2, bias=False),
-        nn.BatchNorm2d(out_channels),
-        nn.ReLU(inplace=True),
-    )
+
+def make_norm(kind: str, channels: int, affine: bool = True, groups: int = 2) -> nn.Module | None:
+    """A normalisation layer of `kind` over `channels` (None for "none"); instance norm is affine
+    only when asked, like the others, so one `affine` flag means the same for every kind."""
+    if kind == "none":
+        return None
+    if kind == "batch":
+        return nn.BatchNorm2d(channels, affine=affine)
+    if kind == "instance":
+        return nn.InstanceNorm2d(channels, affine=affine)
+    if kind == "group":
+        return nn.GroupNorm(groups, channels, affine=affine)
+    raise ValueError(f"unknown normalisation {kind!r}; choose one of {', '.join(NORMS)}")
+
+
+def make_activation(kind: str, slope: float = 0.2) -> nn.Module | None:
+    """An activation of `kind` (None for "none"); "leaky" has negative `slope`."""
+    if kind == "none":
+        return None
+    if kind == "relu":
+        return nn.ReLU(inplace=True)
+    if kind == "leaky":
+        return nn.LeakyReLU(slope, inplace=True)
+    if kind == "tanh":
+        return nn.Tanh()
+    raise ValueError(f"unknown activation {kind!r}; choose one of {', '.join(ACTIVATIONS)}")
+
+
+def conv(in_channels: int, out_channels: int, kernel: int = 3, stride: int = 1, *, norm: str = "batch",
+         act: str = "relu", bias: bool | None = None, padding: int | None = None, groups: int = 1,
+         affine: bool = True, slope: float = 0.2, order: str = "conv-norm-act",
+         layer: nn.Module | None = None) -> nn.Sequential:
+    """One block: a `kernel`×`kernel` convolution (size-preserving unless `padding` or `stride` say
+    otherwise), or the given `layer` in its place, with its norm and activation in `order`.
+
+    `bias` defaults to on only without a norm (a norm after the conv supplies the shift)."""
+    if order not in ORDERS:
+        raise ValueError(f"unknown block order {order!r}; choose one of {', '.join(ORDERS)}")
+    if layer is None:
+        bias = (norm == "none") if bias is None else bias
+        pad = kernel // 2 if padding is None else padding
+        layer = nn.Conv2d(in_channels, out_channels, kernel, stride=stride, padding=pad, groups=groups, bias=bias)
+    norm_channels = in_channels if order == "norm-act-conv" else out_channels
+    parts = {"conv": layer, "norm": make_norm(norm, norm_channels, affine), "act": make_activation(act, slope)}
+    return nn.Sequential(*(parts[name] for name in order.split("-") if parts[name] is not None))
 
 
 class DoubleConv(nn.Sequential):
-    """Two 3×3 conv–BN–ReLU layers: one U-Net level."""
+    """Two 3×3 conv–BN–ReLU blocks: one U-Net level."""
 
     def __init__(self, in_channels: int, out_channels: int):
-        super().__init__(conv_bn_relu(in_channels, out_channels), conv_bn_relu(out_channels, out_channels))
+        super().__init__(conv(in_channels, out_channels), conv(out_channels, out_channels))
 
 
 class Down(nn.Sequential):

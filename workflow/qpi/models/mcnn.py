@@ -4,7 +4,7 @@ Head k predicts the target average-pooled by 2^k (k = 0 is the full-resolution o
 training sums the MAE of every head against its pooled target, so the deep decoder levels get a
 direct signal for the low spatial frequencies. With `heads=1` the same trunk is the plain U-Net
 baseline. In train mode the model returns every head's output (full resolution first); in eval
-mode only the full-resolution tensor, so `multiscale_l1(model(x), y)` is the multi-scale loss
+mode only the full-resolution tensor, so `qpi.losses.multiscale_l1(model(x), y)` is the multi-scale loss
 while training and the plain MAE while validating.
 
 Inputs (N, C, H, W): C defocused intensities as channels; outputs (N, C', H, W): phase (rad) and,
@@ -16,26 +16,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
-from qpi.models import register
+from qpi.models.layers import conv
+from qpi.models.registry import register
 
-NORMS = ("none", "batch", "instance")
-
-
-def conv_block(in_channels: int, out_channels: int, norm: str = "none", slope: float = 0.2, stride: int = 1):
-    """3×3 conv, optional normalisation, LeakyReLU (the paper reports artefacts from normalisation,
-    so it is off by default)."""
-    if norm not in NORMS:
-        raise ValueError(f"unknown normalisation {norm!r}; choose one of {', '.join(NORMS)}")
-    layers: list[nn.Module] = [nn.Conv2d(in_channels, out_channels, 3, stride=stride, padding=1, bias=norm == "none")]
-    if norm == "batch":
-        layers.append(nn.BatchNorm2d(out_channels))
-    elif norm == "instance":
-        layers.append(nn.InstanceNorm2d(out_channels, affine=True))
-    layers.append(nn.LeakyReLU(slope, inplace=True))
-    return nn.Sequential(*layers)
+NORMS = ("none", "batch", "instance")  # the paper reports artefacts from normalisation: off by default
 
 
 class _Up(nn.Module):
@@ -45,7 +31,8 @@ class _Up(nn.Module):
         super().__init__()
         self.up = nn.ConvTranspose2d(in_channels, out_channels, 2, stride=2)
         self.conv = nn.Sequential(
-            conv_block(2 * out_channels, out_channels, norm, slope), conv_block(out_channels, out_channels, norm, slope)
+            conv(2 * out_channels, out_channels, norm=norm, act="leaky", slope=slope),
+            conv(out_channels, out_channels, norm=norm, act="leaky", slope=slope),
         )
 
     def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
@@ -75,6 +62,8 @@ class MCNN(nn.Module):
         super().__init__()
         if not 1 <= heads <= depth + 1:
             raise ValueError(f"MCNN of depth {depth} takes 1 to {depth + 1} heads, got {heads}")
+        if norm not in NORMS:
+            raise ValueError(f"unknown normalisation {norm!r}; choose one of {', '.join(NORMS)}")
         if input_std is not None and len(input_std) != in_channels:
             raise ValueError(f"input_std needs one value per input channel ({in_channels}), got {list(input_std)}")
         self.depth = depth
@@ -83,14 +72,12 @@ class MCNN(nn.Module):
         scale = torch.tensor(input_std if input_std is not None else [1.0] * in_channels, dtype=torch.float32)
         self.register_buffer("input_std", scale.view(1, -1, 1, 1), persistent=False)
         channels = [width * 2**level for level in range(depth + 1)]
-        self.inc = nn.Sequential(
-            conv_block(in_channels, channels[0], norm, slope), conv_block(channels[0], channels[0], norm, slope)
-        )
+        def block(c_in: int, c_out: int, stride: int = 1) -> nn.Sequential:  # 3×3 conv, norm, LeakyReLU
+            return conv(c_in, c_out, 3, stride, norm=norm, act="leaky", slope=slope)
+
+        self.inc = nn.Sequential(block(in_channels, channels[0]), block(channels[0], channels[0]))
         self.downs = nn.ModuleList(
-            nn.Sequential(
-                conv_block(channels[i], channels[i + 1], norm, slope, stride=2),
-                conv_block(channels[i + 1], channels[i + 1], norm, slope),
-            )
+            nn.Sequential(block(channels[i], channels[i + 1], stride=2), block(channels[i + 1], channels[i + 1]))
             for i in range(depth)
         )
         self.ups = nn.ModuleList(_Up(channels[i + 1], channels[i], norm, slope) for i in reversed(range(depth)))
@@ -122,19 +109,3 @@ class MCNN(nn.Module):
         if self.training:
             return self.forward_all(x)
         return self.heads[0](self.features(x)[0])
-
-
-def pool_target(target: torch.Tensor, size: Sequence[int]) -> torch.Tensor:
-    """The target (N, C, H, W) average-pooled to `size` (h, w); H/h and W/w must be equal integers."""
-    h, w = int(size[0]), int(size[1])
-    factor = target.shape[-2] // h
-    if factor * h != target.shape[-2] or factor * w != target.shape[-1]:
-        raise ValueError(f"cannot pool a {tuple(target.shape[-2:])} target to {(h, w)} by an integer factor")
-    return target if factor == 1 else F.avg_pool2d(target, factor)
-
-
-def multiscale_l1(outputs: torch.Tensor | Sequence[torch.Tensor], target: torch.Tensor) -> torch.Tensor:
-    """Σ over heads of the MAE against the target pooled to each head's size; one tensor → plain MAE."""
-    if isinstance(outputs, torch.Tensor):
-        outputs = [outputs]
-    return sum(F.l1_loss(out, pool_target(target, out.shape[-2:])) for out in outputs)

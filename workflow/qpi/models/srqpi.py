@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from qpi.models import register
+from qpi.models.registry import register
 from qpi.models.layers import DoubleConv, Down, Up
 
 

@@ -1,0 +1,78 @@
+"""Scoring, once for every family: one image pair → its metrics (`score_image`), and the
+aggregations every table is built from (`summarise`, `seed_spread`, `summarise_values`).
+
+`METRICS` names everything a score row can hold. SSIM, PSNR and NRMSE use the reference's range
+per image and the phases' pistons are removed (`qpi.metrics`); a prediction with NaN outside a
+field stop is scored inside it (`metrics.inside`); LPIPS is a `metrics.Lpips` passed in, NaN (with
+`lpips_note` saying why) when its AlexNet trunk is not cached.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from . import metrics
+
+METRICS = ("ssim", "psnr", "nrmse", "mae", "lpips")
+PIXEL_METRICS = METRICS[:4]  # compared pixel by pixel (LPIPS compares features)
+TIMING = ("seconds_per_mpx",)
+
+
+def score_image(prediction: np.ndarray, truth: np.ndarray, phase: bool = True, lpips=None) -> dict[str, float]:
+    """Every metric of one prediction against its reference (2-D): `METRICS` and the range R used.
+
+    Inside the field stop when either holds NaN; pistons removed when `phase`. A flat reference has no
+    range, so only its MAE is defined (the range metrics are NaN). `lpips` None skips LPIPS (NaN)."""
+    prediction, truth = metrics.inside(prediction, truth)
+    scores = metrics.score(prediction, truth, phase=phase)
+    scores["lpips"] = lpips(prediction, truth, phase=phase) if lpips is not None else math.nan
+    return scores
+
+
+def defined(truth: np.ndarray, names=METRICS) -> tuple[str, ...]:
+    """The metrics of `names` defined against `truth`: only the MAE when it is flat (a pure-phase
+    specimen's amplitude)."""
+    return tuple(names) if np.ptp(truth) > 0 else tuple(n for n in names if n == "mae")
+
+
+def lpips_note(per_image: pd.DataFrame) -> list[str]:
+    """A note when LPIPS could not be computed (AlexNet trunk weights absent)."""
+    values = per_image["value"][per_image["metric"] == "lpips"] if "metric" in per_image else per_image.get("lpips")
+    if values is None or values.isna().all():
+        return [metrics.lpips_available()[1] or "LPIPS missing"]
+    return []
+
+
+def phase_reference(per_image: pd.DataFrame) -> str:
+    """The phase reference scores are read against: the exact phase where the rows have it
+    (simulated fields), else the TIE phase."""
+    return "exact" if "exact" in set(per_image["reference"]) else "tie"
+
+
+def summarise(per_image: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Mean and std of every metric column present (one column per metric), per group, with the number
+    of images; with a `seed` column not among `by`, also the replicates' spread (`seed_spread`)."""
+    names = [m for m in (*METRICS, *TIMING) if m in per_image]
+    grouped = per_image.groupby(by, sort=False)[names]
+    table = grouped.mean().join(grouped.std(ddof=0).add_suffix("_std")).join(grouped.size().rename("n_images"))
+    if "seed" in per_image and "seed" not in by:
+        table = table.join(seed_spread(per_image, by, names).set_index(by))
+    return table.reset_index()
+
+
+def summarise_values(per_image: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Mean, std and count of `value` over images per group of long rows (metric and quantity in `by`)."""
+    grouped = per_image.groupby(by, sort=False, dropna=False)["value"]
+    return grouped.agg(mean="mean", std=lambda v: v.std(ddof=0), n_images="count").reset_index()
+
+
+def seed_spread(rows: pd.DataFrame, by: list[str], names: list[str]) -> pd.DataFrame:
+    """Replicates per group of `by`: the number of seeds and, per metric of `names`, the std over the
+    seeds' means (`<metric>_seed_std`; 0 with one seed)."""
+    per_seed = rows.groupby([*by, "seed"], sort=False)[names].mean().groupby(level=by, sort=False)
+    out = per_seed.std(ddof=0).add_suffix("_seed_std")
+    out.insert(0, "seeds", per_seed.size())
+    return out.reset_index()
