@@ -10,6 +10,7 @@ from qpi import checkpoints, mcnn, metrics, models, train
 from qpi.losses import multiscale_l1, pool_target
 from qpi.models.mcnn import MCNN
 from qpi.optics.imaging import Microscope
+from qpi.seeds import dataset_seed
 
 SCOPE = Microscope(magnification=10, na=0.25, coherence=0.0)  # 0.65 µm pixels, coherent
 
@@ -169,9 +170,9 @@ def test_an_empty_field_images_to_one_with_the_configured_noise():
 
 def test_sets_are_reproducible_and_dataset_seeds_differ_by_name():
     args = ("natural", 2, 32, SCOPE, np.array([-2.0, 2.0]))
-    a = mcnn.simulate_set(*args, mcnn.dataset_seed(0, "train"), 2000, 0.005)
-    b = mcnn.simulate_set(*args, mcnn.dataset_seed(0, "train"), 2000, 0.005)
-    c = mcnn.simulate_set(*args, mcnn.dataset_seed(0, "val"), 2000, 0.005)
+    a = mcnn.simulate_set(*args, dataset_seed(0, "train"), 2000, 0.005)
+    b = mcnn.simulate_set(*args, dataset_seed(0, "train"), 2000, 0.005)
+    c = mcnn.simulate_set(*args, dataset_seed(0, "val"), 2000, 0.005)
     assert np.array_equal(a["planes"], b["planes"]) and not np.allclose(a["phase"], c["phase"])
     assert a["planes"].shape == (2, 2, 32, 32) and a["phase"].shape == a["amplitude"].shape == (2, 1, 32, 32)
     assert np.allclose(a["phase"].mean(axis=(1, 2, 3)), 0, atol=1e-5)  # the piston is not observable

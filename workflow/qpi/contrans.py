@@ -23,7 +23,6 @@ contrast I − 1 of a tile brought to the HR grid (cubic up-sampling, or binning
 from __future__ import annotations
 
 import logging
-import zlib
 
 import numpy as np
 import pandas as pd
@@ -34,7 +33,7 @@ from . import tie
 from .io import Stack
 from .logs import progress_stream
 from .optics.binning import bin_pixels, upsample
-from .optics.imaging import Microscope, image_stack
+from .optics.imaging import Microscope, camera_intensity, shot_noise
 from .optics.phantoms import height_from_phase, make_phantom
 from .papers import PAPER_TABLE1
 from .scores import PIXEL_METRICS, score_image, seed_spread
@@ -70,11 +69,6 @@ def hr_pixel_um(label: dict, hr_binning: int) -> float:
     return label["camera_pixel_um"] / label["magnification"] * hr_binning
 
 
-def dataset_seed(seed: int, name: str) -> list[int]:
-    """Seed of dataset `name` (e.g. "hela/test"): stable when other datasets come and go."""
-    return [int(seed), zlib.crc32(name.encode())]
-
-
 def ratio(big: float, small: float, what: str) -> int:
     """`big`/`small` as an integer, or one clear error naming `what`."""
     r = big / small
@@ -108,9 +102,7 @@ def image_slide(transmittance: np.ndarray, fine_um: float, scope: Microscope, z_
     """Noisy camera intensities (Z, Y, X) of `scope` (relative to the empty field) of a transmittance
     given on a grid of `fine_um`; shot noise of `photons` per pixel at unit intensity."""
     factor = ratio(scope.sim_pixel_um, fine_um, f"{scope.magnification:g}× simulation grid")
-    intensity = image_stack(resample(transmittance, factor), np.asarray(z_um, float), scope)
-    intensity = bin_pixels(intensity, scope.oversample)
-    return rng.poisson(np.clip(intensity, 0, None) * photons) / photons
+    return shot_noise(camera_intensity(resample(transmittance, factor), np.asarray(z_um, float), scope), photons, rng)
 
 
 def cut(image: np.ndarray, tiles: int) -> np.ndarray:

@@ -17,7 +17,6 @@ paper) or the exact one.
 from __future__ import annotations
 
 import logging
-import zlib
 
 import numpy as np
 import pandas as pd
@@ -28,7 +27,7 @@ from .io import Stack
 from .logs import progress_stream
 from .optics import speckle
 from .optics.binning import bin_pixels
-from .optics.imaging import Microscope, image_stack
+from .optics.imaging import Microscope, camera_intensity, shot_noise
 from .optics.phantoms import make_phantom
 from .scores import score_image
 
@@ -93,11 +92,6 @@ def select(per_image: pd.DataFrame, pairs: list[tuple[str, str]], models: list[s
     return per_image[keep].reset_index(drop=True)
 
 
-def dataset_seed(seed: int, name: str) -> list[int]:
-    """Seed of the dataset `name` (e.g. "l3/test"): stable when other datasets come and go."""
-    return [int(seed), zlib.crc32(name.encode())]
-
-
 def specimen(phantom: dict, shape: tuple[int, int], scope: Microscope, rng: np.random.Generator):
     """(phase, amplitude) of one specimen: the phantom of `phantom["kind"]` with its `params`. With
     `absorption_ratio` κ (β/Δn of one material of complex index contrast Δn + iβ) the amplitude is
@@ -124,7 +118,7 @@ def simulate_specimens(
     for i in tqdm(range(count), file=progress_stream(log), mininterval=10, ascii=True):
         rng = np.random.default_rng([*seed, i])
         phase, amplitude = specimen(phantom, shape, scope, rng)
-        planes = bin_pixels(image_stack(amplitude * np.exp(1j * phase), z, scope), scope.oversample)
+        planes = camera_intensity(amplitude * np.exp(1j * phase), z, scope)
         stack = Stack(data=planes, z_um=z, wavelength_um=scope.wavelength_um, pixel_um=scope.pixel_um,
                       medium_index=scope.medium_index)
         exact = bin_pixels(phase, scope.oversample)
@@ -165,7 +159,7 @@ def acquire(
         # One exposure per set, as for a diffuser put in place: it makes up for the light scattered out
         # of the aperture, so a set's mean is its laser's relative brightness.
         images = np.asarray(images) * (brightness / np.mean(images))
-        out[members, 0] = rng.poisson(np.clip(images, 0, None) * photons) / photons
+        out[members, 0] = shot_noise(images, photons, rng)
     return out
 
 

@@ -13,7 +13,6 @@ A dataset holds every plane the conditions need, `planes` (N, Z, H, W) at `z_um`
 from __future__ import annotations
 
 import logging
-import zlib
 
 import numpy as np
 import pandas as pd
@@ -23,7 +22,7 @@ from .evaluate import predict_batches
 from .io import Stack
 from .logs import progress_stream
 from .optics.binning import bin_pixels
-from .optics.imaging import Microscope, image_stack
+from .optics.imaging import Microscope, camera_intensity, shot_noise
 from .optics.phantoms import make_phantom
 from .scores import PIXEL_METRICS, defined, score_image
 
@@ -40,15 +39,10 @@ def union_planes(conditions: dict[str, dict], dz_um: float) -> np.ndarray:
     return np.unique(np.concatenate([condition_planes(c["z"], dz_um) for c in conditions.values()]))
 
 
-def dataset_seed(seed: int, name: str) -> list[int]:
-    """Seed of the dataset `name`: stable when other datasets are added or removed."""
-    return [int(seed), zlib.crc32(name.encode())]
-
 
 def add_noise(intensity: np.ndarray, photons: float, white_sigma: float, rng: np.random.Generator) -> np.ndarray:
     """Shot noise (`photons` per pixel at unit intensity) plus white Gaussian noise of σ `white_sigma`."""
-    shot = rng.poisson(np.clip(intensity, 0, None) * photons) / photons
-    return shot + white_sigma * rng.standard_normal(intensity.shape)
+    return shot_noise(intensity, photons, rng) + white_sigma * rng.standard_normal(intensity.shape)
 
 
 def simulate_sample(
@@ -68,8 +62,7 @@ def simulate_sample(
     """
     shape = (field_px * scope.oversample,) * 2
     phase, amplitude = make_phantom(kind, shape, scope.sim_pixel_um, scope.wavelength_um, rng, **(params or {}))
-    intensity = image_stack(amplitude * np.exp(1j * phase), z_um, scope)
-    planes = add_noise(bin_pixels(intensity, scope.oversample), photons, white_sigma, rng)
+    planes = add_noise(camera_intensity(amplitude * np.exp(1j * phase), z_um, scope), photons, white_sigma, rng)
     phase = bin_pixels(phase, scope.oversample)
     return planes.astype(np.float32), (phase - phase.mean()).astype(np.float32), \
         bin_pixels(amplitude, scope.oversample).astype(np.float32)

@@ -9,7 +9,7 @@ import numpy as np
 from . import tie
 from .io import Stack
 from .optics.binning import bin_pixels
-from .optics.imaging import Microscope, image_stack
+from .optics.imaging import Microscope, camera_intensity
 from .scores import score_image
 
 
@@ -31,7 +31,7 @@ def tie_sweep(
         phase = bin_pixels(sim_phase, scope.oversample)
         for dz in dz_um:
             z = np.array([-dz, 0.0, dz])
-            clean = bin_pixels(image_stack(t, z, scope), scope.oversample)
+            clean = camera_intensity(t, z, scope)
             for sigma in noise:
                 data = (clean + sigma * rng.standard_normal(clean.shape)).astype(np.float32)
                 stack = Stack(data=data, z_um=z, wavelength_um=scope.wavelength_um, pixel_um=scope.pixel_um,

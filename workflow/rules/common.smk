@@ -5,6 +5,8 @@ import sys
 
 from qpi.io import StackError, read_sample_sheet, sheet_overrides
 from qpi.patches import split_fields
+from qpi.plan import parse_stack_name, simulated_stacks, stack_seed
+from qpi.seeds import field_seed
 from qpi.srqpi import planes_um, reimaged, sweep_values
 
 SIMULATE = config["data"] == "simulated"  # "user": the sample sheet's stacks only, no virtual microscope
@@ -13,17 +15,6 @@ SIMULATE = config["data"] == "simulated"  # "user": the sample sheet's stacks on
 def planning_error(message):
     """A problem found while planning: one line on the terminal, exit status 1, nothing run."""
     sys.exit(f"error: {message}")
-
-
-def simulated_stacks():
-    """Names `<kind>_<index>` of the virtual microscope's fields of view (none for `data: user`)."""
-    if not SIMULATE:
-        return []
-    return [
-        f"{kind}_{i:03d}"
-        for kind, count in config["simulate"]["fields"].items()
-        for i in range(count)
-    ]
 
 
 def user_sheet():
@@ -41,7 +32,7 @@ def user_sheet():
 
 
 USER = user_sheet()
-SIMULATED = simulated_stacks()
+SIMULATED = simulated_stacks(config["simulate"]["fields"]) if SIMULATE else []
 STACKS = SIMULATED + sorted(USER)
 try:
     SPLIT = split_fields(

@@ -16,7 +16,7 @@ rule simulate_stack:
         z_um=config["simulate"]["z_um"],
         field_px=config["simulate"]["field_px"],
         phantom=lambda w: config["simulate"]["phantoms"].get(w.kind, {}),
-        seed=lambda w: [config["seed"], int(w.index)],
+        seed=lambda w: field_seed(config["seed"], int(w.index)),
     log:
         "results/logs/simulate/{kind}_{index}.log",
     benchmark:

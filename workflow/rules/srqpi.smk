@@ -230,9 +230,9 @@ rule srqpi_reimage:
         stacks=expand("results/srqpi/{{condition}}/corrected/{stack}.tif", stack=SIMULATED),
         phases=expand("results/srqpi/{{condition}}/truth/{stack}_phase.tif", stack=SIMULATED),
     params:
-        kinds=[s.rsplit("_", 1)[0] for s in SIMULATED],
-        seeds=[[config["seed"], int(s.rsplit("_", 1)[1])] for s in SIMULATED],  # simulate_stack's: the same specimens
-        phantoms=[config["simulate"]["phantoms"].get(s.rsplit("_", 1)[0], {}) for s in SIMULATED],
+        kinds=[parse_stack_name(s)[0] for s in SIMULATED],
+        seeds=[stack_seed(config["seed"], s) for s in SIMULATED],  # simulate_stack's: the same specimens
+        phantoms=[config["simulate"]["phantoms"].get(parse_stack_name(s)[0], {}) for s in SIMULATED],
         microscope=lambda w: {**config["microscope"], **srqpi_coherence(w.condition)},
         camera=config["camera"],
         z_um=lambda w: planes_um(SRQPI["conditions"][w.condition]["defocus_um"], SRQPI["baseline_planes_um"]),
@@ -381,7 +381,7 @@ use rule srqpi_reimage as srqpi_microlens_simulate with:
         phases=["results/srqpi/microlens/truth_phase.tif"],
     params:
         kinds=["microlens"],
-        seeds=[[config["seed"], len(SIMULATED)]],  # a specimen of its own: the field index after the simulated ones
+        seeds=[field_seed(config["seed"], len(SIMULATED))],  # a specimen of its own: the index after the simulated ones
         phantoms=[SRQPI["microlens"]["phantom"]],
         microscope={**config["microscope"], **srqpi_coherence(SRQPI["microlens"]["condition"])},
         camera=config["camera"],

@@ -5,12 +5,13 @@ from qpi import contrans
 from qpi.logs import log_to
 from qpi.optics.imaging import Microscope
 from qpi.patches import save_dataset
+from qpi.seeds import dataset_seed
 
 log = log_to(snakemake.log[0])
 p, w = snakemake.params, snakemake.wildcards
 objectives, label = p.scopes
 objectives = {name: Microscope(**scope) for name, scope in objectives.items()}
-seed = contrans.dataset_seed(p.seed, f"{w.specimen}/{w.part}")
+seed = dataset_seed(p.seed, f"{w.specimen}/{w.part}")
 data = contrans.acquire_part(w.part, p.slides, p.specimen, objectives, Microscope(**label), p.dz_um, p.tiles, p.hr_px,
                              p.hr_binning, p.photons, p.tie["method"], p.tie["eps"], seed, p.min_phase_rad)
 provenance = {"specimen": w.specimen, "part": w.part, "slides": p.slides, "tiles": len(data["fov"]),

@@ -4,10 +4,11 @@ from qpi import despeckle, patches
 from qpi.logs import log_to
 from qpi.optics import speckle
 from qpi.optics.imaging import Microscope
+from qpi.seeds import dataset_seed
 
 log = log_to(snakemake.log[0])
 p, w = snakemake.params, snakemake.wildcards
-seed = despeckle.dataset_seed(p.seed, f"{w.condition}/{w.split}")
+seed = dataset_seed(p.seed, f"{w.condition}/{w.split}")
 specimens = patches.load_dataset(snakemake.input.specimens)
 images = despeckle.acquire(specimens, p.sets, Microscope(**p.scope), p.diffuser, p.illumination, p.photons, seed,
                            p.defocus_um)

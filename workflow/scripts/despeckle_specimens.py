@@ -6,11 +6,12 @@ from qpi import despeckle
 from qpi.logs import log_to
 from qpi.optics.imaging import Microscope
 from qpi.patches import save_dataset
+from qpi.seeds import dataset_seed
 
 log = log_to(snakemake.log[0])
 p, split = snakemake.params, snakemake.wildcards.split
 scope = Microscope(**p.scope)
-seed = despeckle.dataset_seed(p.seed, f"specimens/{split}")
+seed = dataset_seed(p.seed, f"specimens/{split}")
 data = despeckle.simulate_specimens(p.specimens, p.field_px, scope, p.phantom, p.dz_um, p.tie["method"], p.tie["eps"],
                                     seed)
 save_dataset(snakemake.output.data, data,

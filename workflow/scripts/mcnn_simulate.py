@@ -6,12 +6,13 @@ from qpi import mcnn
 from qpi.logs import log_to
 from qpi.optics.imaging import Microscope
 from qpi.patches import save_dataset
+from qpi.seeds import dataset_seed
 
 log = log_to(snakemake.log[0])
 p, name = snakemake.params, snakemake.wildcards.dataset
 spec = p.spec
 scope = Microscope(**p.scope)
-seed = mcnn.dataset_seed(p.seed, name)
+seed = dataset_seed(p.seed, name)
 data = mcnn.simulate_set(spec["kind"], spec["count"], p.field_px, scope, np.asarray(p.planes_um), seed,
                          p.noise["photons"], p.noise["white_sigma"], spec.get("params", {}))
 provenance = {"dataset": name, **spec, "field_px": p.field_px, "pixel_um": scope.pixel_um, "seed": seed,

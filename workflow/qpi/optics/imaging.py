@@ -226,6 +226,17 @@ def illumination_profile(shape: tuple[int, int], nonuniformity: float, rng: np.r
     return profile / profile.mean()
 
 
+def camera_intensity(transmittance: np.ndarray, z_um: np.ndarray, scope: Microscope, workers: int = 1) -> np.ndarray:
+    """`image_stack` integrated over the camera pixels (Z, H, W): the noiseless intensities, relative to
+    the empty field, that every family's acquisition starts from."""
+    return bin_pixels(image_stack(transmittance, z_um, scope, workers=workers), scope.oversample)
+
+
+def shot_noise(intensity: np.ndarray, photons: float, rng: np.random.Generator) -> np.ndarray:
+    """Poisson (shot) noise of `photons` photo-electrons per pixel at unit intensity, in the same units."""
+    return rng.poisson(np.clip(intensity, 0, None) * photons) / photons
+
+
 def expose(
     intensity: np.ndarray, camera: Camera, rng: np.random.Generator, oversample: int = 1
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -1,0 +1,36 @@
+"""Planning: the names of what a configuration asks for, computed here and wired by the rules.
+
+Stack names are `<kind>_<index>` (index zero-padded to three digits), built by `stack_name` and read
+back by `parse_stack_name`, nowhere else.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .seeds import field_seed
+
+_STACK = re.compile(r"(?P<kind>.+)_(?P<index>\d+)")
+
+
+def stack_name(kind: str, index: int) -> str:
+    """The name of simulated field of view `index` of `kind`, e.g. hela_003."""
+    return f"{kind}_{int(index):03d}"
+
+
+def parse_stack_name(name: str) -> tuple[str, int]:
+    """(kind, index) of a simulated stack's name; one error for a name `stack_name` did not make."""
+    match = _STACK.fullmatch(name)
+    if not match:
+        raise ValueError(f"{name!r} is not a simulated stack name (<kind>_<index>, e.g. hela_003)")
+    return match["kind"], int(match["index"])
+
+
+def simulated_stacks(fields: dict[str, int]) -> list[str]:
+    """Names of the virtual microscope's fields of view, {kind: count} in config order."""
+    return [stack_name(kind, i) for kind, count in fields.items() for i in range(count)]
+
+
+def stack_seed(seed: int, name: str) -> list[int]:
+    """The seed simulated stack `name` is drawn from (its specimen, then its camera)."""
+    return field_seed(seed, parse_stack_name(name)[1])
