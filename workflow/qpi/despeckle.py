@@ -71,6 +71,12 @@ def trained(cfg: dict, conditions: dict[str, dict]) -> dict[str, list[str]]:
     return {c: [m for m in cfg["models"] if m in models] for c, models in out.items()}
 
 
+def calibrated(cfg: dict, models: list[str]) -> list[bool]:
+    """Which of `models` need an affine calibration before scoring: those trained on the NPCC loss,
+    which fixes their outputs only up to scale and offset (`affine_fit`)."""
+    return [cfg["models"][m].get("loss") == "npcc" for m in models]
+
+
 def test_sets(conditions: dict[str, dict]) -> list[str]:
     """The distinct test splits, each named by the first condition acquired that way: every trained
     network is scored on all of them (the family's cross-condition matrix)."""

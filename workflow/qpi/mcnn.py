@@ -40,6 +40,30 @@ def union_planes(conditions: dict[str, dict], dz_um: float) -> np.ndarray:
 
 
 
+def condition_z(cfg: dict) -> dict[str, list[float]]:
+    """z (µm) of every condition's planes (cfg: the `mcnn` config block)."""
+    return {c: condition_planes(spec["z"], cfg["dz_um"]).tolist() for c, spec in cfg["conditions"].items()}
+
+
+def convergence_runs(cfg: dict) -> list[str]:
+    """The convergence study's networks `<model>_s<seed>` (also the transfer table's)."""
+    return [f"{m}_s{s}" for m in cfg["convergence"]["models"] for s in cfg["convergence"]["seeds"]]
+
+
+def planes_runs(cfg: dict) -> list[tuple[str, str]]:
+    """(condition, run) of the planes experiment: its network on every condition, then TIE where it can run."""
+    net = f"{cfg['planes']['model']}_s{cfg['planes']['seed']}"
+    z = condition_z(cfg)
+    conditions = cfg["planes"]["conditions"]
+    return [(c, net) for c in conditions] + [(c, "tie") for c in conditions if tie_possible(z[c])]
+
+
+def transfer_runs(cfg: dict) -> list[str]:
+    """The transfer table's runs: the convergence networks, and TIE on their planes where it can run."""
+    tie = ["tie"] if tie_possible(condition_z(cfg)[cfg["convergence"]["condition"]]) else []
+    return convergence_runs(cfg) + tie
+
+
 def add_noise(intensity: np.ndarray, photons: float, white_sigma: float, rng: np.random.Generator) -> np.ndarray:
     """Shot noise (`photons` per pixel at unit intensity) plus white Gaussian noise of σ `white_sigma`."""
     return shot_noise(intensity, photons, rng) + white_sigma * rng.standard_normal(intensity.shape)

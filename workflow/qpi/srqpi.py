@@ -131,6 +131,71 @@ def cross_tidy(per_image: pd.DataFrame, family: str, model: str) -> pd.DataFrame
         ["family", "model", "train_condition", "test_condition", "seed", "metric", "value"]]
 
 
+# --- planning: what a configuration trains and tests (cfg: the `srqpi` config block) ------------------
+
+
+def methods(cfg: dict) -> list[str]:
+    """Every method of the benchmark: trained networks `<model>_s<seed>`, then the TIE baselines `tie-<solver>`."""
+    return [f"{m}_s{s}" for m in cfg["models"] for s in cfg["seeds"]] + [f"tie-{m}" for m in cfg["baselines"]]
+
+
+def architecture(cfg: dict, model: str) -> dict:
+    """A network's constructor spec: its `models` entry without its `train` overrides."""
+    return {k: v for k, v in cfg["models"][model].items() if k != "train"}
+
+
+def merged(base: dict, overrides: dict) -> dict:
+    """`base` with `overrides`; nested mappings (lr_schedule, ...) merged one level deep."""
+    out = dict(base)
+    for key, value in overrides.items():
+        nested = isinstance(value, dict) and isinstance(out.get(key), dict)
+        out[key] = {**out[key], **value} if nested else value
+    return out
+
+
+def model_train(cfg: dict, model: str) -> dict:
+    """`train` with the network's own `train` overrides."""
+    return merged(cfg["train"], cfg["models"][model].get("train", {}))
+
+
+def sweep_train(cfg: dict) -> dict:
+    """The sweep network's training: its `model_train` with the sweeps' overrides."""
+    return merged(model_train(cfg, cfg["sweeps"]["model"]), cfg["sweeps"]["train"])
+
+
+def sweep_dir(cfg: dict) -> str:
+    """Where the sweep networks live: trained like the benchmark's, they are its own (`models`), else `sweep`."""
+    return "models" if sweep_train(cfg) == model_train(cfg, cfg["sweeps"]["model"]) else "sweep"
+
+
+def adaptive(cfg: dict) -> dict[str, list[str]]:
+    """{adaptive condition `<sweep>-adaptive`: its member conditions} of the sweeps that train one network on all."""
+    sweeps = cfg["sweeps"]
+    return {f"{s}-adaptive": sweeps[s]["conditions"] for s in AXES if sweeps[s]["adaptive"]}
+
+
+def sweep_networks(cfg: dict, sweep: str) -> list[str]:
+    """Training conditions of a sweep: each of its conditions, then its adaptive network's."""
+    return cfg["sweeps"][sweep]["conditions"] + [a for a in adaptive(cfg) if a.startswith(f"{sweep}-")]
+
+
+def sweep_tests(cfg: dict) -> list[str]:
+    """Every test condition of the sweeps, once: each sweep network is scored on all of them."""
+    return list(dict.fromkeys(c for s in AXES for c in cfg["sweeps"][s]["conditions"]))
+
+
+def microscope_overrides(cfg: dict, condition: str) -> dict:
+    """Microscope keys a condition sets: its own coherence, if it has one."""
+    spec = cfg["conditions"][condition]
+    return {"coherence": spec["coherence"]} if "coherence" in spec else {}
+
+
+def condition_reimaged(cfg: dict, condition: str, microscope_coherence: float) -> bool:
+    """Whether `condition` (a configured one; adaptive ones are not) images its specimens again."""
+    spec = cfg["conditions"].get(condition)
+    return spec is not None and reimaged(spec, microscope_coherence)
+
+
 # --- microlens heights ------------------------------------------------------------------------------
 
 

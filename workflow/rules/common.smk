@@ -7,7 +7,8 @@ from qpi.io import StackError, read_sample_sheet, sheet_overrides
 from qpi.patches import split_fields
 from qpi.plan import parse_stack_name, simulated_stacks, stack_seed
 from qpi.seeds import field_seed
-from qpi.srqpi import planes_um, reimaged, sweep_values
+from qpi import srqpi
+from qpi.srqpi import planes_um, sweep_values
 
 SIMULATE = config["data"] == "simulated"  # "user": the sample sheet's stacks only, no virtual microscope
 
@@ -104,35 +105,13 @@ def truth_paths(stacks):
 SRQPI = config["srqpi"]
 
 
-def srqpi_models():
-    return list(SRQPI["models"])
-
-
-def srqpi_methods():
-    """Every method of the benchmark: trained networks (one per seed) and the TIE baselines."""
-    nets = [f"{m}_s{s}" for m in srqpi_models() for s in SRQPI["seeds"]]
-    return nets + [f"tie-{m}" for m in SRQPI["baselines"]]
-
-
 # --- DL-SRQPI sweeps ------------------------------------------------------------------------------
 SWEEPS = SRQPI["sweeps"]
 
 
-def srqpi_reimaged(condition):
-    """Conditions at a coherence other than the shared stacks' image the same specimens again."""
-    spec = SRQPI["conditions"].get(condition)
-    return spec is not None and reimaged(spec, config["microscope"]["coherence"])
-
-
-def srqpi_coherence(condition):
-    """Microscope overrides of a condition: its own coherence, if it sets one."""
-    spec = SRQPI["conditions"][condition]
-    return {"coherence": spec["coherence"]} if "coherence" in spec else {}
-
-
 def srqpi_corrected(condition, stack):
     """The corrected stack a condition's inputs are cut from: the shared one, or its own re-imaging."""
-    if not srqpi_reimaged(condition):
+    if not srqpi.condition_reimaged(SRQPI, condition, config["microscope"]["coherence"]):
         return f"results/corrected/{stack}.tif"
     if stack in USER:
         raise ValueError(
@@ -142,54 +121,10 @@ def srqpi_corrected(condition, stack):
     return f"results/srqpi/{condition}/corrected/{stack}.tif"
 
 
-def srqpi_adaptive():
-    """{adaptive condition: its member conditions} of the sweeps that train one network on all."""
-    return {f"{s}-adaptive": SWEEPS[s]["conditions"] for s in ("defocus", "coherence") if SWEEPS[s]["adaptive"]}
-
-
-def srqpi_sweep_networks(sweep):
-    """Training conditions of a sweep: each of its conditions, then its adaptive network's."""
-    return SWEEPS[sweep]["conditions"] + [a for a in srqpi_adaptive() if a.startswith(f"{sweep}-")]
-
-
-def srqpi_sweep_tests():
-    """Every test condition of the sweeps: each sweep network is scored on all of them."""
-    return list(dict.fromkeys(SWEEPS["defocus"]["conditions"] + SWEEPS["coherence"]["conditions"]))
-
-
 def srqpi_cross_scores(networks):
     """Scores of the sweep networks trained on `networks` (each once), every seed."""
     model = SWEEPS["model"]
     return [f"results/srqpi/{n}/cross/{model}_s{s}.csv" for n in dict.fromkeys(networks) for s in SWEEPS["seeds"]]
-
-
-def srqpi_sweep_dir():
-    """Sweep networks trained like the benchmark's are the benchmark's own (`models/`), else their own."""
-    return "models" if srqpi_sweep_train() == srqpi_model_train(SWEEPS["model"]) else "sweep"
-
-
-def srqpi_arch(model):
-    """A network's constructor spec: its srqpi.models entry without its `train` overrides."""
-    return {k: v for k, v in SRQPI["models"][model].items() if k != "train"}
-
-
-def srqpi_model_train(model):
-    """srqpi.train with the network's own `train` overrides."""
-    return merged_train(SRQPI["train"], SRQPI["models"][model].get("train", {}))
-
-
-def srqpi_sweep_train():
-    """The sweep network's training: its srqpi_model_train with the sweep's overrides."""
-    return merged_train(srqpi_model_train(SWEEPS["model"]), SWEEPS["train"])
-
-
-def merged_train(base, overrides):
-    """`base` with `overrides`; nested mappings (lr_schedule, ...) merged one level deep."""
-    merged = dict(base)
-    for key, value in overrides.items():
-        nested = isinstance(value, dict) and isinstance(merged.get(key), dict)
-        merged[key] = {**merged[key], **value} if nested else value
-    return merged
 
 
 def despeckle_as(condition, splits):

@@ -124,7 +124,7 @@ rule despeckle_evaluate:
         seed=r"\d+",
     params:
         models=lambda w: DESPECKLE_TRAINED[w.condition],
-        calibrate=lambda w: [DESPECKLE["models"][m].get("loss") == "npcc" for m in DESPECKLE_TRAINED[w.condition]],
+        calibrate=lambda w: despeckle.calibrated(DESPECKLE, DESPECKLE_TRAINED[w.condition]),
         tests=DESPECKLE_TESTS,
         correlation_um=[DESPECKLE_CONDITIONS[t]["diffuser"]["correlation_um"] for t in DESPECKLE_TESTS],
         train_sets=lambda w: DESPECKLE_CONDITIONS[w.condition]["sets"]["train"],

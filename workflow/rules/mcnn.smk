@@ -1,5 +1,6 @@
 # MCNN: multi-scale U-Net, phase (+ amplitude) from 1, 2 or N defocused planes of simulated natural images.
-from qpi.mcnn import condition_planes, tie_possible, union_planes
+from qpi import mcnn
+
 
 MCNN = config["mcnn"]
 if SIMULATE:  # a simulated study: `data: user` runs DL-SRQPI on the sample sheet alone
@@ -14,18 +15,11 @@ if SIMULATE:  # a simulated study: `data: user` runs DL-SRQPI on the sample shee
         "results/tables/mcnn_transfer.html",
     ]
 
-# z (µm) of every condition's planes
-MCNN_Z = {c: condition_planes(spec["z"], MCNN["dz_um"]).tolist() for c, spec in MCNN["conditions"].items()}
-# convergence runs `<model>_s<seed>`, also the transfer table's networks
-MCNN_RUNS = [f"{m}_s{s}" for m in MCNN["convergence"]["models"] for s in MCNN["convergence"]["seeds"]]
+MCNN_Z = mcnn.condition_z(MCNN)  # z (µm) of every condition's planes
+MCNN_RUNS = mcnn.convergence_runs(MCNN)
 MCNN_TESTS = expand("results/mcnn/data/{dataset}.npz", dataset=MCNN["test_sets"])
-# (condition, run) of the planes experiment: its network per condition, and TIE where it can run
-MCNN_PLANES_NET = f"{MCNN['planes']['model']}_s{MCNN['planes']['seed']}"
-MCNN_PLANES_RUNS = [(c, MCNN_PLANES_NET) for c in MCNN["planes"]["conditions"]]
-MCNN_PLANES_RUNS += [(c, "tie") for c in MCNN["planes"]["conditions"] if tie_possible(MCNN_Z[c])]
-# the transfer table: the convergence runs, and TIE on their planes where it can run
-MCNN_TRANSFER_RUNS = MCNN_RUNS + (["tie"] if tie_possible(MCNN_Z[MCNN["convergence"]["condition"]]) else [])
-
+MCNN_PLANES_RUNS = mcnn.planes_runs(MCNN)
+MCNN_TRANSFER_RUNS = mcnn.transfer_runs(MCNN)
 
 rule mcnn_simulate:
     """One simulated set: specimens imaged at every plane the conditions use, with exact phase and amplitude."""
@@ -38,7 +32,7 @@ rule mcnn_simulate:
         spec=lambda w: MCNN["datasets"][w.dataset],
         field_px=MCNN["field_px"],
         scope={**config["microscope"], **MCNN["microscope"]},
-        planes_um=union_planes(MCNN["conditions"], MCNN["dz_um"]).tolist(),
+        planes_um=mcnn.union_planes(MCNN["conditions"], MCNN["dz_um"]).tolist(),
         noise=MCNN["noise"],
         seed=config["seed"],
     log:

@@ -72,9 +72,9 @@ rule srqpi_train:
         steps="results/srqpi/{condition}/models/{model}_s{seed}/steps.csv",
         epochs="results/srqpi/{condition}/models/{model}_s{seed}/epochs.csv",
     params:
-        arch=lambda w: srqpi_arch(w.model),
+        arch=lambda w: srqpi.architecture(SRQPI, w.model),
         upscale=SRQPI["binning"],
-        train=lambda w: srqpi_model_train(w.model),
+        train=lambda w: srqpi.model_train(SRQPI, w.model),
         device=config["device"],
         workdir=subpath(output.model, parent=True),
     threads: config["threads"]["train"]
@@ -147,7 +147,7 @@ rule srqpi_benchmark_table:
     """SSIM / PSNR / NRMSE / MAE / LPIPS per method (mean ± std over held-out fields)."""
     input:
         scores=lambda w: expand(
-            "results/srqpi/{condition}/eval/{method}.csv", condition=SRQPI["train_condition"], method=srqpi_methods()
+            "results/srqpi/{condition}/eval/{method}.csv", condition=SRQPI["train_condition"], method=srqpi.methods(SRQPI)
         ),
     output:
         table="results/tables/srqpi_benchmark.csv",
@@ -169,7 +169,7 @@ rule srqpi_benchmark_figure:
     input:
         per_image="results/tables/srqpi_per_image.csv",
         predictions=expand(
-            "results/srqpi/{condition}/eval/{method}.npz", condition=SRQPI["train_condition"], method=srqpi_methods()
+            "results/srqpi/{condition}/eval/{method}.npz", condition=SRQPI["train_condition"], method=srqpi.methods(SRQPI)
         ),
         lr=expand(
             "results/srqpi/{condition}/lr/{stack}.tif", condition=SRQPI["train_condition"], stack=stacks_in("test")
@@ -180,7 +180,7 @@ rule srqpi_benchmark_figure:
             "results/figures/srqpi_benchmark.png", caption="../report/srqpi_benchmark_figure.rst", category="DL-SRQPI"
         ),
     params:
-        methods=srqpi_methods(),
+        methods=srqpi.methods(SRQPI),
         stacks=stacks_in("test"),
         truth=truth_paths(stacks_in("test")),
     log:
@@ -197,13 +197,13 @@ rule srqpi_training_curves:
         steps=expand(
             "results/srqpi/{condition}/models/{model}_s{seed}/steps.csv",
             condition=SRQPI["train_condition"],
-            model=srqpi_models(),
+            model=list(SRQPI["models"]),
             seed=SRQPI["seeds"],
         ),
         epochs=expand(
             "results/srqpi/{condition}/models/{model}_s{seed}/epochs.csv",
             condition=SRQPI["train_condition"],
-            model=srqpi_models(),
+            model=list(SRQPI["models"]),
             seed=SRQPI["seeds"],
         ),
     output:
@@ -233,7 +233,7 @@ rule srqpi_reimage:
         kinds=[parse_stack_name(s)[0] for s in SIMULATED],
         seeds=[stack_seed(config["seed"], s) for s in SIMULATED],  # simulate_stack's: the same specimens
         phantoms=[config["simulate"]["phantoms"].get(parse_stack_name(s)[0], {}) for s in SIMULATED],
-        microscope=lambda w: {**config["microscope"], **srqpi_coherence(w.condition)},
+        microscope=lambda w: {**config["microscope"], **srqpi.microscope_overrides(SRQPI, w.condition)},
         camera=config["camera"],
         z_um=lambda w: planes_um(SRQPI["conditions"][w.condition]["defocus_um"], SRQPI["baseline_planes_um"]),
         field_px=config["simulate"]["field_px"],
@@ -253,14 +253,14 @@ rule srqpi_reimage:
 rule srqpi_adaptive_dataset:
     """One training set from several conditions: every patch once, its input from one member at random."""
     input:
-        data=lambda w: expand("results/srqpi/{condition}/dataset.npz", condition=srqpi_adaptive()[w.condition]),
+        data=lambda w: expand("results/srqpi/{condition}/dataset.npz", condition=srqpi.adaptive(SRQPI)[w.condition]),
     output:
         data="results/srqpi/{condition}/dataset.npz",
         provenance="results/srqpi/{condition}/dataset.json",
     wildcard_constraints:
-        condition="|".join(srqpi_adaptive()) or "^$",
+        condition="|".join(srqpi.adaptive(SRQPI)) or "^$",
     params:
-        members=lambda w: srqpi_adaptive()[w.condition],
+        members=lambda w: srqpi.adaptive(SRQPI)[w.condition],
         seed=config["seed"],
     log:
         "results/logs/srqpi/{condition}/dataset.log",
@@ -276,9 +276,9 @@ use rule srqpi_train as srqpi_sweep_train with:
         steps="results/srqpi/{condition}/sweep/{model}_s{seed}/steps.csv",
         epochs="results/srqpi/{condition}/sweep/{model}_s{seed}/epochs.csv",
     params:
-        arch=lambda w: srqpi_arch(w.model),
+        arch=lambda w: srqpi.architecture(SRQPI, w.model),
         upscale=SRQPI["binning"],
-        train=srqpi_sweep_train(),
+        train=srqpi.sweep_train(SRQPI),
         device=config["device"],
         workdir=subpath(output.model, parent=True),
     threads: SWEEPS["threads"]
@@ -291,13 +291,13 @@ use rule srqpi_train as srqpi_sweep_train with:
 rule srqpi_cross_evaluate:
     """One sweep network, loaded once, on the held-out fields of every test condition of both sweeps, scored."""
     input:
-        model=f"results/srqpi/{{condition}}/{srqpi_sweep_dir()}/{{model}}_s{{seed}}/best.pt",
-        lr=expand("results/srqpi/{test}/lr/{stack}.tif", test=srqpi_sweep_tests(), stack=stacks_in("test")),
+        model=f"results/srqpi/{{condition}}/{srqpi.sweep_dir(SRQPI)}/{{model}}_s{{seed}}/best.pt",
+        lr=expand("results/srqpi/{test}/lr/{stack}.tif", test=srqpi.sweep_tests(SRQPI), stack=stacks_in("test")),
         tie=expand("results/tie/{stack}.tif", stack=stacks_in("test")),
     output:
         scores="results/srqpi/{condition}/cross/{model}_s{seed}.csv",
     params:
-        tests=srqpi_sweep_tests(),
+        tests=srqpi.sweep_tests(SRQPI),
         stacks=stacks_in("test"),
         truth=truth_paths(stacks_in("test")),
         evaluate=SRQPI["evaluate"],
@@ -318,7 +318,7 @@ rule srqpi_cross_evaluate:
 rule srqpi_sweep_table:
     """Mean ± std SSIM / PSNR / NRMSE / MAE per training × test condition of one sweep."""
     input:
-        scores=lambda w: srqpi_cross_scores(srqpi_sweep_networks(w.sweep)),
+        scores=lambda w: srqpi_cross_scores(srqpi.sweep_networks(SRQPI, w.sweep)),
     output:
         table="results/tables/srqpi_{sweep}.csv",
         markdown="results/tables/srqpi_{sweep}.md",
@@ -359,7 +359,7 @@ rule srqpi_sweep_figure:
 rule srqpi_cross_table:
     """Every sweep network on every sweep test condition, in the tidy cross-condition format every family shares."""
     input:
-        scores=srqpi_cross_scores(srqpi_sweep_networks("defocus") + srqpi_sweep_networks("coherence")),
+        scores=srqpi_cross_scores(srqpi.sweep_networks(SRQPI, "defocus") + srqpi.sweep_networks(SRQPI, "coherence")),
     output:
         table="results/tables/srqpi_cross.csv",
     params:
@@ -383,7 +383,7 @@ use rule srqpi_reimage as srqpi_microlens_simulate with:
         kinds=["microlens"],
         seeds=[field_seed(config["seed"], len(SIMULATED))],  # a specimen of its own: the index after the simulated ones
         phantoms=[SRQPI["microlens"]["phantom"]],
-        microscope={**config["microscope"], **srqpi_coherence(SRQPI["microlens"]["condition"])},
+        microscope={**config["microscope"], **srqpi.microscope_overrides(SRQPI, SRQPI["microlens"]["condition"])},
         camera=config["camera"],
         z_um=planes_um(SRQPI["conditions"][SRQPI["microlens"]["condition"]]["defocus_um"], SRQPI["baseline_planes_um"]),
         field_px=SRQPI["microlens"]["field_px"],
