@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qpi import plots, scores, summary, tables
+from qpi import contrans, plots, scores, summary, tables
 
 
 def tidy(family, model, train, test, seed, metric, value):
@@ -29,8 +29,8 @@ def contrans_cross_na():
 
 
 def test_contrans_cross_table_becomes_tidy_with_the_specimen_in_the_model(contrans_cross_na):
-    out = summary.contrans_tidy(contrans_cross_na)
-    assert list(out.columns) == summary.CROSS_COLUMNS and len(out) == 8
+    out = contrans.cross_condition(contrans_cross_na)
+    assert list(out.columns) == scores.CROSS_COLUMNS and len(out) == 8
     cell = out[(out["train_condition"] == "10x") & (out["test_condition"] == "4x") & (out["metric"] == "psnr")]
     assert cell["value"].tolist() == [25.0] and cell["model"].tolist() == ["contrans-hela"]
     assert set(out["seed"]) == {3} and set(out["family"]) == {"contrans"}
@@ -38,23 +38,23 @@ def test_contrans_cross_table_becomes_tidy_with_the_specimen_in_the_model(contra
 
 def test_cross_condition_concatenates_families_and_names_a_missing_column(despeckle_cross, contrans_cross_na):
     mcnn = pd.DataFrame([tidy("mcnn", "mcnn", "natural", t, 0, "ssim", 0.6) for t in ("natural", "hela")])
-    out = summary.cross_condition([mcnn, despeckle_cross, summary.contrans_tidy(contrans_cross_na)])
+    out = summary.cross_condition([mcnn, despeckle_cross, contrans.cross_condition(contrans_cross_na)])
     assert len(out) == 2 + len(despeckle_cross) + 8
-    assert list(out.columns) == summary.CROSS_COLUMNS
+    assert list(out.columns) == scores.CROSS_COLUMNS
     assert set(out["family"]) == {"mcnn", "despeckle", "contrans"} and out["seed"].dtype.kind == "i"
     with pytest.raises(ValueError, match=r"\['despeckle'\].*\['seed'\]"):
         summary.cross_condition([mcnn, despeckle_cross.drop(columns="seed")])
 
 
 def test_cross_grids_average_seeds_and_pick_each_familys_ssim(despeckle_cross, contrans_cross_na):
-    table = summary.cross_condition([despeckle_cross, summary.contrans_tidy(contrans_cross_na)])
+    table = summary.cross_condition([despeckle_cross, contrans.cross_condition(contrans_cross_na)])
     grids = summary.cross_grids(table)
     assert set(grids) == {("despeckle", "despecklenet", "ssim_phase"), ("contrans", "contrans-hela", "ssim")}
     speckle = grids[("despeckle", "despecklenet", "ssim_phase")]
     assert speckle.loc["tape", "tape"] == pytest.approx(0.85)  # (0.8 + 0.9) / 2 seeds
     assert speckle.loc["tape", "tissue"] == pytest.approx(0.55)
-    contrans = grids[("contrans", "contrans-hela", "ssim")]
-    assert contrans.index.tolist() == ["4x", "10x"] and contrans.loc["10x", "4x"] == pytest.approx(0.7)
+    objectives = grids[("contrans", "contrans-hela", "ssim")]
+    assert objectives.index.tolist() == ["4x", "10x"] and objectives.loc["10x", "4x"] == pytest.approx(0.7)
     fig = plots.cross_condition(grids)
     assert sum(ax.get_visible() and ax.get_title() != "" for ax in fig.axes) == 2
     plt.close(fig)

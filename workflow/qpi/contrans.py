@@ -36,7 +36,7 @@ from .optics.binning import bin_pixels, upsample
 from .optics.imaging import Microscope, camera_intensity, shot_noise
 from .optics.phantoms import height_from_phase, make_phantom
 from .papers import PAPER_TABLE1
-from .scores import PIXEL_METRICS, score_image, seed_spread
+from .scores import PIXEL_METRICS, condition_means, score_image, seed_spread
 
 log = logging.getLogger("qpi.contrans")
 PARTS = ("train_a", "train_b", "test")
@@ -239,6 +239,16 @@ def cross_table(per_image: pd.DataFrame, model: str = "contrans") -> pd.DataFram
     rows = per_image[(per_image["model"] == model) & (per_image["reference"] == "tie")]
     keys = ["specimen", "train_objective", "test_objective", "seed"]
     return rows.groupby(keys, sort=False)[["ssim", "psnr"]].mean().reset_index()
+
+
+def cross_condition(cross_na: pd.DataFrame) -> pd.DataFrame:
+    """The cross-NA table (`cross_table`) as cross-condition rows: a network is trained per specimen,
+    so the specimen names the model (`contrans-<specimen>`); objectives are the conditions."""
+    long = cross_na.melt(id_vars=["specimen", "train_objective", "test_objective", "seed"],
+                         value_vars=["ssim", "psnr"], var_name="metric", value_name="value")
+    return condition_means(long.assign(family="contrans", model="contrans-" + long["specimen"],
+                                       train_condition=long["train_objective"],
+                                       test_condition=long["test_objective"]))
 
 
 def example_tile(labels: np.ndarray) -> tuple[int, int]:

@@ -29,7 +29,7 @@ from .optics import speckle
 from .optics.binning import bin_pixels
 from .optics.imaging import Microscope, camera_intensity, shot_noise
 from .optics.phantoms import make_phantom
-from .scores import score_image
+from .scores import condition_means, score_image
 
 log = logging.getLogger("qpi.despeckle")
 REPORTED = ("ssim", "nrmse", "lpips")  # the paper's three metrics
@@ -236,8 +236,4 @@ def column_names(per_image: pd.DataFrame) -> list[str]:
 def cross_table(per_image: pd.DataFrame, family: str = "despeckle") -> pd.DataFrame:
     """The cross-condition table: family, model, train_condition, test_condition, seed, metric
     (e.g. ssim_intensity, ssim_phase_exact), value (mean over the test images)."""
-    df = per_image.assign(metric=column_names(per_image))
-    keys = ["model", "train_condition", "test_condition", "seed", "metric"]
-    table = df.groupby(keys, sort=False)["value"].mean().reset_index()
-    table.insert(0, "family", family)
-    return table
+    return condition_means(per_image.assign(family=family, metric=column_names(per_image)))

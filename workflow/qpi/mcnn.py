@@ -24,7 +24,7 @@ from .logs import progress_stream
 from .optics.binning import bin_pixels
 from .optics.imaging import Microscope, camera_intensity, shot_noise
 from .optics.phantoms import make_phantom
-from .scores import PIXEL_METRICS, defined, score_image
+from .scores import PIXEL_METRICS, condition_means, defined, score_image
 
 log = logging.getLogger("qpi.mcnn")
 
@@ -232,13 +232,10 @@ def transfer_table(per_image: pd.DataFrame, family: str, train_condition: str) -
     """The cross-condition table: family, model, train_condition, test_condition, seed, metric, value
     (mean over the test images; amplitude metrics are prefixed `amplitude_`; TIE, which is not
     trained, has train_condition "none")."""
-    df = per_image.assign(metric=np.where(per_image["quantity"] == "phase", per_image["metric"],
-                                          "amplitude_" + per_image["metric"]))
-    table = df.groupby(["method", "test_set", "seed", "metric"], sort=False)["value"].mean().reset_index()
-    table = table.rename(columns={"method": "model", "test_set": "test_condition"})
-    table.insert(0, "family", family)
-    table.insert(2, "train_condition", np.where(table["model"] == "tie", "none", train_condition))
-    return table[["family", "model", "train_condition", "test_condition", "seed", "metric", "value"]]
+    return condition_means(per_image.assign(
+        family=family, model=per_image["method"], test_condition=per_image["test_set"],
+        train_condition=np.where(per_image["method"] == "tie", "none", train_condition),
+        metric=np.where(per_image["quantity"] == "phase", per_image["metric"], "amplitude_" + per_image["metric"])))
 
 
 def seed_summary(table: pd.DataFrame, metrics: tuple[str, ...] = ("ssim", "mae")) -> pd.DataFrame:

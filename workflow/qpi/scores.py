@@ -19,6 +19,8 @@ from . import metrics
 METRICS = ("ssim", "psnr", "nrmse", "mae", "lpips")
 PIXEL_METRICS = METRICS[:4]  # compared pixel by pixel (LPIPS compares features)
 TIMING = ("seconds_per_mpx",)
+# The cross-condition matrix: one row per network (or baseline), train and test condition, seed and metric.
+CROSS_COLUMNS = ["family", "model", "train_condition", "test_condition", "seed", "metric", "value"]
 
 
 def score_image(prediction: np.ndarray, truth: np.ndarray, phase: bool = True, lpips=None) -> dict[str, float]:
@@ -67,6 +69,13 @@ def summarise_values(per_image: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """Mean, std and count of `value` over images per group of long rows (metric and quantity in `by`)."""
     grouped = per_image.groupby(by, sort=False, dropna=False)["value"]
     return grouped.agg(mean="mean", std=lambda v: v.std(ddof=0), n_images="count").reset_index()
+
+
+def condition_means(rows: pd.DataFrame) -> pd.DataFrame:
+    """The cross-condition rows (`CROSS_COLUMNS`) of long per-image rows that carry those columns:
+    the mean `value` over images per group, groups in order of first appearance. Every family's
+    cross-condition table is this, after naming its rows."""
+    return rows.groupby(CROSS_COLUMNS[:-1], sort=False)["value"].mean().reset_index()
 
 
 def seed_spread(rows: pd.DataFrame, by: list[str], names: list[str]) -> pd.DataFrame:

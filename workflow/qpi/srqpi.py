@@ -17,7 +17,7 @@ from scipy import ndimage
 from .io import FOCUS_TOL_UM, Stack, StackError, format_z
 from .optics.binning import degrade
 from .optics.phantoms import height_from_phase
-from .scores import PIXEL_METRICS, phase_reference, summarise
+from .scores import PIXEL_METRICS, condition_means, phase_reference, summarise
 
 # sweep → (condition key it varies, axis label)
 AXES = {"defocus": ("defocus_um", "defocus z (µm)"), "coherence": ("coherence", "coherence S")}
@@ -124,11 +124,9 @@ def sweep_summary(per_image: pd.DataFrame) -> pd.DataFrame:
 
 def cross_tidy(per_image: pd.DataFrame, family: str, model: str) -> pd.DataFrame:
     """The family's tidy cross-condition rows (mean over test fields) of one sweep."""
-    by = ["train_condition", "test_condition", "seed"]
-    means = per_image.groupby(by, sort=False)[[m for m in PIXEL_METRICS if m in per_image]].mean().reset_index()
-    long = means.melt(id_vars=by, var_name="metric", value_name="value")
-    return long.assign(family=family, model=model)[
-        ["family", "model", "train_condition", "test_condition", "seed", "metric", "value"]]
+    long = per_image.melt(id_vars=["train_condition", "test_condition", "seed"], var_name="metric",
+                          value_vars=[m for m in PIXEL_METRICS if m in per_image], value_name="value")
+    return condition_means(long.assign(family=family, model=model))
 
 
 # --- planning: what a configuration trains and tests (cfg: the `srqpi` config block) ------------------

@@ -10,9 +10,8 @@ import numpy as np
 import pandas as pd
 
 from .papers import PAPER, PAPER_TABLE1
-from .scores import PIXEL_METRICS, phase_reference, seed_spread
+from .scores import CROSS_COLUMNS, PIXEL_METRICS, phase_reference, seed_spread
 
-CROSS_COLUMNS = ["family", "model", "train_condition", "test_condition", "seed", "metric", "value"]
 SUMMARY_COLUMNS = ["family", "method", "setting", "seeds", "ssim", "ssim_seed_std", "paper_ssim", "psnr", "paper_psnr",
                    "nrmse", "mae", "paper_mae", "conditions_differ", "difference", "paper_note"]
 
@@ -96,18 +95,6 @@ def summary_table(ours: list[pd.DataFrame], scale: str,
 
 
 # --- the cross-condition matrix -------------------------------------------------------------------
-
-
-def contrans_tidy(cross_na: pd.DataFrame) -> pd.DataFrame:
-    """ContransGAN's cross-objective table (specimen, train/test objective, seed, ssim, psnr) in the
-    tidy columns; a network is trained per specimen, so the specimen names the model."""
-    long = cross_na.melt(id_vars=["specimen", "train_objective", "test_objective", "seed"],
-                         value_vars=["ssim", "psnr"], var_name="metric", value_name="value")
-    return pd.DataFrame({
-        "family": "contrans", "model": "contrans-" + long["specimen"], "train_condition": long["train_objective"],
-        "test_condition": long["test_objective"], "seed": long["seed"], "metric": long["metric"],
-        "value": long["value"],
-    })
 
 
 def cross_condition(tables: list[pd.DataFrame]) -> pd.DataFrame:

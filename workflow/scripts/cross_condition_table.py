@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from qpi import summary, tables
+from qpi import contrans, summary, tables
 from qpi.logs import log_to
 
 log = log_to(snakemake.log[0])
@@ -11,7 +11,7 @@ table = summary.cross_condition([
     pd.read_csv(i.srqpi),
     pd.read_csv(i.mcnn),
     pd.read_csv(i.despeckle),
-    summary.contrans_tidy(pd.read_csv(i.contrans)),
+    contrans.cross_condition(pd.read_csv(i.contrans)),
 ])
 tables.write_table(table, snakemake.output.table)
 log.info("%d rows: %s", len(table), table.groupby(["family", "model"]).size().to_dict())
