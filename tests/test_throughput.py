@@ -9,7 +9,8 @@ import torch
 import torch.nn.functional as F
 
 from qpi import cyclegan, device, gan, losses, models, train
-from qpi.train import Accel, TrainConfig
+from qpi.train import Accel
+from toys import sr_pairs, train_config
 
 MODEL = {"width": 4, "depth": 2}  # tiny U-Net (with batch norm): 8×8 LR → 32×32 HR
 ALL_ON = {"amp": "bf16", "channels_last": True, "compile": True, "pin_memory": True}
@@ -22,15 +23,6 @@ def _restore_threads():
     torch.set_num_threads(threads)
 
 
-def _data(n, seed):
-    x = np.random.default_rng(seed).random((n, 1, 8, 8), dtype=np.float32)
-    y = F.interpolate(torch.from_numpy(x), scale_factor=4, mode="bicubic", align_corners=False)
-    return x, (2 * y - 1).numpy()
-
-
-def _cfg(**kw):
-    base = {"epochs": 2, "batch_size": 4, "lr": 1e-2, "device": "cpu", "threads": 1, "seed": 7}
-    return TrainConfig(**{**base, **kw})
 
 
 # --- selection --------------------------------------------------------------------------------
@@ -53,24 +45,24 @@ def test_precision_follows_the_selected_device(monkeypatch):
 
 
 def test_switches_apply_on_cuda_and_are_ignored_on_cpu_with_one_log_line(caplog):
-    cfg = _cfg(**ALL_ON)
+    cfg = train_config(**ALL_ON)
     assert train.accel_for(cfg, torch.device("cuda")) == Accel(torch.bfloat16, True, True, True)
-    assert train.accel_for(_cfg(amp="fp16"), torch.device("cuda")).dtype == torch.float16
+    assert train.accel_for(train_config(amp="fp16"), torch.device("cuda")).dtype == torch.float16
     with caplog.at_level(logging.INFO, logger="qpi"):
         assert train.accel_for(cfg, torch.device("cpu")) == Accel()
-        assert train.accel_for(_cfg(), torch.device("cpu")) == Accel()  # nothing asked: nothing logged
+        assert train.accel_for(train_config(), torch.device("cpu")) == Accel()  # nothing asked: nothing logged
     assert [r.getMessage() for r in caplog.records] == [
         "GPU switches amp=bf16, channels_last=True, compile=True, pin_memory=True ignored on cpu"]
     with pytest.raises(ValueError, match="unknown amp"):
-        train.accel_for(_cfg(amp="half"), torch.device("cpu"))
+        train.accel_for(train_config(amp="half"), torch.device("cpu"))
 
 
 @pytest.mark.parametrize("switch", [{"amp": "bf16"}, {"amp": "fp16"}, {"channels_last": True},
                                     {"compile": True}, {"pin_memory": True}])
 def test_each_switch_on_cpu_trains_to_the_same_weights_as_off(tmp_path, switch):
     """The CPU path stays the reproducible float32 one whatever the GPU switches say."""
-    train.train_supervised("srqpi_unet", MODEL, _data(8, 0), _data(2, 1), _cfg(), tmp_path / "off")
-    train.train_supervised("srqpi_unet", MODEL, _data(8, 0), _data(2, 1), _cfg(**switch), tmp_path / "on")
+    train.train_supervised("srqpi_unet", MODEL, sr_pairs(8, 0), sr_pairs(2, 1), train_config(), tmp_path / "off")
+    train.train_supervised("srqpi_unet", MODEL, sr_pairs(8, 0), sr_pairs(2, 1), train_config(**switch), tmp_path / "on")
     off, on = (torch.load(tmp_path / d / "last.pt", weights_only=True)["state_dict"] for d in ("off", "on"))
     assert all(torch.equal(off[k], on[k]) for k in off)
     assert torch.load(tmp_path / "on" / "last.pt", weights_only=True)["states"].keys() == {"optimizer"}
@@ -95,7 +87,7 @@ def test_each_switch_on_cpu_trains_the_paired_gan_to_the_same_weights_as_off(tmp
 def _step_setup(seed=0):
     torch.manual_seed(seed)
     model = models.build("srqpi_unet", upscale=4, **MODEL)
-    x, y = (torch.from_numpy(a) for a in _data(4, 2))
+    x, y = (torch.from_numpy(a) for a in sr_pairs(4, 2))
     return model, torch.optim.SGD(model.parameters(), lr=0.1), x, y
 
 
@@ -169,7 +161,7 @@ def test_an_autocast_step_runs_in_reduced_precision_with_a_float32_loss():
 
 def test_prefetching_batches_trains_on_the_plan_in_order():
     """Losses and weights equal a plain loop over the same (indices, op) plan: no batch shifted."""
-    x, y = (torch.from_numpy(a) for a in _data(12, 0))
+    x, y = (torch.from_numpy(a) for a in sr_pairs(12, 0))
     plan = list(zip(*train.epoch_plan(12, 4, seed=3, epoch=0)))
     cpu = torch.device("cpu")
     streamed, opt, _, _ = _step_setup()
@@ -195,7 +187,7 @@ def test_the_loader_gathers_every_tensor_alike_and_only_the_input_goes_channels_
 
 def test_steps_after_a_mid_epoch_validation_train_in_training_mode(tmp_path):
     """Batch norm's running statistics count every step, also those after validations between steps."""
-    train.train_supervised("srqpi_unet", MODEL, _data(8, 0), _data(2, 1), _cfg(val_every_steps=1), tmp_path)
+    train.train_supervised("srqpi_unet", MODEL, sr_pairs(8, 0), sr_pairs(2, 1), train_config(val_every_steps=1), tmp_path)
     state = torch.load(tmp_path / "last.pt", weights_only=True)["state_dict"]
     tracked = [v.item() for k, v in state.items() if k.endswith("num_batches_tracked")]
     assert tracked and set(tracked) == {4}  # 2 epochs × 2 steps

@@ -10,6 +10,7 @@ import torch.nn.functional as F
 
 from qpi import checkpoints, device, train
 from qpi.train import TrainConfig
+from toys import sr_pairs, train_config
 
 MODEL = {"width": 4, "depth": 2}  # tiny U-Net: 8×8 LR → 32×32 HR
 
@@ -77,22 +78,12 @@ def test_dihedral_ops_are_the_eight_symmetries_and_commute_with_upsampling():
 # --- trainer --------------------------------------------------------------------------------
 
 
-def _data(n, seed):
-    """LR intensities (n,1,8,8) and an HR 'phase' (n,1,32,32) computed from them."""
-    x = np.random.default_rng(seed).random((n, 1, 8, 8), dtype=np.float32)
-    y = F.interpolate(torch.from_numpy(x), scale_factor=4, mode="bicubic", align_corners=False)
-    return x, (2 * y - 1).numpy()
-
-
-def _cfg(**kw):
-    base = {"epochs": 2, "batch_size": 4, "lr": 1e-2, "device": "cpu", "threads": 1, "seed": 7}
-    return TrainConfig(**{**base, **kw})
 
 
 def _fit(out, train_set=None, model=MODEL, **cfg):
     """Train the tiny U-Net on 8 samples (2 steps per epoch), validating on 2."""
-    train_set = _data(8, 0) if train_set is None else train_set
-    return train.train_supervised("srqpi_unet", model, train_set, _data(2, 1), _cfg(**cfg), out)
+    train_set = sr_pairs(8, 0) if train_set is None else train_set
+    return train.train_supervised("srqpi_unet", model, train_set, sr_pairs(2, 1), train_config(**cfg), out)
 
 
 def _rows(path):
@@ -115,7 +106,7 @@ def test_trainer_logs_every_step_and_epoch_and_keeps_the_best_model(tmp_path):
     assert best["meta"]["val_loss"] == pytest.approx(min(val_losses))
     model = checkpoints.load_model(tmp_path / "best.pt")
     assert not model.training
-    x, _ = _data(2, 1)
+    x, _ = sr_pairs(2, 1)
     assert model(torch.from_numpy(x)).shape == (2, 1, 32, 32)
 
 
@@ -154,12 +145,12 @@ def test_a_run_stopped_mid_epoch_by_max_steps_resumes_where_it_stopped(tmp_path)
 
 def test_a_checkpoint_of_another_architecture_or_other_data_is_not_resumed(tmp_path):
     """A re-run after a config or dataset change starts afresh instead of continuing a stale run."""
-    _fit(tmp_path, _data(4, 0), epochs=1)
-    wider = _fit(tmp_path, _data(4, 0), model={**MODEL, "width": 8}, epochs=1)
+    _fit(tmp_path, sr_pairs(4, 0), epochs=1)
+    wider = _fit(tmp_path, sr_pairs(4, 0), model={**MODEL, "width": 8}, epochs=1)
     assert not wider["resumed"] and wider["steps"] == 1
-    other_data = _fit(tmp_path, _data(4, 5), model={**MODEL, "width": 8}, epochs=2)
+    other_data = _fit(tmp_path, sr_pairs(4, 5), model={**MODEL, "width": 8}, epochs=2)
     assert not other_data["resumed"] and other_data["steps"] == 2
-    same = _fit(tmp_path, _data(4, 5), model={**MODEL, "width": 8}, epochs=3)
+    same = _fit(tmp_path, sr_pairs(4, 5), model={**MODEL, "width": 8}, epochs=3)
     assert same["resumed"] and same["steps"] == 3
 
 
