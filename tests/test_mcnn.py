@@ -216,9 +216,9 @@ def _rows():
     data = {"phase": np.random.default_rng(0).standard_normal((2, 1, 16, 16)).astype(np.float32),
             "amplitude": np.ones((2, 1, 16, 16), np.float32)}
     data["amplitude"][1] += 0.5 * np.linspace(0, 1, 16, dtype=np.float32)  # image 0 flat, image 1 a ramp
-    labels = {"condition": "n2", "test_set": "hela", "planes": 2}
-    return pd.DataFrame(mcnn.score(pred, data, method="mcnn", seed=1, **labels)
-                        + mcnn.score(pred[:, :1], data, method="tie", seed=0, **labels))
+    labels = {"family": "mcnn", "train_condition": "n2", "test_condition": "hela", "planes": 2}
+    return pd.DataFrame(mcnn.score(pred, data, model="mcnn", seed=1, **labels)
+                        + mcnn.score(pred[:, :1], data, model="tie", seed=0, **labels))
 
 
 def test_scores_are_tidy_per_image_quantity_and_metric():
@@ -227,7 +227,7 @@ def test_scores_are_tidy_per_image_quantity_and_metric():
     assert len(rows) == 2 * 4 + 1 + 4 + 2 * 4
     flat = rows[(rows["quantity"] == "amplitude") & (rows["image"] == 0)]
     assert flat["metric"].tolist() == ["mae"]  # SSIM/PSNR/NRMSE need a truth with a range
-    phase_mae = rows[(rows["method"] == "mcnn") & (rows["quantity"] == "phase") & (rows["metric"] == "mae")]
+    phase_mae = rows[(rows["model"] == "mcnn") & (rows["quantity"] == "phase") & (rows["metric"] == "mae")]
     phase = np.random.default_rng(0).standard_normal((2, 16, 16))
     expected = np.abs(phase - phase.mean(axis=(1, 2), keepdims=True)).mean(axis=(1, 2))  # zero prediction
     assert phase_mae["value"].to_numpy() == pytest.approx(expected, rel=1e-5)
@@ -243,7 +243,7 @@ def test_transfer_table_has_the_cross_condition_shape_and_means_over_images():
     assert set(table.loc[table["model"] == "mcnn", "metric"]) == {
         "ssim", "psnr", "nrmse", "mae", "amplitude_ssim", "amplitude_psnr", "amplitude_nrmse", "amplitude_mae"}
     mae = table[(table["model"] == "mcnn") & (table["metric"] == "mae")]["value"].item()
-    expected = rows[(rows["method"] == "mcnn") & (rows["quantity"] == "phase") & (rows["metric"] == "mae")]
+    expected = rows[(rows["model"] == "mcnn") & (rows["quantity"] == "phase") & (rows["metric"] == "mae")]
     assert mae == pytest.approx(expected["value"].mean())
     summary = mcnn.seed_summary(table)
     assert list(summary.columns) == ["model", "test_condition", "ssim", "mae"] and len(summary) == 2

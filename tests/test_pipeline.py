@@ -180,6 +180,23 @@ def test_smoke_summary_and_cross_condition_cover_every_family(smoke):
 
 
 @pytest.mark.slow
+def test_every_familys_scores_are_rows_of_one_schema(smoke):
+    """One scorer, one row shape: every evaluation of every family writes `scores.COLUMNS` (labels of
+    the family's own, such as a tile's fov, may stand among them)."""
+    from qpi.scores import COLUMNS, METRICS, TIMING
+
+    results = smoke / "results"
+    paths = sorted(results.glob("*/**/eval/*.csv")) + sorted(results.glob("srqpi/*/cross/*.csv"))
+    families = set()
+    for path in paths:
+        rows = pd.read_csv(path)
+        assert list(rows.columns[:5]) == COLUMNS[:5] and list(rows.columns[-4:]) == COLUMNS[-4:], path
+        assert set(COLUMNS) <= set(rows.columns) and set(rows["metric"]) <= {*METRICS, *TIMING}, path
+        families |= set(rows["family"])
+    assert families == {"srqpi", "mcnn", "despeckle", "contrans"}
+
+
+@pytest.mark.slow
 def test_the_report_holds_every_figure_and_table_with_its_caption(smoke):
     snakemake(smoke, "--report", "report.html")
     report = (smoke / "report.html").read_text()

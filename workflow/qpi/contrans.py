@@ -36,7 +36,7 @@ from .optics.binning import bin_pixels, upsample
 from .optics.imaging import Microscope, camera_intensity, shot_noise
 from .optics.phantoms import height_from_phase, make_phantom
 from .papers import PAPER_TABLE1
-from .scores import PIXEL_METRICS, condition_means, score_image, seed_spread
+from .scores import PIXEL_METRICS, condition_means, image_rows, seed_spread, wide
 
 log = logging.getLogger("qpi.contrans")
 PARTS = ("train_a", "train_b", "test")
@@ -177,15 +177,20 @@ def network_input(lr: np.ndarray, hr_px: int) -> np.ndarray:
 
 
 def score(prediction: np.ndarray, test: dict[str, np.ndarray], **labels) -> list[dict]:
-    """Per-image rows of SSIM, PSNR, NRMSE, MAE of predicted phases against the TIE label (as the
-    paper) and the exact phase, pistons removed."""
+    """Score rows (`scores.COLUMNS`, and the tile's `fov`) of SSIM, PSNR, NRMSE, MAE of predicted phases
+    against the TIE label (as the paper) and the exact phase, pistons removed."""
     rows = []
     for reference in ("tie", "exact"):
         for i, (pred, truth) in enumerate(zip(prediction[:, 0], test[reference][:, 0])):
-            s = score_image(pred, truth, phase=True)
-            rows.append({**labels, "reference": reference, "image": i, "fov": int(test["fov"][i]),
-                         **{m: s[m] for m in PIXEL_METRICS}})
+            rows += image_rows(pred, truth, quantity="phase", reference=reference, names=PIXEL_METRICS, **labels,
+                               image=i, fov=int(test["fov"][i]))
     return rows
+
+
+def per_image_view(rows: pd.DataFrame) -> pd.DataFrame:
+    """The family's score rows, one column per metric, in its own words: the train and test
+    conditions are objectives (`train_objective`, `test_objective`)."""
+    return wide(rows).rename(columns={"train_condition": "train_objective", "test_condition": "test_objective"})
 
 
 def objectives_table(per_image: pd.DataFrame, model: str = "contrans") -> pd.DataFrame:

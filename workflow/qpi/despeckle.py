@@ -29,7 +29,7 @@ from .optics import speckle
 from .optics.binning import bin_pixels
 from .optics.imaging import Microscope, camera_intensity, shot_noise
 from .optics.phantoms import make_phantom
-from .scores import condition_means, score_image
+from .scores import condition_means, image_rows
 
 log = logging.getLogger("qpi.despeckle")
 REPORTED = ("ssim", "nrmse", "lpips")  # the paper's three metrics
@@ -196,15 +196,13 @@ def outputs(prediction: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def score(prediction: np.ndarray, specimens: dict[str, np.ndarray], lpips=None, **labels) -> list[dict]:
-    """Tidy rows per image: intensity against the in-focus intensity; phase (pistons removed)
-    against the TIE phase (the label) and the exact phase; SSIM, NRMSE and LPIPS (NaN if absent)."""
+    """Score rows (`scores.COLUMNS`) per image: intensity against the in-focus intensity; phase (pistons
+    removed) against the TIE phase (the label) and the exact phase; SSIM, NRMSE and LPIPS (NaN if absent)."""
     out, rows = outputs(prediction), []
-    references = (("intensity", "intensity", False), ("phase", "tie", True), ("phase", "exact", True))
-    for quantity, reference, is_phase in references:
+    for quantity, reference in (("intensity", "intensity"), ("phase", "tie"), ("phase", "exact")):
         for i, (pred, truth) in enumerate(zip(out[quantity], specimens[reference][:, 0])):
-            s = score_image(pred, truth, phase=is_phase, lpips=lpips)
-            rows += [{**labels, "image": i, "quantity": quantity, "reference": reference, "metric": m,
-                      "value": s[m]} for m in REPORTED]
+            rows += image_rows(pred, truth, quantity=quantity, reference=reference, lpips=lpips, names=REPORTED,
+                               **labels, image=i)
     return rows
 
 

@@ -9,7 +9,7 @@ import numpy as np
 
 from . import metrics
 from .patches import grid
-from .scores import score_image
+from .scores import image_rows
 
 
 def ramp(size: int, overlap: int) -> np.ndarray:
@@ -71,17 +71,19 @@ def timed(fn, *args, **kwargs):
     return result, time.perf_counter() - start
 
 
-def score_rows(
-    prediction: np.ndarray, references: dict[str, np.ndarray | None], lpips=None, **labels
-) -> list[dict]:
-    """Tidy rows: one per available reference ('exact', 'tie'), metrics after piston removal, inside
-    a field stop when there is one (`metrics.inside`);
+def score_rows(prediction: np.ndarray, references: dict[str, np.ndarray | None], lpips=None, seconds=None,
+               **labels) -> list[dict]:
+    """Score rows (`scores.COLUMNS`) of one predicted phase against every available reference
+    ('exact', 'tie'; None: absent), with its `seconds_per_mpx` as a row too when `seconds` is given;
     `lpips` is a `metrics.Lpips` (NaN when its weights are absent) or None to skip LPIPS."""
     rows = []
     for name, ref in references.items():
         if ref is None:
             continue
-        rows.append({**labels, "reference": name, **score_image(prediction, ref, phase=True, lpips=lpips)})
+        rows += image_rows(prediction, ref, quantity="phase", reference=name, lpips=lpips, **labels)
+        if seconds is not None:
+            rows.append({**labels, "quantity": "phase", "reference": name, "metric": "seconds_per_mpx",
+                         "value": seconds / (prediction.size / 1e6)})
     return rows
 
 
@@ -89,7 +91,8 @@ def evaluate_fields(predict, inputs: dict, references: dict, log=None, **labels)
     """Apply `predict` to every input field, time it and score it against its references.
 
     `inputs` maps field names to inputs; `references` maps the same names to
-    {'exact': array or None, 'tie': array}. Returns tidy rows and the predictions.
+    {'exact': array or None, 'tie': array}; `labels` are the rows' family, model, seed,
+    train_condition and test_condition (the field name is the image). Returns score rows and the predictions.
     LPIPS is computed when its AlexNet weights are cached (else NaN, noted in the log).
     """
     lpips = metrics.Lpips()
@@ -99,11 +102,11 @@ def evaluate_fields(predict, inputs: dict, references: dict, log=None, **labels)
     for name, x in inputs.items():
         phase, seconds = timed(predict, x)
         predictions[name] = phase
-        scored = score_rows(phase, references[name], lpips, stack=name,
-                            seconds_per_mpx=seconds / (phase.size / 1e6), **labels)
+        scored = score_rows(phase, references[name], lpips, seconds, **labels, image=name)
         rows += scored
         if log:
-            log.info("%s: %s", name, ", ".join(f"SSIM {r['ssim']:.3f} vs {r['reference']}" for r in scored))
+            log.info("%s: %s", name, ", ".join(f"SSIM {r['value']:.3f} vs {r['reference']}" for r in scored
+                                               if r["metric"] == "ssim"))
     return rows, predictions
 
 

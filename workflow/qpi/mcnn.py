@@ -24,7 +24,7 @@ from .logs import progress_stream
 from .optics.binning import bin_pixels
 from .optics.imaging import Microscope, camera_intensity, shot_noise
 from .optics.phantoms import make_phantom
-from .scores import PIXEL_METRICS, condition_means, defined, score_image
+from .scores import PIXEL_METRICS, condition_means, image_rows
 
 log = logging.getLogger("qpi.mcnn")
 
@@ -189,29 +189,28 @@ def tie_baseline(
 
 
 def score(prediction: np.ndarray, data: dict[str, np.ndarray], **labels) -> list[dict]:
-    """Tidy rows (one per image, quantity and metric) of predictions (N, C, H, W) against the truth:
-    channel 0 is phase (piston removed), channel 1 (if present) amplitude; only the MAE against a flat truth."""
+    """Score rows (`scores.COLUMNS`) of predictions (N, C, H, W) against the exact truth: channel 0 is
+    phase (piston removed), channel 1 (if present) amplitude; only the MAE against a flat truth."""
     rows = []
     for quantity, channel in (("phase", 0), ("amplitude", 1)):
         if channel >= prediction.shape[1]:
             continue
         for i, (pred, truth) in enumerate(zip(prediction[:, channel], data[quantity][:, 0])):
-            scores = score_image(pred, truth, phase=quantity == "phase")
-            rows += [{**labels, "image": i, "quantity": quantity, "metric": m, "value": scores[m]}
-                     for m in defined(truth, PIXEL_METRICS)]
+            rows += image_rows(pred, truth, quantity=quantity, reference="exact", names=PIXEL_METRICS, **labels,
+                               image=i)
     return rows
 
 
 def evaluate_sets(predict_fn, sets: dict[str, dict], z_um: np.ndarray, **labels) -> tuple[list[dict], dict]:
-    """Apply `predict_fn(data, z_um)` → (N, C, H, W) or None to every test set; tidy rows (per image,
-    quantity, metric, with `test_set` and `planes`) and the predictions by test set."""
+    """Apply `predict_fn(data, z_um)` → (N, C, H, W) or None to every test set; score rows (the test set
+    is the test condition; `planes` their count) and the predictions by test set."""
     rows, predictions = [], {}
     for name, data in sets.items():
         prediction = predict_fn(data, z_um)
         if prediction is None:
             continue
         predictions[name] = prediction
-        rows += score(prediction, data, test_set=name, planes=len(z_um), **labels)
+        rows += score(prediction, data, **labels, test_condition=name, planes=len(z_um))
     return rows, predictions
 
 
@@ -233,9 +232,14 @@ def transfer_table(per_image: pd.DataFrame, family: str, train_condition: str) -
     (mean over the test images; amplitude metrics are prefixed `amplitude_`; TIE, which is not
     trained, has train_condition "none")."""
     return condition_means(per_image.assign(
-        family=family, model=per_image["method"], test_condition=per_image["test_set"],
-        train_condition=np.where(per_image["method"] == "tie", "none", train_condition),
+        family=family, train_condition=np.where(per_image["model"] == "tie", "none", train_condition),
         metric=np.where(per_image["quantity"] == "phase", per_image["metric"], "amplitude_" + per_image["metric"])))
+
+
+def per_image_view(rows: pd.DataFrame) -> pd.DataFrame:
+    """The family's score rows in its tables' words: `method` (the model), `condition` (the planes
+    it sees, i.e. its train condition) and `test_set`."""
+    return rows.rename(columns={"model": "method", "train_condition": "condition", "test_condition": "test_set"})
 
 
 def seed_summary(table: pd.DataFrame, metrics: tuple[str, ...] = ("ssim", "mae")) -> pd.DataFrame:

@@ -19,6 +19,9 @@ from . import metrics
 METRICS = ("ssim", "psnr", "nrmse", "mae", "lpips")
 PIXEL_METRICS = METRICS[:4]  # compared pixel by pixel (LPIPS compares features)
 TIMING = ("seconds_per_mpx",)
+# One per-image score row, for every family (a family may add labels of its own, e.g. a tile's fov).
+COLUMNS = ["family", "model", "seed", "train_condition", "test_condition", "image", "quantity", "reference", "metric",
+           "value"]
 # The cross-condition matrix: one row per network (or baseline), train and test condition, seed and metric.
 CROSS_COLUMNS = ["family", "model", "train_condition", "test_condition", "seed", "metric", "value"]
 
@@ -32,6 +35,28 @@ def score_image(prediction: np.ndarray, truth: np.ndarray, phase: bool = True, l
     scores = metrics.score(prediction, truth, phase=phase)
     scores["lpips"] = lpips(prediction, truth, phase=phase) if lpips is not None else math.nan
     return scores
+
+
+def image_rows(prediction: np.ndarray, truth: np.ndarray, *, quantity: str, reference: str, lpips=None,
+               names=METRICS, **labels) -> list[dict]:
+    """The score rows (`COLUMNS`) of one predicted image against one reference: a row per metric of
+    `names` defined against it (`score_image`, `defined`); phases (`quantity` "phase") lose their piston.
+    `labels` are the row's first columns: family, model, seed, train_condition, test_condition, image
+    and any of the family's own."""
+    scores = score_image(prediction, truth, phase=quantity == "phase", lpips=lpips)
+    return [{**labels, "quantity": quantity, "reference": reference, "metric": m, "value": scores[m]}
+            for m in defined(truth, names)]
+
+
+def wide(rows: pd.DataFrame) -> pd.DataFrame:
+    """Score rows with one column per metric (in the rows' order of first appearance): the view
+    the per-image tables and figures read. Every column but metric and value labels the image."""
+    keys = [c for c in rows.columns if c not in ("metric", "value")]
+    image = rows.groupby(keys, sort=False, dropna=False).ngroup().rename("_image")
+    values = rows.assign(_image=image).pivot(index="_image", columns="metric", values="value")
+    labels = rows.assign(_image=image).drop_duplicates("_image").set_index("_image")[keys]
+    order = list(dict.fromkeys(rows["metric"]))
+    return labels.join(values[order]).reset_index(drop=True).rename_axis(columns=None)
 
 
 def defined(truth: np.ndarray, names=METRICS) -> tuple[str, ...]:

@@ -17,7 +17,7 @@ from scipy import ndimage
 from .io import FOCUS_TOL_UM, Stack, StackError, format_z
 from .optics.binning import degrade
 from .optics.phantoms import height_from_phase
-from .scores import PIXEL_METRICS, condition_means, phase_reference, summarise
+from .scores import PIXEL_METRICS, condition_means, phase_reference, summarise, wide
 
 # sweep → (condition key it varies, axis label)
 AXES = {"defocus": ("defocus_um", "defocus z (µm)"), "coherence": ("coherence", "coherence S")}
@@ -132,9 +132,20 @@ def cross_tidy(per_image: pd.DataFrame, family: str, model: str) -> pd.DataFrame
 # --- planning: what a configuration trains and tests (cfg: the `srqpi` config block) ------------------
 
 
+def run_name(model: str, seed: int) -> str:
+    """A benchmark method's name: `<model>_s<seed>` for a network, the TIE baseline's own (`tie-<solver>`)."""
+    return model if model.startswith("tie-") else f"{model}_s{seed}"
+
+
 def methods(cfg: dict) -> list[str]:
     """Every method of the benchmark: trained networks `<model>_s<seed>`, then the TIE baselines `tie-<solver>`."""
-    return [f"{m}_s{s}" for m in cfg["models"] for s in cfg["seeds"]] + [f"tie-{m}" for m in cfg["baselines"]]
+    return [run_name(m, s) for m in cfg["models"] for s in cfg["seeds"]] + [f"tie-{m}" for m in cfg["baselines"]]
+
+
+def benchmark_view(rows: pd.DataFrame) -> pd.DataFrame:
+    """The benchmark's score rows, one column per metric, in its own words: `method` (the model) and
+    `condition` (the test condition)."""
+    return wide(rows).rename(columns={"model": "method", "test_condition": "condition"})
 
 
 def architecture(cfg: dict, model: str) -> dict:

@@ -21,10 +21,10 @@ with gpu_lease(p.device, log=log):
     for objective in p.objectives:
         prediction = predict_batches(model, contrans.network_input(test[f"lr_{objective}"], p.hr_px), device)
         predictions[objective] = prediction
-        rows += contrans.score(prediction, test, specimen=w.specimen, model=w.model, seed=int(w.seed),
-                               train_objective=w.objective, test_objective=objective)
+        rows += contrans.score(prediction, test, family="contrans", model=w.model, seed=int(w.seed),
+                               train_condition=w.objective, test_condition=objective, specimen=w.specimen)
 save_results(rows, predictions, snakemake.output.scores, snakemake.output.predictions)
-ssim = {o: round(float(np.nanmean([r["ssim"] for r in rows if r["test_objective"] == o and r["reference"] == "tie"])), 3)
-        for o in p.objectives}
+ssim = {o: round(float(np.nanmean([r["value"] for r in rows if r["test_condition"] == o and r["reference"] == "tie"
+                                    and r["metric"] == "ssim"])), 3) for o in p.objectives}
 log.info("%s_s%s trained on %s %s: mean SSIM (TIE label) by test objective %s", w.model, w.seed, w.specimen,
          w.objective, ssim)

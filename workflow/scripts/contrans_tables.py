@@ -6,7 +6,7 @@ from qpi import contrans, tables
 from qpi.logs import log_to
 
 log = log_to(snakemake.log[0])
-per_image = pd.concat([pd.read_csv(f) for f in snakemake.input.scores], ignore_index=True)
+per_image = contrans.per_image_view(pd.concat([pd.read_csv(f) for f in snakemake.input.scores], ignore_index=True))
 table = contrans.objectives_table(per_image)
 tables.write_table(table, snakemake.output.table)
 tables.write_table(per_image, snakemake.output.per_image)

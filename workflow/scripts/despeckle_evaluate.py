@@ -31,8 +31,8 @@ with gpu_lease(p.device, log=log):
             if fit is not None:
                 prediction = despeckle.affine_apply(prediction, fit)
             predictions[despeckle.prediction_key(model_name, test)] = prediction
-            rows += despeckle.score(prediction, specimens, lpips, model=model_name, seed=int(w.seed),
-                                    train_condition=w.condition, test_condition=test, level=test,
+            rows += despeckle.score(prediction, specimens, lpips, family="despeckle", model=model_name,
+                                    seed=int(w.seed), train_condition=w.condition, test_condition=test, level=test,
                                     train_sets=p.train_sets, correlation_um=correlation_um)
         log.info("%s_s%s trained on %s: scored on %s", model_name, w.seed, w.condition, ", ".join(p.tests))
 save_results(rows, predictions, snakemake.output.scores, snakemake.output.predictions)

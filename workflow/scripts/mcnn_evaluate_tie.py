@@ -18,7 +18,7 @@ def predict(data, z_um):
 
 
 sets = {name: load_dataset(path) for name, path in zip(p.test_sets, snakemake.input.tests)}
-rows, predictions = mcnn.evaluate_sets(predict, sets, np.asarray(p.planes_um), method="tie", seed=0,
-                                       condition=w.condition)
+rows, predictions = mcnn.evaluate_sets(predict, sets, np.asarray(p.planes_um), family="mcnn", model="tie", seed=0,
+                                       train_condition=w.condition)
 save_results(rows, predictions, snakemake.output.scores, snakemake.output.predictions)
 log.info("TIE (%s) on planes %s µm: %d scores", p.method, p.planes_um, len(rows))

@@ -2,11 +2,11 @@
 
 import pandas as pd
 
-from qpi import scores, tables
+from qpi import mcnn, scores, tables
 from qpi.logs import log_to
 
 log = log_to(snakemake.log[0])
-per_image = pd.concat([pd.read_csv(f) for f in snakemake.input.scores], ignore_index=True)
+per_image = mcnn.per_image_view(pd.concat([pd.read_csv(f) for f in snakemake.input.scores], ignore_index=True))
 table = scores.summarise_values(per_image, ["test_set", "quantity", "metric", "method", "planes", "condition"])
 table = table.sort_values(["test_set", "quantity", "metric", "method", "planes"], kind="stable")
 notes = [

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from qpi import io, plots
+from qpi import io, plots, srqpi
 from qpi.logs import log_to
 
 log = log_to(snakemake.log[0])
@@ -21,7 +21,8 @@ for method, path in zip(p.methods, snakemake.input.predictions):
     with np.load(path) as predictions:
         prediction = predictions[field]
     examples[method] = np.where(inside[: prediction.shape[0], : prediction.shape[1]], prediction, np.nan)
-scores = per_image[(per_image["stack"] == field) & (per_image["reference"] == reference)]
-figure = plots.srqpi_benchmark(per_image, examples, dict(zip(scores["run"], scores["ssim"])), reference)
+example = per_image[(per_image["image"] == field) & (per_image["reference"] == reference)]
+ssim = {srqpi.run_name(m, s): v for m, s, v in zip(example["method"], example["seed"], example["ssim"])}
+figure = plots.srqpi_benchmark(per_image, examples, ssim, reference)
 plots.save(figure, snakemake.output.figure)
 log.info("example field %s, SSIM against the %s phase", field, reference)

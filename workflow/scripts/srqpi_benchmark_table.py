@@ -2,11 +2,11 @@
 
 import pandas as pd
 
-from qpi import scores, tables
+from qpi import scores, srqpi, tables
 from qpi.logs import log_to
 
 log = log_to(snakemake.log[0])
-per_image = pd.concat([pd.read_csv(f) for f in snakemake.input.scores], ignore_index=True)
+per_image = srqpi.benchmark_view(pd.concat([pd.read_csv(f) for f in snakemake.input.scores], ignore_index=True))
 table = tables.ranked(scores.summarise(per_image, ["reference", "condition", "method"]))
 table = table.sort_values("reference", kind="stable")
 notes = [

@@ -24,7 +24,7 @@ with gpu_lease(p.device, log=log):
         inputs = {name: io.read_image(path)[0] for name, path in zip(p.stacks, paths)}
         rows += evaluate.evaluate_fields(
             lambda lr: evaluate.tiled_predict(model, lr, factor, tile, overlap, device), inputs, references, log,
-            method=w.model, seed=int(w.seed), train_condition=w.condition, test_condition=test,
+            family="srqpi", model=w.model, seed=int(w.seed), train_condition=w.condition, test_condition=test,
         )[0]
 with atomic_path(snakemake.output.scores) as tmp:
     pd.DataFrame(rows).to_csv(tmp, index=False)

@@ -6,7 +6,7 @@ from qpi import scores, srqpi, tables
 from qpi.logs import log_to
 
 log = log_to(snakemake.log[0])
-rows = pd.concat(map(pd.read_csv, snakemake.input.scores), ignore_index=True)
+rows = scores.wide(pd.concat(map(pd.read_csv, snakemake.input.scores), ignore_index=True))
 per_image = rows[rows["reference"] == scores.phase_reference(rows)]
 table = srqpi.cross_tidy(per_image, "srqpi", snakemake.params.model)
 tables.write_table(table, snakemake.output.table)

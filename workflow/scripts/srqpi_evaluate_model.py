@@ -17,7 +17,7 @@ with gpu_lease(p.device, log=log):
     model = load_model(snakemake.input.model, device=device)
     rows, predictions = evaluate.evaluate_fields(
         lambda lr: evaluate.tiled_predict(model, lr, int(model.config["upscale"]), tile, overlap, device),
-        inputs, references, log, method=w.model, seed=int(w.seed), run=f"{w.model}_s{w.seed}",
-        condition=w.condition,
+        inputs, references, log, family="srqpi", model=w.model, seed=int(w.seed), train_condition=w.condition,
+        test_condition=w.condition,
     )
 evaluate.save_results(rows, predictions, snakemake.output.scores, snakemake.output.predictions)

@@ -15,7 +15,7 @@ def predict(stack):
 inputs = {name: io.read_stack(path, require_focus=False) for name, path in zip(p.stacks, snakemake.input.pair)}
 references = dict(zip(p.stacks, evaluate.read_references(snakemake.input.tie, p.truth)))
 rows, predictions = evaluate.evaluate_fields(
-    predict, inputs, references, log, method=f"tie-{w.method}", seed=0, run=f"tie-{w.method}",
-    condition=w.condition,
+    predict, inputs, references, log, family="srqpi", model=f"tie-{w.method}", seed=0, train_condition="none",
+    test_condition=w.condition,
 )
 evaluate.save_results(rows, predictions, snakemake.output.scores, snakemake.output.predictions)

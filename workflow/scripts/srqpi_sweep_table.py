@@ -2,12 +2,12 @@
 
 import pandas as pd
 
-from qpi import srqpi, tables
+from qpi import scores, srqpi, tables
 from qpi.logs import log_to
 
 log = log_to(snakemake.log[0])
-scores = pd.concat(map(pd.read_csv, snakemake.input.scores), ignore_index=True)
-per_image = srqpi.sweep_per_image(scores[scores["test_condition"].isin(snakemake.params.tests)],
+rows = scores.wide(pd.concat(map(pd.read_csv, snakemake.input.scores), ignore_index=True))
+per_image = srqpi.sweep_per_image(rows[rows["test_condition"].isin(snakemake.params.tests)],
                                   snakemake.params.values)
 table = srqpi.sweep_summary(per_image)
 notes = [f"{srqpi.AXES[snakemake.wildcards.sweep][1]} of the train and test conditions (train_value NaN: a network "
