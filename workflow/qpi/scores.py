@@ -40,12 +40,14 @@ def score_image(prediction: np.ndarray, truth: np.ndarray, phase: bool = True, l
 def image_rows(prediction: np.ndarray, truth: np.ndarray, *, quantity: str, reference: str, lpips=None,
                names=METRICS, **labels) -> list[dict]:
     """The score rows (`COLUMNS`) of one predicted image against one reference: a row per metric of
-    `names` defined against it (`score_image`, `defined`); phases (`quantity` "phase") lose their piston.
+    `names` defined against it (`score_image`); phases (`quantity` "phase") lose their piston.
     `labels` are the row's first columns: family, model, seed, train_condition, test_condition, image
     and any of the family's own."""
     scores = score_image(prediction, truth, phase=quantity == "phase", lpips=lpips)
-    return [{**labels, "quantity": quantity, "reference": reference, "metric": m, "value": scores[m]}
-            for m in defined(truth, names)]
+    # A flat reference (a pure-phase specimen's amplitude) has no range R: only its MAE is defined.
+    # R is the scored region's, so the NaN outside a field stop does not count.
+    names = names if scores["data_range"] > 0 else [n for n in names if n == "mae"]
+    return [{**labels, "quantity": quantity, "reference": reference, "metric": m, "value": scores[m]} for m in names]
 
 
 def wide(rows: pd.DataFrame) -> pd.DataFrame:
@@ -57,12 +59,6 @@ def wide(rows: pd.DataFrame) -> pd.DataFrame:
     labels = rows.assign(_image=image).drop_duplicates("_image").set_index("_image")[keys]
     order = list(dict.fromkeys(rows["metric"]))
     return labels.join(values[order]).reset_index(drop=True).rename_axis(columns=None)
-
-
-def defined(truth: np.ndarray, names=METRICS) -> tuple[str, ...]:
-    """The metrics of `names` defined against `truth`: only the MAE when it is flat (a pure-phase
-    specimen's amplitude)."""
-    return tuple(names) if np.ptp(truth) > 0 else tuple(n for n in names if n == "mae")
 
 
 def lpips_note(per_image: pd.DataFrame) -> list[str]:
