@@ -25,7 +25,6 @@ from torch import nn
 
 from qpi import losses, models
 from qpi.device import autocast
-from qpi.losses import bce_gan
 from qpi.train import (
     TrainConfig, accelerated, as_tensor, backward_step, batch_loader, batches_per_epoch, check_pairs, loss_scaler,
     make_optimizer, make_scheduler, pair_plan, prepare, run_epochs, start_run, validator,
@@ -60,25 +59,25 @@ def gan_step(
     generator.train()
     with autocast(device, dtype):
         fake = generator(x)
-    losses = {"loss_d": math.nan, "loss_adv": math.nan}
+    adversarial = {"loss_d": math.nan, "loss_adv": math.nan}
     if discriminator is not None:
         discriminator.train()
         opt_d.zero_grad(set_to_none=True)
         with autocast(device, dtype):
-            loss_d = 0.5 * (bce_gan(discriminator(torch.cat([x, y], 1)), True)
-                            + bce_gan(discriminator(torch.cat([x, fake.detach()], 1)), False))
+            loss_d = 0.5 * (losses.bce_gan(discriminator(torch.cat([x, y], 1)), True)
+                            + losses.bce_gan(discriminator(torch.cat([x, fake.detach()], 1)), False))
         backward_step(loss_d, opt_d, scaler, update=False)
-        losses["loss_d"] = loss_d.detach()
+        adversarial["loss_d"] = loss_d.detach()
     opt_g.zero_grad(set_to_none=True)
     loss_recon = recon(fake.float(), y)  # outside autocast: NPCC's sums need float32
     loss = loss_recon
     if discriminator is not None:
         with autocast(device, dtype):
-            loss_adv = bce_gan(discriminator(torch.cat([x, fake], 1)), True)
+            loss_adv = losses.bce_gan(discriminator(torch.cat([x, fake], 1)), True)
         loss = loss_adv + alpha * loss_recon
-        losses["loss_adv"] = loss_adv.detach()
+        adversarial["loss_adv"] = loss_adv.detach()
     backward_step(loss, opt_g, scaler)
-    return {"loss": loss.detach(), "loss_recon": loss_recon.detach(), **losses}
+    return {"loss": loss.detach(), "loss_recon": loss_recon.detach(), **adversarial}
 
 
 def train_paired(

@@ -39,7 +39,6 @@ def union_planes(conditions: dict[str, dict], dz_um: float) -> np.ndarray:
     return np.unique(np.concatenate([condition_planes(c["z"], dz_um) for c in conditions.values()]))
 
 
-
 def condition_z(cfg: dict) -> dict[str, list[float]]:
     """z (µm) of every condition's planes (cfg: the `mcnn` config block)."""
     return {c: condition_planes(spec["z"], cfg["dz_um"]).tolist() for c, spec in cfg["conditions"].items()}

@@ -54,17 +54,15 @@ def wide(rows: pd.DataFrame) -> pd.DataFrame:
     """Score rows with one column per metric (in the rows' order of first appearance): the view
     the per-image tables and figures read. Every column but metric and value labels the image."""
     keys = [c for c in rows.columns if c not in ("metric", "value")]
-    image = rows.groupby(keys, sort=False, dropna=False).ngroup().rename("_image")
-    values = rows.assign(_image=image).pivot(index="_image", columns="metric", values="value")
-    labels = rows.assign(_image=image).drop_duplicates("_image").set_index("_image")[keys]
-    order = list(dict.fromkeys(rows["metric"]))
-    return labels.join(values[order]).reset_index(drop=True).rename_axis(columns=None)
+    rows = rows.assign(_image=rows.groupby(keys, sort=False, dropna=False).ngroup())
+    values = rows.pivot(index="_image", columns="metric", values="value")[list(dict.fromkeys(rows["metric"]))]
+    labels = rows.drop_duplicates("_image").set_index("_image")[keys]
+    return labels.join(values).reset_index(drop=True).rename_axis(columns=None)
 
 
-def lpips_note(per_image: pd.DataFrame) -> list[str]:
-    """A note when LPIPS could not be computed (AlexNet trunk weights absent)."""
-    values = per_image["value"][per_image["metric"] == "lpips"] if "metric" in per_image else per_image.get("lpips")
-    if values is None or values.isna().all():
+def lpips_note(rows: pd.DataFrame) -> list[str]:
+    """A note when the score rows hold no LPIPS value (AlexNet trunk weights absent)."""
+    if rows.loc[rows["metric"] == "lpips", "value"].isna().all():
         return [metrics.lpips_available()[1] or "LPIPS missing"]
     return []
 

@@ -6,13 +6,14 @@ from qpi import scores, srqpi, tables
 from qpi.logs import log_to
 
 log = log_to(snakemake.log[0])
-per_image = srqpi.benchmark_view(pd.concat([pd.read_csv(f) for f in snakemake.input.scores], ignore_index=True))
+rows = pd.concat([pd.read_csv(f) for f in snakemake.input.scores], ignore_index=True)
+per_image = srqpi.benchmark_view(rows)
 table = tables.ranked(scores.summarise(per_image, ["reference", "condition", "method"]))
 table = table.sort_values("reference", kind="stable")
 notes = [
     "reference 'exact': the simulation's true phase; 'tie': the TIE phase of the full-resolution stack. "
     "Piston removed; SSIM/PSNR data range = the reference's range per image.",
-    *scores.lpips_note(per_image),
+    *scores.lpips_note(rows),
 ]
 tables.write_table(per_image, snakemake.output.per_image)
 tables.write_table(table, snakemake.output.table, snakemake.output.markdown, notes,
