@@ -252,8 +252,8 @@ def test_transfer_table_has_the_cross_condition_shape_and_means_over_images():
 def test_convergence_table_reports_the_validation_loss_as_mae():
     curve = pd.DataFrame({"epoch": [1, 2], "step": [5, 10], "val_loss": [0.5, 0.3], "val_ssim": [0.1, 0.2],
                           "val_psnr": [10.0, 12.0]})
-    table = mcnn.convergence_table({("unet", 1): curve, ("mcnn", 0): curve})
-    assert table[["model", "seed"]].drop_duplicates().values.tolist() == [["mcnn", 0], ["unet", 1]]
+    table = mcnn.convergence_table({("trunk", 1): curve, ("mcnn", 0): curve})
+    assert table[["model", "seed"]].drop_duplicates().values.tolist() == [["mcnn", 0], ["trunk", 1]]
     assert table["val_mae"].tolist() == [0.5, 0.3, 0.5, 0.3]
 
 

@@ -84,7 +84,7 @@ def test_smoke_outputs_are_real_tiffs_and_models(smoke):
 def test_smoke_mcnn_curves_planes_and_transfer_have_finite_scores(smoke):
     tables = smoke / "results" / "tables"
     curves = pd.read_csv(tables / "mcnn_convergence.csv")
-    assert set(curves["model"]) == {"mcnn", "unet"}
+    assert set(curves["model"]) == {"mcnn", "trunk"}
     assert curves.groupby("model")["step"].nunique().min() >= 2  # validated every 2 steps: a curve, not a point
     assert np.isfinite(curves["val_mae"]).all() and (curves["val_mae"] > 0).all()
     planes = pd.read_csv(tables / "mcnn_planes.csv")
@@ -95,7 +95,7 @@ def test_smoke_mcnn_curves_planes_and_transfer_have_finite_scores(smoke):
     assert "amplitude" in set(planes["quantity"])  # the n1 condition also predicts the amplitude
     transfer = pd.read_csv(tables / "mcnn_transfer.csv")
     assert set(transfer["test_condition"]) == {"natural", "hela", "microspheres"}
-    assert set(transfer["model"]) == {"mcnn", "unet", "tie"}
+    assert set(transfer["model"]) == {"mcnn", "trunk", "tie"}
     assert np.isfinite(transfer["value"]).all()
     assert transfer.loc[transfer["metric"] == "ssim", "value"].between(-1, 1).all()
     for name in ("mcnn_convergence", "mcnn_planes"):
@@ -137,7 +137,7 @@ def test_smoke_contrans_table_has_finite_scores_beside_the_papers(smoke):
     cross = pd.read_csv(smoke / "results" / "tables" / "contrans_cross_na.csv")
     assert len(cross) == 2 * 4 * 4 and np.isfinite(cross[["ssim", "psnr"]].to_numpy()).all()
     per_image = pd.read_csv(smoke / "results" / "tables" / "contrans_per_image.csv")
-    assert set(per_image["model"]) == {"contrans", "unet", "swin"}
+    assert set(per_image["model"]) == {"contrans", "cnn", "swin"}
     heights = pd.read_csv(smoke / "results" / "tables" / "psm_heights.csv")
     exact = heights.loc[heights["source"] == "exact", "height_um"]
     assert exact.empty or abs(exact.median() - 3.0) < 0.1  # the detector reads the true spheres right

@@ -36,7 +36,7 @@ def test_srqpi_training_merges_overrides_one_level_deep():
     assert srqpi.model_train(cfg, "srcnn") == {**cfg["train"], "epochs": 9}
     assert srqpi.architecture(cfg, "srcnn") == {"arch": "srcnn"}
     assert srqpi.sweep_train(cfg)["lr_schedule"] == {"name": "step", "step_size": 2}
-    assert srqpi.sweep_dir(cfg) == "sweep" and srqpi.sweep_dir(srqpi_cfg()) == "models"  # equal training: reused
+    assert "/sweep/" in srqpi.sweep_model(cfg) and "/models/" in srqpi.sweep_model(srqpi_cfg())  # equal training: reused
 
 
 def test_srqpi_sweeps_list_their_networks_and_tests():
@@ -58,7 +58,7 @@ def test_mcnn_runs_of_the_demo(demo):
     cfg = demo["mcnn"]
     z = mcnn.condition_z(cfg)
     assert z["phase2"] == [-2.0, 2.0] and len(z["n8"]) == 8
-    assert mcnn.convergence_runs(cfg) == [f"{m}_s{s}" for m in ("mcnn", "unet") for s in (0, 1, 2)]
+    assert mcnn.convergence_runs(cfg) == [f"{m}_s{s}" for m in ("mcnn", "trunk") for s in (0, 1, 2)]
     runs = mcnn.planes_runs(cfg)
     assert runs[:4] == [(c, "mcnn_s0") for c in ("n1", "n2", "n4", "n8")]
     assert [c for c, r in runs if r == "tie"] == [c for c in ("n1", "n2", "n4", "n8") if mcnn.tie_possible(z[c])]

@@ -29,7 +29,7 @@ import pandas as pd
 from scipy import fft
 from tqdm import tqdm
 
-from . import tie
+from . import paths, tie
 from .io import Stack
 from .logs import progress_stream
 from .optics.binning import bin_pixels, upsample
@@ -53,7 +53,8 @@ def runs(cfg: dict) -> list[tuple[str, str, str]]:
 
 def eval_paths(runs: list[tuple[str, str, str]], seeds: list[int], ext: str) -> list[str]:
     """Evaluation outputs (scores "csv", predictions "npz") of `runs`, seed by seed within each run."""
-    return [f"results/contrans/{s}/{o}/eval/{m}_s{seed}.{ext}" for s, o, m in runs for seed in seeds]
+    template = paths.CONTRANS["scores" if ext == "csv" else "predictions"]
+    return [paths.fill(template, specimen=s, objective=o, model=m, seed=seed) for s, o, m in runs for seed in seeds]
 
 
 def scopes(microscope: dict, cfg: dict) -> tuple[dict, dict]:

@@ -22,9 +22,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
+from .paths import RESULTS
+
 GPUS_ENV = "QPI_GPUS"  # overrides the device count (tests, machines without nvidia-smi)
 LEASE_DIR_ENV = "QPI_LEASE_DIR"  # one directory per machine when several pipelines share its GPUs
-DEFAULT_LEASE_DIR = "results/.gpu_leases"
+DEFAULT_LEASE_DIR = f"{RESULTS}/.gpu_leases"
 
 
 class LeaseError(RuntimeError):

@@ -24,6 +24,7 @@ from .logs import progress_stream
 from .optics.binning import bin_pixels
 from .optics.imaging import Microscope, camera_intensity, shot_noise
 from .optics.phantoms import make_phantom
+from .paths import run_name
 from .scores import PIXEL_METRICS, condition_means, image_rows
 
 log = logging.getLogger("qpi.mcnn")
@@ -46,12 +47,12 @@ def condition_z(cfg: dict) -> dict[str, list[float]]:
 
 def convergence_runs(cfg: dict) -> list[str]:
     """The convergence study's networks `<model>_s<seed>` (also the transfer table's)."""
-    return [f"{m}_s{s}" for m in cfg["convergence"]["models"] for s in cfg["convergence"]["seeds"]]
+    return [run_name(m, s) for m in cfg["convergence"]["models"] for s in cfg["convergence"]["seeds"]]
 
 
 def planes_runs(cfg: dict) -> list[tuple[str, str]]:
     """(condition, run) of the planes experiment: its network on every condition, then TIE where it can run."""
-    net = f"{cfg['planes']['model']}_s{cfg['planes']['seed']}"
+    net = run_name(cfg["planes"]["model"], cfg["planes"]["seed"])
     z = condition_z(cfg)
     conditions = cfg["planes"]["conditions"]
     return [(c, net) for c in conditions] + [(c, "tie") for c in conditions if tie_possible(z[c])]

@@ -20,7 +20,7 @@ PAPER = {
                          "difference": ""},
     ("mcnn", "mcnn"): {"mae": 0.07, "note": "MCNN: MAE 0.07 after ~100 iterations",
                        "difference": "paper MAE on an inverse-Laplacian toy task, ours phase (rad)"},
-    ("mcnn", "unet"): {"mae": 0.2, "note": "MCNN paper: the plain U-Net stalls at MAE 0.2",
+    ("mcnn", "trunk"): {"mae": 0.2, "note": "MCNN paper: the plain U-Net stalls at MAE 0.2",
                        "difference": "paper MAE on an inverse-Laplacian toy task, ours phase (rad)"},
     ("despeckle", "despecklenet"): {"note": "DespeckleNet: best and most robust as the correlation length grows "
                                             "(no number given)", "difference": ""},

@@ -104,7 +104,7 @@ def mcnn_convergence(table: pd.DataFrame):
         ax.set(xlabel="iteration (optimiser step)", ylabel=label)
     axes[0].set_yscale("log")
     seeds = table.groupby("model")["seed"].nunique().max()
-    fig.suptitle(f"MCNN against U-Net: validation curves (mean ± std over {seeds} seeds)")
+    fig.suptitle(f"MCNN against its one-head trunk (U-Net): validation curves (mean ± std over {seeds} seeds)")
     fig.tight_layout()
     return fig
 

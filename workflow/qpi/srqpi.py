@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
+from . import paths
 from .io import FOCUS_TOL_UM, Stack, StackError, format_z
 from .optics.binning import degrade
 from .optics.phantoms import height_from_phase
@@ -132,14 +133,14 @@ def cross_tidy(per_image: pd.DataFrame, family: str, model: str) -> pd.DataFrame
 # --- planning: what a configuration trains and tests (cfg: the `srqpi` config block) ------------------
 
 
-def run_name(model: str, seed: int) -> str:
-    """A benchmark method's name: `<model>_s<seed>` for a network, the TIE baseline's own (`tie-<solver>`)."""
-    return model if model.startswith("tie-") else f"{model}_s{seed}"
+def method_name(model: str, seed: int) -> str:
+    """A benchmark method's name: a network's run name, the TIE baseline's own (`tie-<solver>`)."""
+    return model if model.startswith("tie-") else paths.run_name(model, seed)
 
 
 def methods(cfg: dict) -> list[str]:
     """Every method of the benchmark: trained networks `<model>_s<seed>`, then the TIE baselines `tie-<solver>`."""
-    return [run_name(m, s) for m in cfg["models"] for s in cfg["seeds"]] + [f"tie-{m}" for m in cfg["baselines"]]
+    return [method_name(m, s) for m in cfg["models"] for s in cfg["seeds"]] + [f"tie-{m}" for m in cfg["baselines"]]
 
 
 def benchmark_view(rows: pd.DataFrame) -> pd.DataFrame:
@@ -172,9 +173,10 @@ def sweep_train(cfg: dict) -> dict:
     return merged(model_train(cfg, cfg["sweeps"]["model"]), cfg["sweeps"]["train"])
 
 
-def sweep_dir(cfg: dict) -> str:
-    """Where the sweep networks live: trained like the benchmark's, they are its own (`models`), else `sweep`."""
-    return "models" if sweep_train(cfg) == model_train(cfg, cfg["sweeps"]["model"]) else "sweep"
+def sweep_model(cfg: dict) -> str:
+    """The sweep networks' model file: trained like the benchmark's, they are its own, else the sweep's."""
+    reused = sweep_train(cfg) == model_train(cfg, cfg["sweeps"]["model"])
+    return (paths.SRQPI_RUN if reused else paths.SRQPI_SWEEP_RUN)["best"]
 
 
 def adaptive(cfg: dict) -> dict[str, list[str]]:

@@ -7,7 +7,7 @@ from qpi.io import StackError, read_sample_sheet, sheet_overrides
 from qpi.patches import split_fields
 from qpi.plan import parse_stack_name, simulated_stacks, stack_seed
 from qpi.seeds import field_seed
-from qpi import srqpi
+from qpi import paths, srqpi
 from qpi.srqpi import planes_um, sweep_values
 
 SIMULATE = config["data"] == "simulated"  # "user": the sample sheet's stacks only, no virtual microscope
@@ -64,7 +64,7 @@ def raw_path(wildcards):
     if wildcards.stack in USER:
         path = USER[wildcards.stack]["path"]
         return [path] if isinstance(path, str) else path
-    return [f"results/raw/{wildcards.stack}.tif"]
+    return [paths.fill(paths.STACK["raw"], stack=wildcards.stack)]
 
 
 def stack_overrides(wildcards):
@@ -93,13 +93,13 @@ def srqpi_label(stack):
     """Training label: the simulation's exact phase (as the paper's simulated study), or the TIE
     phase (as its experiments, and always for user stacks, which have no exact phase)."""
     if SRQPI["label"] == "exact" and stack in SIMULATED:
-        return f"results/truth/{stack}_phase.tif"
-    return f"results/tie/{stack}.tif"
+        return paths.fill(paths.STACK["truth_phase"], stack=stack)
+    return paths.fill(paths.STACK["tie"], stack=stack)
 
 
 def truth_paths(stacks):
     """Exact phase of simulated stacks ('' for user stacks, which have none)."""
-    return [f"results/truth/{s}_phase.tif" if s in SIMULATED else "" for s in stacks]
+    return [paths.fill(paths.STACK["truth_phase"], stack=s) if s in SIMULATED else "" for s in stacks]
 
 
 SRQPI = config["srqpi"]
@@ -112,19 +112,18 @@ SWEEPS = SRQPI["sweeps"]
 def srqpi_corrected(condition, stack):
     """The corrected stack a condition's inputs are cut from: the shared one, or its own re-imaging."""
     if not srqpi.condition_reimaged(SRQPI, condition, config["microscope"]["coherence"]):
-        return f"results/corrected/{stack}.tif"
+        return paths.fill(paths.STACK["corrected"], stack=stack)
     if stack in USER:
         raise ValueError(
             f"srqpi condition {condition!r} sets its own coherence, which only simulated stacks can be imaged "
             f"at; user stack {stack!r} cannot: drop the condition's `coherence` or the stack"
         )
-    return f"results/srqpi/{condition}/corrected/{stack}.tif"
+    return paths.fill(paths.SRQPI["corrected"], condition=condition, stack=stack)
 
 
 def srqpi_cross_scores(networks):
     """Scores of the sweep networks trained on `networks` (each once), every seed."""
-    model = SWEEPS["model"]
-    return [f"results/srqpi/{n}/cross/{model}_s{s}.csv" for n in dict.fromkeys(networks) for s in SWEEPS["seeds"]]
+    return expand(paths.SRQPI["cross"], condition=list(dict.fromkeys(networks)), model=SWEEPS["model"], seed=SWEEPS["seeds"])
 
 
 def despeckle_as(condition, splits):
@@ -132,7 +131,18 @@ def despeckle_as(condition, splits):
     return despeckle.shared(DESPECKLE_CONDITIONS, condition, splits)
 
 
-def despeckle_evals(conditions, ext="csv", seeds=None):
-    """Evaluation outputs of the DespeckleNet networks trained for `conditions`: one per training data and seed."""
-    trains = dict.fromkeys(despeckle_as(c, ["train", "val"]) for c in conditions)
-    return [f"results/despeckle/{c}/eval/s{s}.{ext}" for c in trains for s in seeds or DESPECKLE["seeds"]]
+def speckle_data(condition, split):
+    """The speckle images `condition` uses on `split`: its own, or those of the condition it shares them with."""
+    return paths.fill(paths.DESPECKLE["speckle"], condition=despeckle_as(condition, [split]), split=split)
+
+
+def specimen_data(split):
+    """The DespeckleNet specimens (targets) of one split."""
+    return paths.fill(paths.DESPECKLE["specimens"], split=split)
+
+
+def despeckle_evals(conditions, output="scores", seeds=None):
+    """Evaluation `output`s (scores, predictions) of the DespeckleNet networks trained for `conditions`:
+    one per training data and seed."""
+    trains = list(dict.fromkeys(despeckle_as(c, ["train", "val"]) for c in conditions))
+    return expand(paths.DESPECKLE[output], condition=trains, seed=seeds or DESPECKLE["seeds"])

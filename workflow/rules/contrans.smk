@@ -4,12 +4,12 @@ from qpi.contrans import eval_paths, hr_pixel_um, runs as contrans_runs, scopes 
 CONTRANS = config["contrans"]
 if SIMULATE:  # a simulated study: `data: user` runs DL-SRQPI on the sample sheet alone
     TARGETS += [
-        "results/tables/contrans_objectives.csv",
-        "results/tables/contrans_objectives.html",
-        "results/tables/contrans_objectives.md",
-        "results/figures/contrans_compare.png",
-        "results/figures/contrans_cross_na.png",
-        "results/figures/psm_heights.png",
+        paths.table("contrans_objectives"),
+        paths.table("contrans_objectives", "html"),
+        paths.table("contrans_objectives", "md"),
+        paths.figure("contrans_compare"),
+        paths.figure("contrans_cross_na"),
+        paths.figure("psm_heights"),
     ]
 
 CONTRANS_SPECIMENS = list(CONTRANS["specimens"])
@@ -31,8 +31,8 @@ wildcard_constraints:
 rule contrans_acquire:
     """One part of one specimen's slides through every objective: input tiles (train_a, test), TIE and exact phase (train_b, test)."""
     output:
-        data="results/contrans/data/{specimen}/{part}.npz",
-        provenance="results/contrans/data/{specimen}/{part}.json",
+        data=paths.CONTRANS["data"],
+        provenance=paths.CONTRANS["data_provenance"],
     wildcard_constraints:
         part="train_a|train_b|test",
     params:
@@ -48,9 +48,9 @@ rule contrans_acquire:
         tie=config["tie"],
         seed=config["seed"],
     log:
-        "results/logs/contrans/acquire/{specimen}/{part}.log",
+        paths.log("contrans/acquire/{specimen}/{part}"),
     benchmark:
-        "results/benchmarks/contrans/acquire/{specimen}/{part}.tsv"
+        paths.benchmark("contrans/acquire/{specimen}/{part}")
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -60,11 +60,11 @@ rule contrans_acquire:
 rule contrans_train:
     """CycleGAN on one specimen: unpaired input tiles of one objective and HR phases; resumes from its last checkpoint."""
     input:
-        train_a="results/contrans/data/{specimen}/train_a.npz",
-        train_b="results/contrans/data/{specimen}/train_b.npz",
+        train_a=paths.fill(paths.CONTRANS["data"], part="train_a"),
+        train_b=paths.fill(paths.CONTRANS["data"], part="train_b"),
     output:
-        model="results/contrans/{specimen}/{objective}/models/{model}_s{seed}/generator.pt",
-        steps="results/contrans/{specimen}/{objective}/models/{model}_s{seed}/steps.csv",
+        model=paths.CONTRANS_RUN["generator"],
+        steps=paths.CONTRANS_RUN["steps"],
     params:
         arch=lambda w: CONTRANS["models"][w.model],
         hr_px=CONTRANS["hr_px"],
@@ -76,9 +76,9 @@ rule contrans_train:
     resources:
         gpu=1,
     log:
-        "results/logs/contrans/train/{specimen}/{objective}/{model}_s{seed}.log",
+        paths.log("contrans/train/{specimen}/{objective}", paths.RUN),
     benchmark:
-        "results/benchmarks/contrans/train/{specimen}/{objective}/{model}_s{seed}.tsv"
+        paths.benchmark("contrans/train/{specimen}/{objective}", paths.RUN)
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -88,11 +88,11 @@ rule contrans_train:
 rule contrans_evaluate:
     """A trained generator on the test tiles of every objective: per-image scores (TIE label and exact phase), predictions."""
     input:
-        model="results/contrans/{specimen}/{objective}/models/{model}_s{seed}/generator.pt",
-        test="results/contrans/data/{specimen}/test.npz",
+        model=paths.CONTRANS_RUN["generator"],
+        test=paths.fill(paths.CONTRANS["data"], part="test"),
     output:
-        scores="results/contrans/{specimen}/{objective}/eval/{model}_s{seed}.csv",
-        predictions="results/contrans/{specimen}/{objective}/eval/{model}_s{seed}.npz",
+        scores=paths.CONTRANS["scores"],
+        predictions=paths.CONTRANS["predictions"],
     params:
         objectives=CONTRANS_OBJECTIVES,
         hr_px=CONTRANS["hr_px"],
@@ -101,7 +101,7 @@ rule contrans_evaluate:
     resources:
         gpu=1,
     log:
-        "results/logs/contrans/evaluate/{specimen}/{objective}/{model}_s{seed}.log",
+        paths.log("contrans/evaluate/{specimen}/{objective}", paths.RUN),
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -113,15 +113,15 @@ rule contrans_tables:
     input:
         scores=eval_paths(CONTRANS_RUNS, CONTRANS_SEEDS, "csv"),
     output:
-        table="results/tables/contrans_objectives.csv",
+        table=paths.table("contrans_objectives"),
         html=report(
-            "results/tables/contrans_objectives.html", caption="../report/contrans_objectives.rst", category="ContransGAN"
+            paths.table("contrans_objectives", "html"), caption="../report/contrans_objectives.rst", category="ContransGAN"
         ),
-        markdown="results/tables/contrans_objectives.md",
-        cross="results/tables/contrans_cross_na.csv",
-        per_image="results/tables/contrans_per_image.csv",
+        markdown=paths.table("contrans_objectives", "md"),
+        cross=paths.table("contrans_cross_na"),
+        per_image=paths.table("contrans_per_image"),
     log:
-        "results/logs/tables/contrans_objectives.log",
+        paths.log("tables/contrans_objectives"),
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -131,19 +131,19 @@ rule contrans_tables:
 rule contrans_compare_figure:
     """One test tile through ContransGAN and its baselines, line profiles, and SSIM per model."""
     input:
-        per_image="results/tables/contrans_per_image.csv",
+        per_image=paths.table("contrans_per_image"),
         predictions=eval_paths(CONTRANS_BASELINE_RUNS, CONTRANS_SEEDS[:1], "npz"),
-        test=f"results/contrans/data/{CONTRANS_COMPARED[0]}/test.npz",
+        test=paths.fill(paths.CONTRANS["data"], specimen=CONTRANS_COMPARED[0], part="test"),
     output:
         figure=report(
-            "results/figures/contrans_compare.png", caption="../report/contrans_compare.rst", category="ContransGAN"
+            paths.figure("contrans_compare"), caption="../report/contrans_compare.rst", category="ContransGAN"
         ),
     params:
         runs=CONTRANS_BASELINE_RUNS,
         seed=CONTRANS_SEEDS[0],
         hr_px=CONTRANS["hr_px"],
     log:
-        "results/logs/figures/contrans_compare.log",
+        paths.log("figures/contrans_compare"),
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -153,15 +153,15 @@ rule contrans_compare_figure:
 rule contrans_cross_na_figure:
     """SSIM and PSNR of ContransGAN trained on one objective and tested on every objective."""
     input:
-        table="results/tables/contrans_cross_na.csv",
+        table=paths.table("contrans_cross_na"),
     output:
         figure=report(
-            "results/figures/contrans_cross_na.png", caption="../report/contrans_cross_na.rst", category="ContransGAN"
+            paths.figure("contrans_cross_na"), caption="../report/contrans_cross_na.rst", category="ContransGAN"
         ),
     params:
         objectives=CONTRANS_OBJECTIVES,
     log:
-        "results/logs/figures/contrans_cross_na.log",
+        paths.log("figures/contrans_cross_na"),
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -172,10 +172,10 @@ rule contrans_heights:
     """Microsphere heights from the predicted phase (each objective's network on its own test tiles), TIE label and exact."""
     input:
         predictions=eval_paths(CONTRANS_SPHERE_RUNS, CONTRANS_SEEDS[:1], "npz"),
-        test="results/contrans/data/microspheres/test.npz",
+        test=paths.fill(paths.CONTRANS["data"], specimen="microspheres", part="test"),
     output:
-        figure=report("results/figures/psm_heights.png", caption="../report/psm_heights.rst", category="ContransGAN"),
-        table="results/tables/psm_heights.csv",
+        figure=report(paths.figure("psm_heights"), caption="../report/psm_heights.rst", category="ContransGAN"),
+        table=paths.table("psm_heights"),
     params:
         objectives=CONTRANS_OBJECTIVES,
         sphere=CONTRANS["specimens"]["microspheres"]["params"],
@@ -183,7 +183,7 @@ rule contrans_heights:
         wavelength_um=config["microscope"]["wavelength_um"],
         threshold=CONTRANS["heights"]["threshold"],
     log:
-        "results/logs/figures/psm_heights.log",
+        paths.log("figures/psm_heights"),
     conda:
         "../../envs/qpi.yaml"
     script:

@@ -4,13 +4,13 @@ from qpi import despeckle
 DESPECKLE = config["despeckle"]
 if SIMULATE:  # a simulated study: `data: user` runs DL-SRQPI on the sample sheet alone
     TARGETS += [
-        "results/tables/despeckle_correlation.csv",
-        "results/tables/despeckle_correlation.html",
-        "results/figures/despeckle_correlation.png",
-        "results/figures/despeckle_examples.png",
-        "results/figures/despeckle_diversity.png",
-        "results/tables/despeckle_cross.csv",
-        "results/tables/despeckle_cross.html",
+        paths.table("despeckle_correlation"),
+        paths.table("despeckle_correlation", "html"),
+        paths.figure("despeckle_correlation"),
+        paths.figure("despeckle_examples"),
+        paths.figure("despeckle_diversity"),
+        paths.table("despeckle_cross"),
+        paths.table("despeckle_cross", "html"),
     ]
 
 # Conditions (qpi.despeckle.conditions): levels l1, l2, ...; sets<k> (diversity); tape, petri, tissue.
@@ -29,8 +29,8 @@ DESPECKLE_EXAMPLE = f"l{DESPECKLE['example_level']}"
 rule despeckle_specimens:
     """Specimens of one split and their unscattered targets: in-focus intensity, TIE phase, exact phase."""
     output:
-        data="results/despeckle/specimens/{split}.npz",
-        provenance="results/despeckle/specimens/{split}.json",
+        data=paths.DESPECKLE["specimens"],
+        provenance=paths.DESPECKLE["specimens_provenance"],
     wildcard_constraints:
         split="train|val|test",
     params:
@@ -42,9 +42,9 @@ rule despeckle_specimens:
         tie=config["tie"],
         seed=config["seed"],
     log:
-        "results/logs/despeckle/specimens/{split}.log",
+        paths.log("despeckle/specimens/{split}"),
     benchmark:
-        "results/benchmarks/despeckle/specimens/{split}.tsv"
+        paths.benchmark("despeckle/specimens/{split}")
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -54,10 +54,10 @@ rule despeckle_specimens:
 rule despeckle_acquire:
     """Speckle images of one split through the condition's diffusers, one fresh diffuser per acquisition set."""
     input:
-        specimens="results/despeckle/specimens/{split}.npz",
+        specimens=paths.DESPECKLE["specimens"],
     output:
-        data="results/despeckle/{condition}/speckle/{split}.npz",
-        provenance="results/despeckle/{condition}/speckle/{split}.json",
+        data=paths.DESPECKLE["speckle"],
+        provenance=paths.DESPECKLE["speckle_provenance"],
     wildcard_constraints:
         split="train|val|test",
     params:
@@ -69,9 +69,9 @@ rule despeckle_acquire:
         defocus_um=DESPECKLE["defocus_um"],
         seed=config["seed"],
     log:
-        "results/logs/despeckle/{condition}/acquire/{split}.log",
+        paths.log("despeckle/{condition}/acquire/{split}"),
     benchmark:
-        "results/benchmarks/despeckle/{condition}/acquire/{split}.tsv"
+        paths.benchmark("despeckle/{condition}/acquire/{split}")
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -81,14 +81,14 @@ rule despeckle_acquire:
 rule despeckle_train:
     """Train one network on one condition with one seed (paired GAN or plain); resumes from its last checkpoint."""
     input:
-        train=lambda w: f"results/despeckle/{despeckle.shared(DESPECKLE_CONDITIONS, w.condition, ['train'])}/speckle/train.npz",
-        val=lambda w: f"results/despeckle/{despeckle.shared(DESPECKLE_CONDITIONS, w.condition, ['val'])}/speckle/val.npz",
-        train_specimens="results/despeckle/specimens/train.npz",
-        val_specimens="results/despeckle/specimens/val.npz",
+        train=lambda w: speckle_data(w.condition, "train"),
+        val=lambda w: speckle_data(w.condition, "val"),
+        train_specimens=specimen_data("train"),
+        val_specimens=specimen_data("val"),
     output:
-        model="results/despeckle/{condition}/models/{model}_s{seed}/best.pt",
-        steps="results/despeckle/{condition}/models/{model}_s{seed}/steps.csv",
-        epochs="results/despeckle/{condition}/models/{model}_s{seed}/epochs.csv",
+        model=paths.DESPECKLE_RUN["best"],
+        steps=paths.DESPECKLE_RUN["steps"],
+        epochs=paths.DESPECKLE_RUN["epochs"],
     params:
         spec=lambda w: DESPECKLE["models"][w.model],
         label=DESPECKLE["label"],
@@ -99,9 +99,9 @@ rule despeckle_train:
     resources:
         gpu=1,
     log:
-        "results/logs/despeckle/{condition}/train/{model}_s{seed}.log",
+        paths.log("despeckle/{condition}/train", paths.RUN),
     benchmark:
-        "results/benchmarks/despeckle/{condition}/train/{model}_s{seed}.tsv"
+        paths.benchmark("despeckle/{condition}/train", paths.RUN)
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -111,14 +111,14 @@ rule despeckle_train:
 rule despeckle_evaluate:
     """Every network trained on one condition's data, each loaded once and scored on every test split (unseen diffusers)."""
     input:
-        models=lambda w: [f"results/despeckle/{w.condition}/models/{m}_s{w.seed}/best.pt" for m in DESPECKLE_TRAINED[w.condition]],
-        speckle=[f"results/despeckle/{t}/speckle/test.npz" for t in DESPECKLE_TESTS],
-        specimens="results/despeckle/specimens/test.npz",
-        val=lambda w: f"results/despeckle/{despeckle_as(w.condition, ['val'])}/speckle/val.npz",
-        val_specimens="results/despeckle/specimens/val.npz",
+        models=lambda w: expand(paths.DESPECKLE_RUN["best"], condition=w.condition, model=DESPECKLE_TRAINED[w.condition], seed=w.seed),
+        speckle=expand(paths.DESPECKLE["speckle"], condition=DESPECKLE_TESTS, split="test"),
+        specimens=specimen_data("test"),
+        val=lambda w: speckle_data(w.condition, "val"),
+        val_specimens=specimen_data("val"),
     output:
-        scores="results/despeckle/{condition}/eval/s{seed}.csv",
-        predictions="results/despeckle/{condition}/eval/s{seed}.npz",
+        scores=paths.DESPECKLE["scores"],
+        predictions=paths.DESPECKLE["predictions"],
     wildcard_constraints:
         condition="|".join(DESPECKLE_TRAINED),
         seed=r"\d+",
@@ -134,9 +134,9 @@ rule despeckle_evaluate:
     resources:
         gpu=1,
     log:
-        "results/logs/despeckle/{condition}/evaluate/s{seed}.log",
+        paths.log("despeckle/{condition}/evaluate/s{seed}"),
     benchmark:
-        "results/benchmarks/despeckle/{condition}/evaluate/s{seed}.tsv"
+        paths.benchmark("despeckle/{condition}/evaluate/s{seed}")
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -148,16 +148,16 @@ rule despeckle_correlation_table:
     input:
         scores=despeckle_evals(DESPECKLE_LEVELS),
     output:
-        table="results/tables/despeckle_correlation.csv",
+        table=paths.table("despeckle_correlation"),
         html=report(
-            "results/tables/despeckle_correlation.html", caption="../report/despeckle_correlation.rst", category="DespeckleNet"
+            paths.table("despeckle_correlation", "html"), caption="../report/despeckle_correlation.rst", category="DespeckleNet"
         ),
-        markdown="results/tables/despeckle_correlation.md",
-        per_image="results/tables/despeckle_per_image.csv",
+        markdown=paths.table("despeckle_correlation", "md"),
+        per_image=paths.table("despeckle_per_image"),
     params:
         pairs=[(despeckle_as(c, ["train", "val"]), despeckle_as(c, ["test"])) for c in DESPECKLE_LEVELS],
     log:
-        "results/logs/tables/despeckle_correlation.log",
+        paths.log("tables/despeckle_correlation"),
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -167,15 +167,15 @@ rule despeckle_correlation_table:
 rule despeckle_correlation_figure:
     """Mean SSIM of intensity and phase against the diffuser's correlation length, one line per model."""
     input:
-        per_image="results/tables/despeckle_per_image.csv",
+        per_image=paths.table("despeckle_per_image"),
     output:
         figure=report(
-            "results/figures/despeckle_correlation.png",
+            paths.figure("despeckle_correlation"),
             caption="../report/despeckle_correlation.rst",
             category="DespeckleNet",
         ),
     log:
-        "results/logs/figures/despeckle_correlation.log",
+        paths.log("figures/despeckle_correlation"),
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -185,13 +185,13 @@ rule despeckle_correlation_figure:
 rule despeckle_examples:
     """One unseen test specimen: speckle input, every model's intensity and phase, and the truths."""
     input:
-        speckle=f"results/despeckle/{despeckle_as(DESPECKLE_EXAMPLE, ['test'])}/speckle/test.npz",
-        specimens="results/despeckle/specimens/test.npz",
-        predictions=despeckle_evals([DESPECKLE_EXAMPLE], "npz", DESPECKLE["seeds"][:1]),
-        scores=despeckle_evals([DESPECKLE_EXAMPLE], "csv", DESPECKLE["seeds"][:1]),
+        speckle=speckle_data(DESPECKLE_EXAMPLE, "test"),
+        specimens=specimen_data("test"),
+        predictions=despeckle_evals([DESPECKLE_EXAMPLE], "predictions", DESPECKLE["seeds"][:1]),
+        scores=despeckle_evals([DESPECKLE_EXAMPLE], "scores", DESPECKLE["seeds"][:1]),
     output:
         figure=report(
-            "results/figures/despeckle_examples.png",
+            paths.figure("despeckle_examples"),
             caption="../report/despeckle_examples.rst",
             category="DespeckleNet",
         ),
@@ -200,7 +200,7 @@ rule despeckle_examples:
         test=despeckle_as(DESPECKLE_EXAMPLE, ["test"]),
         correlation_um=DESPECKLE["correlation_um"][DESPECKLE["example_level"] - 1],
     log:
-        "results/logs/figures/despeckle_examples.log",
+        paths.log("figures/despeckle_examples"),
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -213,7 +213,7 @@ rule despeckle_diversity:
         scores=despeckle_evals(DESPECKLE_SETS),
     output:
         figure=report(
-            "results/figures/despeckle_diversity.png",
+            paths.figure("despeckle_diversity"),
             caption="../report/despeckle_diversity.rst",
             category="DespeckleNet",
         ),
@@ -221,7 +221,7 @@ rule despeckle_diversity:
         pairs=[(despeckle_as(c, ["train", "val"]), despeckle_as(c, ["test"])) for c in DESPECKLE_SETS],
         models=DESPECKLE["diversity"]["models"],
     log:
-        "results/logs/figures/despeckle_diversity.log",
+        paths.log("figures/despeckle_diversity"),
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -233,13 +233,13 @@ rule despeckle_cross_table:
     input:
         scores=despeckle_evals(DESPECKLE_TRAINED),
     output:
-        table="results/tables/despeckle_cross.csv",
+        table=paths.table("despeckle_cross"),
         html=report(
-            "results/tables/despeckle_cross.html", caption="../report/despeckle_cross.rst", category="DespeckleNet"
+            paths.table("despeckle_cross", "html"), caption="../report/despeckle_cross.rst", category="DespeckleNet"
         ),
-        markdown="results/tables/despeckle_cross.md",
+        markdown=paths.table("despeckle_cross", "md"),
     log:
-        "results/logs/tables/despeckle_cross.log",
+        paths.log("tables/despeckle_cross"),
     conda:
         "../../envs/qpi.yaml"
     script:

@@ -6,11 +6,11 @@ rule ingest_stack:
     input:
         raw=raw_path,
     output:
-        stack="results/ingest/{stack}.tif",
+        stack=paths.STACK["ingested"],
     params:
         overrides=stack_overrides,
     log:
-        "results/logs/ingest/{stack}.log",
+        paths.log("ingest/{stack}"),
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -20,14 +20,14 @@ rule ingest_stack:
 rule correct_brightness:
     """Flat-field the smooth illumination and rescale every plane to the global mean (DL-SRQPI)."""
     input:
-        stack="results/ingest/{stack}.tif",
+        stack=paths.STACK["ingested"],
     output:
-        stack="results/corrected/{stack}.tif",
+        stack=paths.STACK["corrected"],
     params:
         mode=config["correction"]["mode"],
         flatfield_sigma_px=config["correction"]["flatfield_sigma_px"],
     log:
-        "results/logs/correct/{stack}.log",
+        paths.log("correct/{stack}"),
     conda:
         "../../envs/qpi.yaml"
     script:

@@ -5,27 +5,27 @@ from qpi import mcnn
 MCNN = config["mcnn"]
 if SIMULATE:  # a simulated study: `data: user` runs DL-SRQPI on the sample sheet alone
     TARGETS += [
-        "results/figures/mcnn_convergence.png",
-        "results/tables/mcnn_convergence.csv",
-        "results/tables/mcnn_convergence.html",
-        "results/figures/mcnn_planes.png",
-        "results/tables/mcnn_planes.csv",
-        "results/tables/mcnn_planes.html",
-        "results/tables/mcnn_transfer.csv",
-        "results/tables/mcnn_transfer.html",
+        paths.figure("mcnn_convergence"),
+        paths.table("mcnn_convergence"),
+        paths.table("mcnn_convergence", "html"),
+        paths.figure("mcnn_planes"),
+        paths.table("mcnn_planes"),
+        paths.table("mcnn_planes", "html"),
+        paths.table("mcnn_transfer"),
+        paths.table("mcnn_transfer", "html"),
     ]
 
 MCNN_Z = mcnn.condition_z(MCNN)  # z (µm) of every condition's planes
 MCNN_RUNS = mcnn.convergence_runs(MCNN)
-MCNN_TESTS = expand("results/mcnn/data/{dataset}.npz", dataset=MCNN["test_sets"])
+MCNN_TESTS = expand(paths.MCNN["data"], dataset=MCNN["test_sets"])
 MCNN_PLANES_RUNS = mcnn.planes_runs(MCNN)
 MCNN_TRANSFER_RUNS = mcnn.transfer_runs(MCNN)
 
 rule mcnn_simulate:
     """One simulated set: specimens imaged at every plane the conditions use, with exact phase and amplitude."""
     output:
-        data="results/mcnn/data/{dataset}.npz",
-        provenance="results/mcnn/data/{dataset}.json",
+        data=paths.MCNN["data"],
+        provenance=paths.MCNN["data_provenance"],
     wildcard_constraints:
         dataset="|".join(MCNN["datasets"]),
     params:
@@ -36,9 +36,9 @@ rule mcnn_simulate:
         noise=MCNN["noise"],
         seed=config["seed"],
     log:
-        "results/logs/mcnn/simulate/{dataset}.log",
+        paths.log("mcnn/simulate/{dataset}"),
     benchmark:
-        "results/benchmarks/mcnn/simulate/{dataset}.tsv"
+        paths.benchmark("mcnn/simulate/{dataset}")
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -48,12 +48,12 @@ rule mcnn_simulate:
 rule mcnn_train:
     """Train one network on one input condition with one seed; resumes from its last checkpoint."""
     input:
-        train="results/mcnn/data/train.npz",
-        val="results/mcnn/data/val.npz",
+        train=paths.fill(paths.MCNN["data"], dataset="train"),
+        val=paths.fill(paths.MCNN["data"], dataset="val"),
     output:
-        model="results/mcnn/{condition}/models/{model}_s{seed}/best.pt",
-        steps="results/mcnn/{condition}/models/{model}_s{seed}/steps.csv",
-        epochs="results/mcnn/{condition}/models/{model}_s{seed}/epochs.csv",
+        model=paths.MCNN_RUN["best"],
+        steps=paths.MCNN_RUN["steps"],
+        epochs=paths.MCNN_RUN["epochs"],
     params:
         arch=lambda w: MCNN["models"][w.model],
         planes_um=lambda w: MCNN_Z[w.condition],
@@ -65,9 +65,9 @@ rule mcnn_train:
     resources:
         gpu=1,
     log:
-        "results/logs/mcnn/{condition}/train/{model}_s{seed}.log",
+        paths.log("mcnn/{condition}/train", paths.RUN),
     benchmark:
-        "results/benchmarks/mcnn/{condition}/train/{model}_s{seed}.tsv"
+        paths.benchmark("mcnn/{condition}/train", paths.RUN)
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -77,11 +77,11 @@ rule mcnn_train:
 rule mcnn_evaluate_model:
     """A trained network on every test set: per-image phase (and amplitude) scores and predictions."""
     input:
-        model="results/mcnn/{condition}/models/{model}_s{seed}/best.pt",
+        model=paths.MCNN_RUN["best"],
         tests=MCNN_TESTS,
     output:
-        scores="results/mcnn/{condition}/eval/{model}_s{seed}.csv",
-        predictions="results/mcnn/{condition}/eval/{model}_s{seed}.npz",
+        scores=paths.fill(paths.MCNN["scores"], method=paths.RUN),
+        predictions=paths.fill(paths.MCNN["predictions"], method=paths.RUN),
     params:
         test_sets=MCNN["test_sets"],
         planes_um=lambda w: MCNN_Z[w.condition],
@@ -91,7 +91,7 @@ rule mcnn_evaluate_model:
     resources:
         gpu=1,
     log:
-        "results/logs/mcnn/{condition}/evaluate/{model}_s{seed}.log",
+        paths.log("mcnn/{condition}/evaluate", paths.RUN),
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -103,8 +103,8 @@ rule mcnn_evaluate_tie:
     input:
         tests=MCNN_TESTS,
     output:
-        scores="results/mcnn/{condition}/eval/tie.csv",
-        predictions="results/mcnn/{condition}/eval/tie.npz",
+        scores=paths.fill(paths.MCNN["scores"], method="tie"),
+        predictions=paths.fill(paths.MCNN["predictions"], method="tie"),
     params:
         test_sets=MCNN["test_sets"],
         planes_um=lambda w: MCNN_Z[w.condition],
@@ -112,7 +112,7 @@ rule mcnn_evaluate_tie:
         method=config["tie"]["method"],
         eps=config["tie"]["eps"],
     log:
-        "results/logs/mcnn/{condition}/evaluate/tie.log",
+        paths.log("mcnn/{condition}/evaluate/tie"),
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -123,17 +123,18 @@ rule mcnn_convergence_table:
     """Validation MAE and SSIM against optimiser step of every convergence run."""
     input:
         epochs=expand(
-            "results/mcnn/{condition}/models/{run}/epochs.csv",
+            paths.MCNN_RUN["epochs"],
             condition=MCNN["convergence"]["condition"],
-            run=MCNN_RUNS,
+            model=MCNN["convergence"]["models"],
+            seed=MCNN["convergence"]["seeds"],
         ),
     output:
-        table="results/tables/mcnn_convergence.csv",
-        html=report("results/tables/mcnn_convergence.html", caption="../report/mcnn_convergence.rst", category="MCNN"),
+        table=paths.table("mcnn_convergence"),
+        html=report(paths.table("mcnn_convergence", "html"), caption="../report/mcnn_convergence.rst", category="MCNN"),
     params:
         runs=MCNN_RUNS,
     log:
-        "results/logs/tables/mcnn_convergence.log",
+        paths.log("tables/mcnn_convergence"),
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -143,13 +144,13 @@ rule mcnn_convergence_table:
 rule mcnn_convergence_figure:
     """Validation MAE against iteration, MCNN against U-Net (mean and spread over seeds)."""
     input:
-        table="results/tables/mcnn_convergence.csv",
+        table=paths.table("mcnn_convergence"),
     output:
         figure=report(
-            "results/figures/mcnn_convergence.png", caption="../report/mcnn_convergence.rst", category="MCNN"
+            paths.figure("mcnn_convergence"), caption="../report/mcnn_convergence.rst", category="MCNN"
         ),
     log:
-        "results/logs/figures/mcnn_convergence.log",
+        paths.log("figures/mcnn_convergence"),
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -159,13 +160,13 @@ rule mcnn_convergence_figure:
 rule mcnn_planes_table:
     """Phase and amplitude quality against the number of planes, network and TIE (mean ± std over images)."""
     input:
-        scores=[f"results/mcnn/{c}/eval/{run}.csv" for c, run in MCNN_PLANES_RUNS],
+        scores=[paths.fill(paths.MCNN["scores"], condition=c, method=run) for c, run in MCNN_PLANES_RUNS],
     output:
-        table="results/tables/mcnn_planes.csv",
-        html=report("results/tables/mcnn_planes.html", caption="../report/mcnn_planes.rst", category="MCNN"),
-        markdown="results/tables/mcnn_planes.md",
+        table=paths.table("mcnn_planes"),
+        html=report(paths.table("mcnn_planes", "html"), caption="../report/mcnn_planes.rst", category="MCNN"),
+        markdown=paths.table("mcnn_planes", "md"),
     log:
-        "results/logs/tables/mcnn_planes.log",
+        paths.log("tables/mcnn_planes"),
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -175,17 +176,17 @@ rule mcnn_planes_table:
 rule mcnn_planes_figure:
     """Example test specimens through every plane count and method, and quality against plane count."""
     input:
-        table="results/tables/mcnn_planes.csv",
-        predictions=[f"results/mcnn/{c}/eval/{run}.npz" for c, run in MCNN_PLANES_RUNS],
+        table=paths.table("mcnn_planes"),
+        predictions=[paths.fill(paths.MCNN["predictions"], condition=c, method=run) for c, run in MCNN_PLANES_RUNS],
         tests=MCNN_TESTS,
     output:
-        figure=report("results/figures/mcnn_planes.png", caption="../report/mcnn_planes.rst", category="MCNN"),
+        figure=report(paths.figure("mcnn_planes"), caption="../report/mcnn_planes.rst", category="MCNN"),
     params:
         runs=MCNN_PLANES_RUNS,
         test_sets=MCNN["test_sets"],
         planes_um={c: MCNN_Z[c] for c in MCNN["planes"]["conditions"]},
     log:
-        "results/logs/figures/mcnn_planes.log",
+        paths.log("figures/mcnn_planes"),
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -196,18 +197,18 @@ rule mcnn_transfer_table:
     """Networks trained on natural images (and TIE) scored on held-out pictures, cells and microspheres."""
     input:
         scores=expand(
-            "results/mcnn/{condition}/eval/{run}.csv",
+            paths.MCNN["scores"],
             condition=MCNN["convergence"]["condition"],
-            run=MCNN_TRANSFER_RUNS,
+            method=MCNN_TRANSFER_RUNS,
         ),
     output:
-        table="results/tables/mcnn_transfer.csv",
-        html=report("results/tables/mcnn_transfer.html", caption="../report/mcnn_transfer.rst", category="MCNN"),
-        markdown="results/tables/mcnn_transfer.md",
+        table=paths.table("mcnn_transfer"),
+        html=report(paths.table("mcnn_transfer", "html"), caption="../report/mcnn_transfer.rst", category="MCNN"),
+        markdown=paths.table("mcnn_transfer", "md"),
     params:
         train_condition=MCNN["datasets"]["train"]["kind"],
     log:
-        "results/logs/tables/mcnn_transfer.log",
+        paths.log("tables/mcnn_transfer"),
     conda:
         "../../envs/qpi.yaml"
     script:

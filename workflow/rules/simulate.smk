@@ -4,9 +4,9 @@
 rule simulate_stack:
     """Image one random specimen through the demo microscope; keep its exact phase as the truth."""
     output:
-        raw="results/raw/{kind}_{index}.tif",
-        phase="results/truth/{kind}_{index}_phase.tif",
-        amplitude="results/truth/{kind}_{index}_amplitude.tif",
+        raw=paths.fill(paths.STACK["raw"], stack="{kind}_{index}"),
+        phase=paths.fill(paths.STACK["truth_phase"], stack="{kind}_{index}"),
+        amplitude=paths.fill(paths.STACK["truth_amplitude"], stack="{kind}_{index}"),
     wildcard_constraints:
         kind="|".join(config["simulate"]["fields"]),
         index=r"\d+",
@@ -18,9 +18,9 @@ rule simulate_stack:
         phantom=lambda w: config["simulate"]["phantoms"].get(w.kind, {}),
         seed=lambda w: field_seed(config["seed"], int(w.index)),
     log:
-        "results/logs/simulate/{kind}_{index}.log",
+        paths.log("simulate/{kind}_{index}"),
     benchmark:
-        "results/benchmarks/simulate/{kind}_{index}.tsv"
+        paths.benchmark("simulate/{kind}_{index}")
     conda:
         "../../envs/qpi.yaml"
     script:

@@ -1,20 +1,20 @@
 # DL-SRQPI: one aliased, defocused low-res intensity → pixel-super-resolved phase (U-Net, SRCNN, TIE).
 TARGETS += [
-    "results/tables/srqpi_benchmark.csv",
-    "results/tables/srqpi_benchmark.html",
-    "results/tables/srqpi_benchmark.md",
-    "results/figures/srqpi_benchmark.png",
-    "results/figures/srqpi_training_curves.png",
+    paths.table("srqpi_benchmark"),
+    paths.table("srqpi_benchmark", "html"),
+    paths.table("srqpi_benchmark", "md"),
+    paths.figure("srqpi_benchmark"),
+    paths.figure("srqpi_training_curves"),
 ]
 if SIMULATE:  # the sweeps re-image specimens and the microlens is simulated
     TARGETS += [
-        "results/tables/srqpi_defocus.csv",
-        "results/figures/srqpi_defocus.png",
-        "results/tables/srqpi_coherence.csv",
-        "results/figures/srqpi_coherence.png",
-        "results/tables/srqpi_cross.csv",
-        "results/tables/srqpi_microlens.csv",
-        "results/figures/srqpi_microlens.png",
+        paths.table("srqpi_defocus"),
+        paths.figure("srqpi_defocus"),
+        paths.table("srqpi_coherence"),
+        paths.figure("srqpi_coherence"),
+        paths.table("srqpi_cross"),
+        paths.table("srqpi_microlens"),
+        paths.figure("srqpi_microlens"),
     ]
 
 rule srqpi_degrade:
@@ -23,8 +23,8 @@ rule srqpi_degrade:
     input:
         stacks=lambda w: [srqpi_corrected(w.condition, s) for s in STACKS],
     output:
-        lr=expand("results/srqpi/{{condition}}/lr/{stack}.tif", stack=STACKS),
-        pair=expand("results/srqpi/{{condition}}/lr_pair/{stack}.tif", stack=STACKS),
+        lr=expand(paths.SRQPI["lr"], stack=STACKS, allow_missing=True),
+        pair=expand(paths.SRQPI["lr_pair"], stack=STACKS, allow_missing=True),
     params:
         defocus_um=lambda w: SRQPI["conditions"][w.condition]["defocus_um"],
         input_um=[USER.get(s, {}).get("input_um") for s in STACKS],
@@ -33,7 +33,7 @@ rule srqpi_degrade:
         noise_sigma=SRQPI["noise_sigma"],
         seeds=[[config["seed"], i] for i in range(len(STACKS))],  # per stack, whatever the condition
     log:
-        "results/logs/srqpi/{condition}/degrade.log",
+        paths.log("srqpi/{condition}/degrade"),
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -43,11 +43,11 @@ rule srqpi_degrade:
 rule srqpi_dataset:
     """Paired LR-intensity / HR-phase patches of the train and val fields (test fields stay whole)."""
     input:
-        lr=expand("results/srqpi/{{condition}}/lr/{stack}.tif", stack=STACKS),
+        lr=expand(paths.SRQPI["lr"], stack=STACKS, allow_missing=True),
         label=[srqpi_label(s) for s in STACKS],
     output:
-        data="results/srqpi/{condition}/dataset.npz",
-        provenance="results/srqpi/{condition}/dataset.json",
+        data=paths.SRQPI["dataset"],
+        provenance=paths.SRQPI["dataset_provenance"],
     wildcard_constraints:
         condition="|".join(map(re.escape, SRQPI["conditions"])),
     params:
@@ -56,7 +56,7 @@ rule srqpi_dataset:
         binning=SRQPI["binning"],
         patches=SRQPI["patches"],
     log:
-        "results/logs/srqpi/{condition}/dataset.log",
+        paths.log("srqpi/{condition}/dataset"),
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -66,11 +66,11 @@ rule srqpi_dataset:
 rule srqpi_train:
     """Train one network on one condition with one seed; resumes from its last checkpoint."""
     input:
-        data="results/srqpi/{condition}/dataset.npz",
+        data=paths.SRQPI["dataset"],
     output:
-        model="results/srqpi/{condition}/models/{model}_s{seed}/best.pt",
-        steps="results/srqpi/{condition}/models/{model}_s{seed}/steps.csv",
-        epochs="results/srqpi/{condition}/models/{model}_s{seed}/epochs.csv",
+        model=paths.SRQPI_RUN["best"],
+        steps=paths.SRQPI_RUN["steps"],
+        epochs=paths.SRQPI_RUN["epochs"],
     params:
         arch=lambda w: srqpi.architecture(SRQPI, w.model),
         upscale=SRQPI["binning"],
@@ -82,9 +82,9 @@ rule srqpi_train:
     resources:
         gpu=1,
     log:
-        "results/logs/srqpi/{condition}/train/{model}_s{seed}.log",
+        paths.log("srqpi/{condition}/train", paths.RUN),
     benchmark:
-        "results/benchmarks/srqpi/{condition}/train/{model}_s{seed}.tsv"
+        paths.benchmark("srqpi/{condition}/train", paths.RUN)
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -94,12 +94,12 @@ rule srqpi_train:
 rule srqpi_evaluate_model:
     """Full-field tiled inference of a trained network on the held-out fields of view, scored."""
     input:
-        model="results/srqpi/{condition}/models/{model}_s{seed}/best.pt",
-        lr=lambda w: expand("results/srqpi/{condition}/lr/{stack}.tif", condition=w.condition, stack=stacks_in("test")),
-        tie=expand("results/tie/{stack}.tif", stack=stacks_in("test")),
+        model=paths.SRQPI_RUN["best"],
+        lr=lambda w: expand(paths.SRQPI["lr"], condition=w.condition, stack=stacks_in("test")),
+        tie=expand(paths.STACK["tie"], stack=stacks_in("test")),
     output:
-        scores="results/srqpi/{condition}/eval/{model}_s{seed}.csv",
-        predictions="results/srqpi/{condition}/eval/{model}_s{seed}.npz",
+        scores=paths.fill(paths.SRQPI["scores"], method=paths.RUN),
+        predictions=paths.fill(paths.SRQPI["predictions"], method=paths.RUN),
     params:
         stacks=stacks_in("test"),
         truth=truth_paths(stacks_in("test")),
@@ -109,9 +109,9 @@ rule srqpi_evaluate_model:
     resources:
         gpu=1,
     log:
-        "results/logs/srqpi/{condition}/evaluate/{model}_s{seed}.log",
+        paths.log("srqpi/{condition}/evaluate", paths.RUN),
     benchmark:
-        "results/benchmarks/srqpi/{condition}/evaluate/{model}_s{seed}.tsv"
+        paths.benchmark("srqpi/{condition}/evaluate", paths.RUN)
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -122,12 +122,12 @@ rule srqpi_evaluate_tie:
     """Classical baseline: TIE on the two-plane LR input, upsampled to the HR grid, scored."""
     input:
         pair=lambda w: expand(
-            "results/srqpi/{condition}/lr_pair/{stack}.tif", condition=w.condition, stack=stacks_in("test")
+            paths.SRQPI["lr_pair"], condition=w.condition, stack=stacks_in("test")
         ),
-        tie=expand("results/tie/{stack}.tif", stack=stacks_in("test")),
+        tie=expand(paths.STACK["tie"], stack=stacks_in("test")),
     output:
-        scores="results/srqpi/{condition}/eval/tie-{method}.csv",
-        predictions="results/srqpi/{condition}/eval/tie-{method}.npz",
+        scores=paths.fill(paths.SRQPI["scores"], method="tie-{method}"),
+        predictions=paths.fill(paths.SRQPI["predictions"], method="tie-{method}"),
     wildcard_constraints:
         method="fft|dct|aperture|iterative|auto",
     params:
@@ -136,7 +136,7 @@ rule srqpi_evaluate_tie:
         binning=SRQPI["binning"],
         eps=config["tie"]["eps"],
     log:
-        "results/logs/srqpi/{condition}/evaluate/tie-{method}.log",
+        paths.log("srqpi/{condition}/evaluate/tie-{method}"),
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -147,17 +147,17 @@ rule srqpi_benchmark_table:
     """SSIM / PSNR / NRMSE / MAE / LPIPS per method (mean ± std over held-out fields)."""
     input:
         scores=lambda w: expand(
-            "results/srqpi/{condition}/eval/{method}.csv", condition=SRQPI["train_condition"], method=srqpi.methods(SRQPI)
+            paths.SRQPI["scores"], condition=SRQPI["train_condition"], method=srqpi.methods(SRQPI)
         ),
     output:
-        table="results/tables/srqpi_benchmark.csv",
+        table=paths.table("srqpi_benchmark"),
         html=report(
-            "results/tables/srqpi_benchmark.html", caption="../report/srqpi_benchmark.rst", category="DL-SRQPI"
+            paths.table("srqpi_benchmark", "html"), caption="../report/srqpi_benchmark.rst", category="DL-SRQPI"
         ),
-        markdown="results/tables/srqpi_benchmark.md",
-        per_image="results/tables/srqpi_per_image.csv",
+        markdown=paths.table("srqpi_benchmark", "md"),
+        per_image=paths.table("srqpi_per_image"),
     log:
-        "results/logs/tables/srqpi_benchmark.log",
+        paths.log("tables/srqpi_benchmark"),
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -167,24 +167,24 @@ rule srqpi_benchmark_table:
 rule srqpi_benchmark_figure:
     """Example held-out fields per method and SSIM per method (the paper's Fig. 3)."""
     input:
-        per_image="results/tables/srqpi_per_image.csv",
+        per_image=paths.table("srqpi_per_image"),
         predictions=expand(
-            "results/srqpi/{condition}/eval/{method}.npz", condition=SRQPI["train_condition"], method=srqpi.methods(SRQPI)
+            paths.SRQPI["predictions"], condition=SRQPI["train_condition"], method=srqpi.methods(SRQPI)
         ),
         lr=expand(
-            "results/srqpi/{condition}/lr/{stack}.tif", condition=SRQPI["train_condition"], stack=stacks_in("test")
+            paths.SRQPI["lr"], condition=SRQPI["train_condition"], stack=stacks_in("test")
         ),
-        tie=expand("results/tie/{stack}.tif", stack=stacks_in("test")),
+        tie=expand(paths.STACK["tie"], stack=stacks_in("test")),
     output:
         figure=report(
-            "results/figures/srqpi_benchmark.png", caption="../report/srqpi_benchmark_figure.rst", category="DL-SRQPI"
+            paths.figure("srqpi_benchmark"), caption="../report/srqpi_benchmark_figure.rst", category="DL-SRQPI"
         ),
     params:
         methods=srqpi.methods(SRQPI),
         stacks=stacks_in("test"),
         truth=truth_paths(stacks_in("test")),
     log:
-        "results/logs/figures/srqpi_benchmark.log",
+        paths.log("figures/srqpi_benchmark"),
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -195,25 +195,25 @@ rule srqpi_training_curves:
     """Training loss per step and validation SSIM per epoch of every DL-SRQPI network."""
     input:
         steps=expand(
-            "results/srqpi/{condition}/models/{model}_s{seed}/steps.csv",
+            paths.SRQPI_RUN["steps"],
             condition=SRQPI["train_condition"],
             model=list(SRQPI["models"]),
             seed=SRQPI["seeds"],
         ),
         epochs=expand(
-            "results/srqpi/{condition}/models/{model}_s{seed}/epochs.csv",
+            paths.SRQPI_RUN["epochs"],
             condition=SRQPI["train_condition"],
             model=list(SRQPI["models"]),
             seed=SRQPI["seeds"],
         ),
     output:
         figure=report(
-            "results/figures/srqpi_training_curves.png",
+            paths.figure("srqpi_training_curves"),
             caption="../report/srqpi_training_curves.rst",
             category="DL-SRQPI",
         ),
     log:
-        "results/logs/figures/srqpi_training_curves.log",
+        paths.log("figures/srqpi_training_curves"),
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -227,8 +227,8 @@ rule srqpi_reimage:
     """The specimens of the simulated stacks imaged again at a condition's own coherence (only the
     planes the family reads), brightness-corrected like the shared stacks; one job per condition."""
     output:
-        stacks=expand("results/srqpi/{{condition}}/corrected/{stack}.tif", stack=SIMULATED),
-        phases=expand("results/srqpi/{{condition}}/truth/{stack}_phase.tif", stack=SIMULATED),
+        stacks=expand(paths.SRQPI["corrected"], stack=SIMULATED, allow_missing=True),
+        phases=expand(paths.SRQPI["truth_phase"], stack=SIMULATED, allow_missing=True),
     params:
         kinds=[parse_stack_name(s)[0] for s in SIMULATED],
         seeds=[stack_seed(config["seed"], s) for s in SIMULATED],  # simulate_stack's: the same specimens
@@ -241,9 +241,9 @@ rule srqpi_reimage:
     threads: config["threads"]["train"]
     priority: 1  # head of the sweeps' longest chain (re-image → degrade → dataset → train → evaluate)
     log:
-        "results/logs/srqpi/{condition}/reimage.log",
+        paths.log("srqpi/{condition}/reimage"),
     benchmark:
-        "results/benchmarks/srqpi/{condition}/reimage.tsv"
+        paths.benchmark("srqpi/{condition}/reimage")
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -253,17 +253,17 @@ rule srqpi_reimage:
 rule srqpi_adaptive_dataset:
     """One training set from several conditions: every patch once, its input from one member at random."""
     input:
-        data=lambda w: expand("results/srqpi/{condition}/dataset.npz", condition=srqpi.adaptive(SRQPI)[w.condition]),
+        data=lambda w: expand(paths.SRQPI["dataset"], condition=srqpi.adaptive(SRQPI)[w.condition]),
     output:
-        data="results/srqpi/{condition}/dataset.npz",
-        provenance="results/srqpi/{condition}/dataset.json",
+        data=paths.SRQPI["dataset"],
+        provenance=paths.SRQPI["dataset_provenance"],
     wildcard_constraints:
         condition="|".join(srqpi.adaptive(SRQPI)) or "^$",
     params:
         members=lambda w: srqpi.adaptive(SRQPI)[w.condition],
         seed=config["seed"],
     log:
-        "results/logs/srqpi/{condition}/dataset.log",
+        paths.log("srqpi/{condition}/dataset"),
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -272,9 +272,9 @@ rule srqpi_adaptive_dataset:
 
 use rule srqpi_train as srqpi_sweep_train with:
     output:
-        model="results/srqpi/{condition}/sweep/{model}_s{seed}/best.pt",
-        steps="results/srqpi/{condition}/sweep/{model}_s{seed}/steps.csv",
-        epochs="results/srqpi/{condition}/sweep/{model}_s{seed}/epochs.csv",
+        model=paths.SRQPI_SWEEP_RUN["best"],
+        steps=paths.SRQPI_SWEEP_RUN["steps"],
+        epochs=paths.SRQPI_SWEEP_RUN["epochs"],
     params:
         arch=lambda w: srqpi.architecture(SRQPI, w.model),
         upscale=SRQPI["binning"],
@@ -283,19 +283,19 @@ use rule srqpi_train as srqpi_sweep_train with:
         workdir=subpath(output.model, parent=True),
     threads: SWEEPS["threads"]
     log:
-        "results/logs/srqpi/{condition}/sweep/{model}_s{seed}.log",
+        paths.log("srqpi/{condition}/sweep", paths.RUN),
     benchmark:
-        "results/benchmarks/srqpi/{condition}/sweep/{model}_s{seed}.tsv"
+        paths.benchmark("srqpi/{condition}/sweep", paths.RUN)
 
 
 rule srqpi_cross_evaluate:
     """One sweep network, loaded once, on the held-out fields of every test condition of both sweeps, scored."""
     input:
-        model=f"results/srqpi/{{condition}}/{srqpi.sweep_dir(SRQPI)}/{{model}}_s{{seed}}/best.pt",
-        lr=expand("results/srqpi/{test}/lr/{stack}.tif", test=srqpi.sweep_tests(SRQPI), stack=stacks_in("test")),
-        tie=expand("results/tie/{stack}.tif", stack=stacks_in("test")),
+        model=srqpi.sweep_model(SRQPI),
+        lr=expand(paths.SRQPI["lr"], condition=srqpi.sweep_tests(SRQPI), stack=stacks_in("test")),
+        tie=expand(paths.STACK["tie"], stack=stacks_in("test")),
     output:
-        scores="results/srqpi/{condition}/cross/{model}_s{seed}.csv",
+        scores=paths.SRQPI["cross"],
     params:
         tests=srqpi.sweep_tests(SRQPI),
         stacks=stacks_in("test"),
@@ -306,9 +306,9 @@ rule srqpi_cross_evaluate:
     resources:
         gpu=1,
     log:
-        "results/logs/srqpi/{condition}/cross/{model}_s{seed}.log",
+        paths.log("srqpi/{condition}/cross", paths.RUN),
     benchmark:
-        "results/benchmarks/srqpi/{condition}/cross/{model}_s{seed}.tsv"
+        paths.benchmark("srqpi/{condition}/cross", paths.RUN)
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -320,9 +320,9 @@ rule srqpi_sweep_table:
     input:
         scores=lambda w: srqpi_cross_scores(srqpi.sweep_networks(SRQPI, w.sweep)),
     output:
-        table="results/tables/srqpi_{sweep}.csv",
-        markdown="results/tables/srqpi_{sweep}.md",
-        per_image="results/tables/srqpi_{sweep}_per_image.csv",
+        table=paths.table("srqpi_{sweep}"),
+        markdown=paths.table("srqpi_{sweep}", "md"),
+        per_image=paths.table("srqpi_{sweep}_per_image"),
     wildcard_constraints:
         sweep="defocus|coherence",
     params:
@@ -331,7 +331,7 @@ rule srqpi_sweep_table:
             {c: SRQPI["conditions"][c] for c in SWEEPS[w.sweep]["conditions"]}, w.sweep, config["microscope"]["coherence"]
         ),
     log:
-        "results/logs/tables/srqpi_{sweep}.log",
+        paths.log("tables/srqpi_{sweep}"),
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -341,15 +341,15 @@ rule srqpi_sweep_table:
 rule srqpi_sweep_figure:
     """SSIM against the test condition, one line per training condition, and the per-image spread."""
     input:
-        per_image="results/tables/srqpi_{sweep}_per_image.csv",
+        per_image=paths.table("srqpi_{sweep}_per_image"),
     output:
         figure=report(
-            "results/figures/srqpi_{sweep}.png", caption="../report/srqpi_sweep.rst", category="DL-SRQPI"
+            paths.figure("srqpi_{sweep}"), caption="../report/srqpi_sweep.rst", category="DL-SRQPI"
         ),
     wildcard_constraints:
         sweep="defocus|coherence",
     log:
-        "results/logs/figures/srqpi_{sweep}.log",
+        paths.log("figures/srqpi_{sweep}"),
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -361,11 +361,11 @@ rule srqpi_cross_table:
     input:
         scores=srqpi_cross_scores(srqpi.sweep_networks(SRQPI, "defocus") + srqpi.sweep_networks(SRQPI, "coherence")),
     output:
-        table="results/tables/srqpi_cross.csv",
+        table=paths.table("srqpi_cross"),
     params:
         model=SWEEPS["model"],
     log:
-        "results/logs/tables/srqpi_cross.log",
+        paths.log("tables/srqpi_cross"),
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -373,12 +373,13 @@ rule srqpi_cross_table:
 
 
 # --- the microlens-array check (the paper's Fig. 6a) ---------------------------------------------
+LENS = SRQPI["microlens"]
 
 
 use rule srqpi_reimage as srqpi_microlens_simulate with:
     output:
-        stacks=["results/srqpi/microlens/stack.tif"],
-        phases=["results/srqpi/microlens/truth_phase.tif"],
+        stacks=[paths.SRQPI["microlens_stack"]],
+        phases=[paths.SRQPI["microlens_truth"]],
     params:
         kinds=["microlens"],
         seeds=[field_seed(config["seed"], len(SIMULATED))],  # a specimen of its own: the index after the simulated ones
@@ -389,21 +390,21 @@ use rule srqpi_reimage as srqpi_microlens_simulate with:
         field_px=SRQPI["microlens"]["field_px"],
         correction=config["correction"],
     log:
-        "results/logs/srqpi/microlens/simulate.log",
+        paths.log("srqpi/microlens/simulate"),
     benchmark:
-        "results/benchmarks/srqpi/microlens/simulate.tsv"
+        paths.benchmark("srqpi/microlens/simulate")
 
 
 rule srqpi_microlens:
     """The benchmark U-Net on the degraded microlens image; phase → height against the truth."""
     input:
-        model="results/srqpi/{0[condition]}/models/{0[model]}_s{0[seed]}/best.pt".format(SRQPI["microlens"]),
-        stack="results/srqpi/microlens/stack.tif",
-        truth="results/srqpi/microlens/truth_phase.tif",
+        model=paths.fill(paths.SRQPI_RUN["best"], condition=LENS["condition"], model=LENS["model"], seed=LENS["seed"]),
+        stack=paths.SRQPI["microlens_stack"],
+        truth=paths.SRQPI["microlens_truth"],
     output:
-        table="results/tables/srqpi_microlens.csv",
-        markdown="results/tables/srqpi_microlens.md",
-        maps="results/srqpi/microlens/heights.npz",
+        table=paths.table("srqpi_microlens"),
+        markdown=paths.table("srqpi_microlens", "md"),
+        maps=paths.SRQPI["microlens_heights"],
     params:
         defocus_um=SRQPI["conditions"][SRQPI["microlens"]["condition"]]["defocus_um"],
         pair_um=SRQPI["baseline_planes_um"],
@@ -420,9 +421,9 @@ rule srqpi_microlens:
     resources:
         gpu=1,
     log:
-        "results/logs/srqpi/microlens/evaluate.log",
+        paths.log("srqpi/microlens/evaluate"),
     benchmark:
-        "results/benchmarks/srqpi/microlens/evaluate.tsv"
+        paths.benchmark("srqpi/microlens/evaluate")
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -432,16 +433,16 @@ rule srqpi_microlens:
 rule srqpi_microlens_figure:
     """Height maps, the network's height error and a line profile across the lenses."""
     input:
-        table="results/tables/srqpi_microlens.csv",
-        maps="results/srqpi/microlens/heights.npz",
+        table=paths.table("srqpi_microlens"),
+        maps=paths.SRQPI["microlens_heights"],
     output:
         figure=report(
-            "results/figures/srqpi_microlens.png", caption="../report/srqpi_microlens.rst", category="DL-SRQPI"
+            paths.figure("srqpi_microlens"), caption="../report/srqpi_microlens.rst", category="DL-SRQPI"
         ),
     params:
         pitch_um=SRQPI["microlens"]["phantom"]["pitch_um"],
     log:
-        "results/logs/figures/srqpi_microlens.log",
+        paths.log("figures/srqpi_microlens"),
     conda:
         "../../envs/qpi.yaml"
     script:

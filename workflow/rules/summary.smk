@@ -3,32 +3,32 @@ from qpi.summary import in_distribution_set
 
 if SIMULATE:  # a simulated study: `data: user` runs DL-SRQPI on the sample sheet alone
     TARGETS += [
-        "results/tables/summary.csv",
-        "results/tables/summary.html",
-        "results/tables/summary.md",
-        "results/tables/cross_condition.csv",
-        "results/figures/cross_condition.png",
+        paths.table("summary"),
+        paths.table("summary", "html"),
+        paths.table("summary", "md"),
+        paths.table("cross_condition"),
+        paths.figure("cross_condition"),
     ]
 
 
 rule summary_table:
     """One row per family and method: our headline metrics, the papers' beside them, where conditions differ."""
     input:
-        srqpi="results/tables/srqpi_benchmark.csv",
-        mcnn="results/tables/mcnn_transfer.csv",
-        despeckle="results/tables/despeckle_correlation.csv",
-        despeckle_per_image="results/tables/despeckle_per_image.csv",
-        contrans="results/tables/contrans_per_image.csv",
+        srqpi=paths.table("srqpi_benchmark"),
+        mcnn=paths.table("mcnn_transfer"),
+        despeckle=paths.table("despeckle_correlation"),
+        despeckle_per_image=paths.table("despeckle_per_image"),
+        contrans=paths.table("contrans_per_image"),
     output:
-        table="results/tables/summary.csv",
-        html=report("results/tables/summary.html", caption="../report/summary.rst", category="Summary"),
-        markdown="results/tables/summary.md",
+        table=paths.table("summary"),
+        html=report(paths.table("summary", "html"), caption="../report/summary.rst", category="Summary"),
+        markdown=paths.table("summary", "md"),
     params:
         scale=config["scale"],
         mcnn_test_set=in_distribution_set(MCNN["datasets"], MCNN["test_sets"]),
         contrans_setting=[CONTRANS["baselines"]["specimen"], CONTRANS["baselines"]["objective"]],
     log:
-        "results/logs/tables/summary.log",
+        paths.log("tables/summary"),
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -38,14 +38,14 @@ rule summary_table:
 rule cross_condition_table:
     """Every family's train-condition × test-condition scores in one tidy table."""
     input:
-        srqpi="results/tables/srqpi_cross.csv",
-        mcnn="results/tables/mcnn_transfer.csv",
-        despeckle="results/tables/despeckle_cross.csv",
-        contrans="results/tables/contrans_cross_na.csv",
+        srqpi=paths.table("srqpi_cross"),
+        mcnn=paths.table("mcnn_transfer"),
+        despeckle=paths.table("despeckle_cross"),
+        contrans=paths.table("contrans_cross_na"),
     output:
-        table="results/tables/cross_condition.csv",
+        table=paths.table("cross_condition"),
     log:
-        "results/logs/tables/cross_condition.log",
+        paths.log("tables/cross_condition"),
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -55,13 +55,13 @@ rule cross_condition_table:
 rule cross_condition_figure:
     """SSIM heat maps (train × test condition), one panel per family and model."""
     input:
-        table="results/tables/cross_condition.csv",
+        table=paths.table("cross_condition"),
     output:
         figure=report(
-            "results/figures/cross_condition.png", caption="../report/cross_condition.rst", category="Summary"
+            paths.figure("cross_condition"), caption="../report/cross_condition.rst", category="Summary"
         ),
     log:
-        "results/logs/figures/cross_condition.log",
+        paths.log("figures/cross_condition"),
     conda:
         "../../envs/qpi.yaml"
     script:

@@ -1,22 +1,22 @@
 # Transport-of-intensity phase: the ground-truth labels, and how good they are.
 if SIMULATE:  # the solvers scored against the exact phase: simulated stacks only
-    TARGETS += ["results/tables/tie_accuracy.csv", "results/figures/tie_validation.png"]
+    TARGETS += [paths.table("tie_accuracy"), paths.figure("tie_validation")]
 
 
 rule tie_phase:
     """Ground-truth phase of one corrected stack by the transport-of-intensity equation."""
     input:
-        stack="results/corrected/{stack}.tif",
+        stack=paths.STACK["corrected"],
     output:
-        phase="results/tie/{stack}.tif",
+        phase=paths.STACK["tie"],
     params:
         method=config["tie"]["method"],
         planes_um=lambda w: tie_planes(w.stack),
         eps=config["tie"]["eps"],
     log:
-        "results/logs/tie/{stack}.log",
+        paths.log("tie/{stack}"),
     benchmark:
-        "results/benchmarks/tie/{stack}.tsv"
+        paths.benchmark("tie/{stack}")
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -26,10 +26,10 @@ rule tie_phase:
 rule tie_accuracy:
     """Score every TIE solver against the exact phase over Δz × noise, and the pipeline's own labels."""
     input:
-        labels=expand("results/tie/{stack}.tif", stack=SIMULATED[: config["tie_validation"]["fields"]]),
-        truth=expand("results/truth/{stack}_phase.tif", stack=SIMULATED[: config["tie_validation"]["fields"]]),
+        labels=expand(paths.STACK["tie"], stack=SIMULATED[: config["tie_validation"]["fields"]]),
+        truth=expand(paths.STACK["truth_phase"], stack=SIMULATED[: config["tie_validation"]["fields"]]),
     output:
-        table="results/tables/tie_accuracy.csv",
+        table=paths.table("tie_accuracy"),
     params:
         sweep=config["tie_validation"],
         microscope=config["microscope"],
@@ -37,9 +37,9 @@ rule tie_accuracy:
         simulated_z_um=config["simulate"]["z_um"],
         seed=config["seed"],
     log:
-        "results/logs/tie_accuracy.log",
+        paths.log("tie_accuracy"),
     benchmark:
-        "results/benchmarks/tie_accuracy.tsv"
+        paths.benchmark("tie_accuracy")
     conda:
         "../../envs/qpi.yaml"
     script:
@@ -49,15 +49,15 @@ rule tie_accuracy:
 rule tie_validation_figure:
     """Noise–resolution trade-off of the TIE solvers (RMSE against Δz per noise level)."""
     input:
-        table="results/tables/tie_accuracy.csv",
+        table=paths.table("tie_accuracy"),
     output:
         figure=report(
-            "results/figures/tie_validation.png",
+            paths.figure("tie_validation"),
             caption="../report/tie_validation.rst",
             category="TIE ground truth",
         ),
     log:
-        "results/logs/figures/tie_validation.log",
+        paths.log("figures/tie_validation"),
     conda:
         "../../envs/qpi.yaml"
     script:

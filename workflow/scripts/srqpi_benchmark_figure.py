@@ -22,7 +22,7 @@ for method, path in zip(p.methods, snakemake.input.predictions):
         prediction = predictions[field]
     examples[method] = np.where(inside[: prediction.shape[0], : prediction.shape[1]], prediction, np.nan)
 example = per_image[(per_image["image"] == field) & (per_image["reference"] == reference)]
-ssim = {srqpi.run_name(m, s): v for m, s, v in zip(example["method"], example["seed"], example["ssim"])}
+ssim = {srqpi.method_name(m, s): v for m, s, v in zip(example["method"], example["seed"], example["ssim"])}
 figure = plots.srqpi_benchmark(per_image, examples, ssim, reference)
 plots.save(figure, snakemake.output.figure)
 log.info("example field %s, SSIM against the %s phase", field, reference)
