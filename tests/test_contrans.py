@@ -308,7 +308,7 @@ def acquired():
     label = Microscope(**SCOPE, magnification=40, na=0.65, coherence=0.3)
     spec = {"kind": "microspheres", "params": {"diameter_um": 3.0, "delta_n": 0.05, "count": [3, 5]}}
     args = (spec, objectives, label, 3.0, 2, 20, 2, 1e5, "dct", 1e-9)
-    return {part: contrans.acquire_part(part, 2, *args, seed=[0, i], min_phase_rad=0.2)
+    return {part: contrans.acquire(part, 2, *args, seed=[0, i], min_phase_rad=0.2)
             for i, part in enumerate(contrans.PARTS)}
 
 

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 import torch
 
-from qpi import evaluate, io, models, scores
+from qpi import evaluate, io, models, scores, srqpi
 from qpi.checkpoints import save_model
 from qpi.cli import main
 from qpi.patches import edge_fraction, extract_pairs, grid, paired_dataset, split_fields
@@ -29,7 +29,7 @@ def test_blending_ramp_is_positive_and_symmetric():
 
 def test_score_rows_skip_missing_references_and_remove_piston():
     truth = np.random.default_rng(1).random((32, 32))
-    rows = scores.wide(pd.DataFrame(evaluate.score_rows(truth + 5.0, {"exact": truth, "tie": None}, model="m")))
+    rows = scores.wide(pd.DataFrame(srqpi.score(truth + 5.0, {"exact": truth, "tie": None}, model="m")))
     assert len(rows) == 1 and rows.loc[0, "reference"] == "exact" and rows.loc[0, "model"] == "m"
     assert rows.loc[0, "ssim"] == pytest.approx(1.0) and rows.loc[0, "mae"] == pytest.approx(0.0, abs=1e-12)
 

@@ -162,17 +162,17 @@ def test_planes_are_given_in_units_of_the_spacing_and_tie_needs_symmetric_pairs(
 
 def test_an_empty_field_images_to_one_with_the_configured_noise():
     params = {"max_phase_rad": 0.0, "amplitude_range": (1.0, 1.0)}
-    clean = mcnn.simulate_set("natural", 1, 32, SCOPE, np.array([-4.0, 4.0]), [0], 1e12, 0.0, params)
+    clean = mcnn.acquire("natural", 1, 32, SCOPE, np.array([-4.0, 4.0]), [0], 1e12, 0.0, params)
     assert np.allclose(clean["planes"], 1.0, atol=1e-5) and np.allclose(clean["phase"], 0.0)
-    noisy = mcnn.simulate_set("natural", 4, 32, SCOPE, np.array([-4.0, 4.0]), [0], 400.0, 0.03, params)
+    noisy = mcnn.acquire("natural", 4, 32, SCOPE, np.array([-4.0, 4.0]), [0], 400.0, 0.03, params)
     assert np.std(noisy["planes"]) == pytest.approx(np.sqrt(1 / 400 + 0.03**2), rel=0.05)  # 0.058
 
 
 def test_sets_are_reproducible_and_dataset_seeds_differ_by_name():
     args = ("natural", 2, 32, SCOPE, np.array([-2.0, 2.0]))
-    a = mcnn.simulate_set(*args, dataset_seed(0, "train"), 2000, 0.005)
-    b = mcnn.simulate_set(*args, dataset_seed(0, "train"), 2000, 0.005)
-    c = mcnn.simulate_set(*args, dataset_seed(0, "val"), 2000, 0.005)
+    a = mcnn.acquire(*args, dataset_seed(0, "train"), 2000, 0.005)
+    b = mcnn.acquire(*args, dataset_seed(0, "train"), 2000, 0.005)
+    c = mcnn.acquire(*args, dataset_seed(0, "val"), 2000, 0.005)
     assert np.array_equal(a["planes"], b["planes"]) and not np.allclose(a["phase"], c["phase"])
     assert a["planes"].shape == (2, 2, 32, 32) and a["phase"].shape == a["amplitude"].shape == (2, 1, 32, 32)
     assert np.allclose(a["phase"].mean(axis=(1, 2, 3)), 0, atol=1e-5)  # the piston is not observable
@@ -199,7 +199,7 @@ def test_predict_returns_phase_and_the_amplitude_not_its_contrast():
 
 def test_two_plane_tie_recovers_a_weak_microsphere_and_one_plane_gives_none():
     params = {"diameter_um": 8.0, "delta_n": 0.01, "count": 1}
-    data = mcnn.simulate_set("microspheres", 2, 48, SCOPE, np.array([-1.0, 1.0, 2.0]), [0], 1e12, 0.0, params)
+    data = mcnn.acquire("microspheres", 2, 48, SCOPE, np.array([-1.0, 1.0, 2.0]), [0], 1e12, 0.0, params)
     assert mcnn.tie_baseline(data, np.array([2.0]), SCOPE, "dct", 1e-15) is None
     out = mcnn.tie_baseline(data, np.array([-1.0, 1.0]), SCOPE, "dct", 1e-15)
     assert out.shape == (2, 2, 48, 48)

@@ -56,12 +56,12 @@ def test_srqpi_conditions_at_their_own_coherence_are_reimaged():
 
 def test_mcnn_runs_of_the_demo(demo):
     cfg = demo["mcnn"]
-    z = mcnn.condition_z(cfg)
-    assert z["phase2"] == [-2.0, 2.0] and len(z["n8"]) == 8
+    spec = mcnn.conditions(cfg)
+    assert spec["phase2"] == {"z_um": [-2.0, 2.0], "amplitude": False} and len(spec["n8"]["z_um"]) == 8
     assert mcnn.convergence_runs(cfg) == [f"{m}_s{s}" for m in ("mcnn", "trunk") for s in (0, 1, 2)]
     runs = mcnn.planes_runs(cfg)
     assert runs[:4] == [(c, "mcnn_s0") for c in ("n1", "n2", "n4", "n8")]
-    assert [c for c, r in runs if r == "tie"] == [c for c in ("n1", "n2", "n4", "n8") if mcnn.tie_possible(z[c])]
+    assert [c for c, r in runs if r == "tie"] == [c for c in ("n1", "n2", "n4", "n8") if mcnn.tie_possible(spec[c]["z_um"])]
     assert mcnn.transfer_runs(cfg) == mcnn.convergence_runs(cfg) + ["tie"]  # phase2 is a symmetric pair
 
 

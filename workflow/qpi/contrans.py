@@ -43,6 +43,11 @@ PARTS = ("train_a", "train_b", "test")
 FOV_OFFSET = {"train_a": 0, "train_b": 100_000, "test": 200_000}  # fov ids of different parts never meet
 
 
+def conditions(cfg: dict) -> dict[str, dict]:
+    """The family's train and test conditions: the input objectives (magnification, NA), in order."""
+    return dict(cfg["objectives"])
+
+
 def runs(cfg: dict) -> list[tuple[str, str, str]]:
     """(specimen, training objective, model) of every network of the family config `cfg`:
     ContransGAN on every specimen and objective (Table 1, cross-NA), the baselines on one."""
@@ -120,7 +125,7 @@ def tie_label(stack: np.ndarray, dz_um: float, scope: Microscope, hr_binning: in
     return tie.remove_background(bin_pixels(tie.solve(s, method=method, eps=eps), hr_binning)).astype(np.float32)
 
 
-def acquire_part(part: str, slides: int, specimen: dict, objectives: dict[str, Microscope], label: Microscope,
+def acquire(part: str, slides: int, specimen: dict, objectives: dict[str, Microscope], label: Microscope,
                  dz_um: float, tiles: int, hr_px: int, hr_binning: int, photons: float, tie_method: str,
                  eps: float, seed: list[int], min_phase_rad: float = 0.0) -> dict[str, np.ndarray]:
     """Tiles of `slides` slides (slide i from the seed [*seed, i]) for one part.

@@ -1,4 +1,4 @@
-"""Full-field tiled inference, scoring against references, and timing."""
+"""Full-field tiled inference, timing, and evaluation results on disk."""
 
 from __future__ import annotations
 
@@ -7,9 +7,7 @@ import time
 
 import numpy as np
 
-from . import metrics
 from .patches import grid
-from .scores import image_rows
 
 
 def ramp(size: int, overlap: int) -> np.ndarray:
@@ -69,55 +67,6 @@ def timed(fn, *args, **kwargs):
     start = time.perf_counter()
     result = fn(*args, **kwargs)
     return result, time.perf_counter() - start
-
-
-def score_rows(prediction: np.ndarray, references: dict[str, np.ndarray | None], lpips=None, seconds=None,
-               **labels) -> list[dict]:
-    """Score rows (`scores.COLUMNS`) of one predicted phase against every available reference
-    ('exact', 'tie'; None: absent), with its `seconds_per_mpx` as a row too when `seconds` is given;
-    `lpips` is a `metrics.Lpips` (NaN when its weights are absent) or None to skip LPIPS."""
-    rows = []
-    for name, ref in references.items():
-        if ref is None:
-            continue
-        rows += image_rows(prediction, ref, quantity="phase", reference=name, lpips=lpips, **labels)
-        if seconds is not None:
-            rows.append({**labels, "quantity": "phase", "reference": name, "metric": "seconds_per_mpx",
-                         "value": seconds / (prediction.size / 1e6)})
-    return rows
-
-
-def evaluate_fields(predict, inputs: dict, references: dict, log=None, **labels) -> tuple[list[dict], dict]:
-    """Apply `predict` to every input field, time it and score it against its references.
-
-    `inputs` maps field names to inputs; `references` maps the same names to
-    {'exact': array or None, 'tie': array}; `labels` are the rows' family, model, seed,
-    train_condition and test_condition (the field name is the image). Returns score rows and the predictions.
-    LPIPS is computed when its AlexNet weights are cached (else NaN, noted in the log).
-    """
-    lpips = metrics.Lpips()
-    if log and not lpips.available:
-        log.warning("%s", lpips.note)
-    rows, predictions = [], {}
-    for name, x in inputs.items():
-        phase, seconds = timed(predict, x)
-        predictions[name] = phase
-        scored = score_rows(phase, references[name], lpips, seconds, **labels, image=name)
-        rows += scored
-        if log:
-            log.info("%s: %s", name, ", ".join(f"SSIM {r['value']:.3f} vs {r['reference']}" for r in scored
-                                               if r["metric"] == "ssim"))
-    return rows, predictions
-
-
-def read_references(tie_paths, truth_paths) -> list[dict]:
-    """{'exact': the simulation's phase or None, 'tie': the full-resolution TIE phase} per field."""
-    from . import io
-
-    return [
-        {"exact": io.read_image(truth)[0] if truth else None, "tie": io.read_image(tie)[0]}
-        for tie, truth in zip(tie_paths, truth_paths)
-    ]
 
 
 def save_results(rows: list[dict], predictions: dict, table_path, predictions_path) -> None:

@@ -40,9 +40,11 @@ def union_planes(conditions: dict[str, dict], dz_um: float) -> np.ndarray:
     return np.unique(np.concatenate([condition_planes(c["z"], dz_um) for c in conditions.values()]))
 
 
-def condition_z(cfg: dict) -> dict[str, list[float]]:
-    """z (µm) of every condition's planes (cfg: the `mcnn` config block)."""
-    return {c: condition_planes(spec["z"], cfg["dz_um"]).tolist() for c, spec in cfg["conditions"].items()}
+def conditions(cfg: dict) -> dict[str, dict]:
+    """Every input condition of the `mcnn` config block: its planes' z (µm) and whether the network
+    also predicts amplitude."""
+    return {c: {"z_um": condition_planes(spec["z"], cfg["dz_um"]).tolist(), "amplitude": spec.get("amplitude", False)}
+            for c, spec in cfg["conditions"].items()}
 
 
 def convergence_runs(cfg: dict) -> list[str]:
@@ -53,14 +55,13 @@ def convergence_runs(cfg: dict) -> list[str]:
 def planes_runs(cfg: dict) -> list[tuple[str, str]]:
     """(condition, run) of the planes experiment: its network on every condition, then TIE where it can run."""
     net = run_name(cfg["planes"]["model"], cfg["planes"]["seed"])
-    z = condition_z(cfg)
-    conditions = cfg["planes"]["conditions"]
-    return [(c, net) for c in conditions] + [(c, "tie") for c in conditions if tie_possible(z[c])]
+    spec, planes = conditions(cfg), cfg["planes"]["conditions"]
+    return [(c, net) for c in planes] + [(c, "tie") for c in planes if tie_possible(spec[c]["z_um"])]
 
 
 def transfer_runs(cfg: dict) -> list[str]:
     """The transfer table's runs: the convergence networks, and TIE on their planes where it can run."""
-    tie = ["tie"] if tie_possible(condition_z(cfg)[cfg["convergence"]["condition"]]) else []
+    tie = ["tie"] if tie_possible(conditions(cfg)[cfg["convergence"]["condition"]]["z_um"]) else []
     return convergence_runs(cfg) + tie
 
 
@@ -92,7 +93,7 @@ def simulate_sample(
         bin_pixels(amplitude, scope.oversample).astype(np.float32)
 
 
-def simulate_set(
+def acquire(
     kind: str,
     count: int,
     field_px: int,

@@ -14,11 +14,12 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
-from . import paths
-from .io import FOCUS_TOL_UM, Stack, StackError, format_z
+from . import metrics, paths
+from .evaluate import timed
+from .io import FOCUS_TOL_UM, Stack, StackError, format_z, read_image
 from .optics.binning import degrade
 from .optics.phantoms import height_from_phase
-from .scores import PIXEL_METRICS, condition_means, phase_reference, summarise, wide
+from .scores import PIXEL_METRICS, condition_means, image_rows, phase_reference, summarise, wide
 
 # sweep → (condition key it varies, axis label)
 AXES = {"defocus": ("defocus_um", "defocus z (µm)"), "coherence": ("coherence", "coherence S")}
@@ -54,7 +55,7 @@ def input_plane(z_um, defocus_um: float | None = None, input_um: float | None = 
     return float(min(defocused, key=lambda v: (abs(v), v < 0)))
 
 
-def degrade_inputs(stack: Stack, defocus_um: float | None, pair_um, binning: int, noise_sigma: float,
+def acquire(stack: Stack, defocus_um: float | None, pair_um, binning: int, noise_sigma: float,
                    rng: np.random.Generator, input_um: float | None = None) -> tuple[np.ndarray, Stack, float]:
     """A corrected stack's network input (the defocused plane, noisy and binned), the LR stack of
     the TIE baselines (the planes `pair_um`, or every plane when None), on the binned pixel grid,
@@ -130,6 +131,58 @@ def cross_tidy(per_image: pd.DataFrame, family: str, model: str) -> pd.DataFrame
     return condition_means(long.assign(family=family, model=model))
 
 
+# --- scoring: one predicted phase against its references ----------------------------------------
+
+
+def score(prediction: np.ndarray, references: dict[str, np.ndarray | None], lpips=None, seconds=None,
+               **labels) -> list[dict]:
+    """Score rows (`scores.COLUMNS`) of one predicted phase against every available reference
+    ('exact', 'tie'; None: absent), with its `seconds_per_mpx` as a row too when `seconds` is given;
+    `lpips` is a `metrics.Lpips` (NaN when its weights are absent) or None to skip LPIPS."""
+    rows = []
+    for name, ref in references.items():
+        if ref is None:
+            continue
+        rows += image_rows(prediction, ref, quantity="phase", reference=name, lpips=lpips, **labels)
+        if seconds is not None:
+            rows.append({**labels, "quantity": "phase", "reference": name, "metric": "seconds_per_mpx",
+                         "value": seconds / (prediction.size / 1e6)})
+    return rows
+
+
+def evaluate_fields(predict, inputs: dict, references: dict, log=None, **labels) -> tuple[list[dict], dict]:
+    """Apply `predict` to every input field, time it and score it against its references.
+
+    `inputs` maps field names to inputs; `references` maps the same names to
+    {'exact': array or None, 'tie': array}; `labels` are the rows' family, model, seed,
+    train_condition and test_condition (the field name is the image). Returns score rows and the predictions.
+    LPIPS is computed when its AlexNet weights are cached (else NaN, noted in the log).
+    """
+    lpips = metrics.Lpips()
+    if log and not lpips.available:
+        log.warning("%s", lpips.note)
+    rows, predictions = [], {}
+    for name, x in inputs.items():
+        phase, seconds = timed(predict, x)
+        predictions[name] = phase
+        scored = score(phase, references[name], lpips, seconds, **labels, image=name)
+        rows += scored
+        if log:
+            log.info("%s: %s", name, ", ".join(f"SSIM {r['value']:.3f} vs {r['reference']}" for r in scored
+                                               if r["metric"] == "ssim"))
+    return rows, predictions
+
+
+def references(tie_paths, truth_paths) -> list[dict]:
+    """What every field is scored against: {'exact': the simulation's phase or None, 'tie': the
+    full-resolution TIE phase}."""
+    return [
+        {"exact": read_image(truth)[0] if truth else None, "tie": read_image(tie)[0]}
+        for tie, truth in zip(tie_paths, truth_paths)
+    ]
+
+
+
 # --- planning: what a configuration trains and tests (cfg: the `srqpi` config block) ------------------
 
 
@@ -177,6 +230,12 @@ def sweep_model(cfg: dict) -> str:
     """The sweep networks' model file: trained like the benchmark's, they are its own, else the sweep's."""
     reused = sweep_train(cfg) == model_train(cfg, cfg["sweeps"]["model"])
     return (paths.SRQPI_RUN if reused else paths.SRQPI_SWEEP_RUN)["best"]
+
+
+def conditions(cfg: dict) -> dict[str, dict]:
+    """Every condition networks are trained or tested on: the configured ones (defocus, coherence)
+    and each adaptive network's, whose data are its `members`' pooled."""
+    return {**cfg["conditions"], **{name: {"members": members} for name, members in adaptive(cfg).items()}}
 
 
 def adaptive(cfg: dict) -> dict[str, list[str]]:

@@ -1,5 +1,5 @@
 # ContransGAN: unpaired low-NA (4×/10×/20×/40×) intensity → 40×/0.65 TIE phase, CycleGAN with a CNN + Swin generator.
-from qpi.contrans import eval_paths, hr_pixel_um, runs as contrans_runs, scopes as contrans_scopes
+from qpi import contrans
 
 CONTRANS = config["contrans"]
 if SIMULATE:  # a simulated study: `data: user` runs DL-SRQPI on the sample sheet alone
@@ -13,13 +13,13 @@ if SIMULATE:  # a simulated study: `data: user` runs DL-SRQPI on the sample shee
     ]
 
 CONTRANS_SPECIMENS = list(CONTRANS["specimens"])
-CONTRANS_OBJECTIVES = list(CONTRANS["objectives"])
+CONTRANS_OBJECTIVES = list(contrans.conditions(CONTRANS))
 CONTRANS_SEEDS = CONTRANS["seeds"]
 # (specimen, train objective, model): ContransGAN on every objective (Table 1 and cross-NA), baselines on one
-CONTRANS_RUNS = contrans_runs(CONTRANS)
+CONTRANS_RUNS = contrans.runs(CONTRANS)
 CONTRANS_COMPARED = (CONTRANS["baselines"]["specimen"], CONTRANS["baselines"]["objective"])
 CONTRANS_BASELINE_RUNS = [r for r in CONTRANS_RUNS if r[:2] == CONTRANS_COMPARED]
-CONTRANS_SCOPES = contrans_scopes(config["microscope"], CONTRANS)
+CONTRANS_SCOPES = contrans.scopes(config["microscope"], CONTRANS)
 CONTRANS_SPHERE_RUNS = [("microspheres", o, "contrans") for o in CONTRANS_OBJECTIVES]
 
 
@@ -111,7 +111,7 @@ rule contrans_evaluate:
 rule contrans_tables:
     """Table 1 (SSIM/PSNR by input objective, ours beside the paper's), the cross-objective matrix, per-image scores."""
     input:
-        scores=eval_paths(CONTRANS_RUNS, CONTRANS_SEEDS, "csv"),
+        scores=contrans.eval_paths(CONTRANS_RUNS, CONTRANS_SEEDS, "csv"),
     output:
         table=paths.table("contrans_objectives"),
         html=report(
@@ -132,7 +132,7 @@ rule contrans_compare_figure:
     """One test tile through ContransGAN and its baselines, line profiles, and SSIM per model."""
     input:
         per_image=paths.table("contrans_per_image"),
-        predictions=eval_paths(CONTRANS_BASELINE_RUNS, CONTRANS_SEEDS[:1], "npz"),
+        predictions=contrans.eval_paths(CONTRANS_BASELINE_RUNS, CONTRANS_SEEDS[:1], "npz"),
         test=paths.fill(paths.CONTRANS["data"], specimen=CONTRANS_COMPARED[0], part="test"),
     output:
         figure=report(
@@ -171,7 +171,7 @@ rule contrans_cross_na_figure:
 rule contrans_heights:
     """Microsphere heights from the predicted phase (each objective's network on its own test tiles), TIE label and exact."""
     input:
-        predictions=eval_paths(CONTRANS_SPHERE_RUNS, CONTRANS_SEEDS[:1], "npz"),
+        predictions=contrans.eval_paths(CONTRANS_SPHERE_RUNS, CONTRANS_SEEDS[:1], "npz"),
         test=paths.fill(paths.CONTRANS["data"], specimen="microspheres", part="test"),
     output:
         figure=report(paths.figure("psm_heights"), caption="../report/psm_heights.rst", category="ContransGAN"),
@@ -179,7 +179,7 @@ rule contrans_heights:
     params:
         objectives=CONTRANS_OBJECTIVES,
         sphere=CONTRANS["specimens"]["microspheres"]["params"],
-        pixel_um=hr_pixel_um(CONTRANS_SCOPES[1], CONTRANS["hr_binning"]),
+        pixel_um=contrans.hr_pixel_um(CONTRANS_SCOPES[1], CONTRANS["hr_binning"]),
         wavelength_um=config["microscope"]["wavelength_um"],
         threshold=CONTRANS["heights"]["threshold"],
     log:

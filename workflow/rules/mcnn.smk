@@ -15,7 +15,7 @@ if SIMULATE:  # a simulated study: `data: user` runs DL-SRQPI on the sample shee
         paths.table("mcnn_transfer", "html"),
     ]
 
-MCNN_Z = mcnn.condition_z(MCNN)  # z (µm) of every condition's planes
+MCNN_CONDITIONS = mcnn.conditions(MCNN)  # {condition: its planes' z_um, amplitude}
 MCNN_RUNS = mcnn.convergence_runs(MCNN)
 MCNN_TESTS = expand(paths.MCNN["data"], dataset=MCNN["test_sets"])
 MCNN_PLANES_RUNS = mcnn.planes_runs(MCNN)
@@ -56,8 +56,8 @@ rule mcnn_train:
         epochs=paths.MCNN_RUN["epochs"],
     params:
         arch=lambda w: MCNN["models"][w.model],
-        planes_um=lambda w: MCNN_Z[w.condition],
-        amplitude=lambda w: MCNN["conditions"][w.condition].get("amplitude", False),
+        planes_um=lambda w: MCNN_CONDITIONS[w.condition]["z_um"],
+        amplitude=lambda w: MCNN_CONDITIONS[w.condition]["amplitude"],
         train=MCNN["train"],
         device=config["device"],
         workdir=subpath(output.model, parent=True),
@@ -84,8 +84,8 @@ rule mcnn_evaluate_model:
         predictions=paths.fill(paths.MCNN["predictions"], method=paths.RUN),
     params:
         test_sets=MCNN["test_sets"],
-        planes_um=lambda w: MCNN_Z[w.condition],
-        amplitude=lambda w: MCNN["conditions"][w.condition].get("amplitude", False),
+        planes_um=lambda w: MCNN_CONDITIONS[w.condition]["z_um"],
+        amplitude=lambda w: MCNN_CONDITIONS[w.condition]["amplitude"],
         device=config["device"],
     threads: config["threads"]["train"]
     resources:
@@ -107,7 +107,7 @@ rule mcnn_evaluate_tie:
         predictions=paths.fill(paths.MCNN["predictions"], method="tie"),
     params:
         test_sets=MCNN["test_sets"],
-        planes_um=lambda w: MCNN_Z[w.condition],
+        planes_um=lambda w: MCNN_CONDITIONS[w.condition]["z_um"],
         scope={**config["microscope"], **MCNN["microscope"]},
         method=config["tie"]["method"],
         eps=config["tie"]["eps"],
@@ -184,7 +184,7 @@ rule mcnn_planes_figure:
     params:
         runs=MCNN_PLANES_RUNS,
         test_sets=MCNN["test_sets"],
-        planes_um={c: MCNN_Z[c] for c in MCNN["planes"]["conditions"]},
+        planes_um={c: MCNN_CONDITIONS[c]["z_um"] for c in MCNN["planes"]["conditions"]},
     log:
         paths.log("figures/mcnn_planes"),
     conda:

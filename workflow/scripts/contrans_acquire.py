@@ -12,7 +12,7 @@ p, w = snakemake.params, snakemake.wildcards
 objectives, label = p.scopes
 objectives = {name: Microscope(**scope) for name, scope in objectives.items()}
 seed = dataset_seed(p.seed, f"{w.specimen}/{w.part}")
-data = contrans.acquire_part(w.part, p.slides, p.specimen, objectives, Microscope(**label), p.dz_um, p.tiles, p.hr_px,
+data = contrans.acquire(w.part, p.slides, p.specimen, objectives, Microscope(**label), p.dz_um, p.tiles, p.hr_px,
                              p.hr_binning, p.photons, p.tie["method"], p.tie["eps"], seed, p.min_phase_rad)
 provenance = {"specimen": w.specimen, "part": w.part, "slides": p.slides, "tiles": len(data["fov"]),
               "spec": p.specimen, "objectives": p.scopes[0], "label": p.scopes[1], "dz_um": p.dz_um, "seed": seed}

@@ -13,7 +13,7 @@ p, name = snakemake.params, snakemake.wildcards.dataset
 spec = p.spec
 scope = Microscope(**p.scope)
 seed = dataset_seed(p.seed, name)
-data = mcnn.simulate_set(spec["kind"], spec["count"], p.field_px, scope, np.asarray(p.planes_um), seed,
+data = mcnn.acquire(spec["kind"], spec["count"], p.field_px, scope, np.asarray(p.planes_um), seed,
                          p.noise["photons"], p.noise["white_sigma"], spec.get("params", {}))
 provenance = {"dataset": name, **spec, "field_px": p.field_px, "pixel_um": scope.pixel_um, "seed": seed,
               "microscope": p.scope, "noise": p.noise}

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from qpi import evaluate, io
+from qpi import evaluate, io, srqpi
 from qpi.atomic import atomic_path
 from qpi.checkpoints import load_model
 from qpi.device import select_device, set_threads
@@ -13,7 +13,7 @@ from qpi.logs import log_to
 log = log_to(snakemake.log[0])
 p, w = snakemake.params, snakemake.wildcards
 set_threads(snakemake.threads)
-references = dict(zip(p.stacks, evaluate.read_references(snakemake.input.tie, p.truth)))
+references = dict(zip(p.stacks, srqpi.references(snakemake.input.tie, p.truth)))
 lr_paths = np.reshape(snakemake.input.lr, (len(p.tests), len(p.stacks)))  # expand order: test, then stack
 rows = []
 with gpu_lease(p.device, log=log):
@@ -22,7 +22,7 @@ with gpu_lease(p.device, log=log):
     factor, tile, overlap = int(model.config["upscale"]), p.evaluate["tile_lr"], p.evaluate["overlap_lr"]
     for test, paths in zip(p.tests, lr_paths):
         inputs = {name: io.read_image(path)[0] for name, path in zip(p.stacks, paths)}
-        rows += evaluate.evaluate_fields(
+        rows += srqpi.evaluate_fields(
             lambda lr: evaluate.tiled_predict(model, lr, factor, tile, overlap, device), inputs, references, log,
             family="srqpi", model=w.model, seed=int(w.seed), train_condition=w.condition, test_condition=test,
         )[0]

@@ -11,7 +11,7 @@ for path, lr_path, pair_path, input_um, pair_um, seed in zip(
     snakemake.input.stacks, snakemake.output.lr, snakemake.output.pair, p.input_um, p.pair_um, p.seeds
 ):
     stack = io.read_stack(path)
-    lr, pair, plane = srqpi.degrade_inputs(stack, p.defocus_um, pair_um, p.binning, p.noise_sigma,
+    lr, pair, plane = srqpi.acquire(stack, p.defocus_um, pair_um, p.binning, p.noise_sigma,
                                            np.random.default_rng(seed), input_um=input_um)
     io.write_image(lr_path, lr, pixel_um=pair.pixel_um, defocus_um=plane, binning=p.binning,
                    kind="mean-normalised LR intensity")

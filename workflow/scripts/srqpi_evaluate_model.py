@@ -1,6 +1,6 @@
 """Full-field tiled inference of one trained network on the held-out fields, scored per image."""
 
-from qpi import evaluate, io
+from qpi import evaluate, io, srqpi
 from qpi.checkpoints import load_model
 from qpi.device import select_device, set_threads
 from qpi.lease import gpu_lease
@@ -11,11 +11,11 @@ p, w = snakemake.params, snakemake.wildcards
 set_threads(snakemake.threads)
 tile, overlap = p.evaluate["tile_lr"], p.evaluate["overlap_lr"]
 inputs = {name: io.read_image(path)[0] for name, path in zip(p.stacks, snakemake.input.lr)}
-references = dict(zip(p.stacks, evaluate.read_references(snakemake.input.tie, p.truth)))
+references = dict(zip(p.stacks, srqpi.references(snakemake.input.tie, p.truth)))
 with gpu_lease(p.device, log=log):
     device = select_device(p.device)
     model = load_model(snakemake.input.model, device=device)
-    rows, predictions = evaluate.evaluate_fields(
+    rows, predictions = srqpi.evaluate_fields(
         lambda lr: evaluate.tiled_predict(model, lr, int(model.config["upscale"]), tile, overlap, device),
         inputs, references, log, family="srqpi", model=w.model, seed=int(w.seed), train_condition=w.condition,
         test_condition=w.condition,

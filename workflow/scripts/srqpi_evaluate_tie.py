@@ -1,6 +1,6 @@
 """Classical DL-SRQPI baseline: TIE on the two-plane LR input, upsampled to the HR grid, scored."""
 
-from qpi import evaluate, io, tie
+from qpi import evaluate, io, srqpi, tie
 from qpi.optics.binning import upsample
 from qpi.logs import log_to
 
@@ -13,8 +13,8 @@ def predict(stack):
 
 
 inputs = {name: io.read_stack(path, require_focus=False) for name, path in zip(p.stacks, snakemake.input.pair)}
-references = dict(zip(p.stacks, evaluate.read_references(snakemake.input.tie, p.truth)))
-rows, predictions = evaluate.evaluate_fields(
+references = dict(zip(p.stacks, srqpi.references(snakemake.input.tie, p.truth)))
+rows, predictions = srqpi.evaluate_fields(
     predict, inputs, references, log, family="srqpi", model=f"tie-{w.method}", seed=0, train_condition="none",
     test_condition=w.condition,
 )

@@ -15,7 +15,7 @@ p = snakemake.params
 set_threads(snakemake.threads)
 stack = io.read_stack(snakemake.input.stack)
 truth = io.read_image(snakemake.input.truth)[0]
-lr, pair, _ = srqpi.degrade_inputs(stack, p.defocus_um, p.pair_um, p.binning, p.noise_sigma,
+lr, pair, _ = srqpi.acquire(stack, p.defocus_um, p.pair_um, p.binning, p.noise_sigma,
                                    np.random.default_rng(p.seed))
 with gpu_lease(p.device, log=log):
     device = select_device(p.device)
