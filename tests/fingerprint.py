@@ -3,7 +3,7 @@
     python tests/fingerprint.py RUN/results > before.json      # ... change the code, run again ...
     python tests/fingerprint.py RUN/results --diff before.json
 
-Every CSV (timing columns dropped), every .npz and TIFF (pixel values) and every model file or
+Every CSV (timing columns and score rows of a timing metric dropped), every .npz and TIFF (pixel values) and every model file or
 checkpoint (tensors: weights, optimiser and scheduler states; not the logs and timings it carries)
 is hashed value for value; `--diff` lists what differs, exit 1 if anything does.
 """
@@ -32,6 +32,8 @@ def _csv(path: Path) -> str:
 
     df = pd.read_csv(path)
     df = df[[c for c in df.columns if not any(t in str(c) for t in TIMING)]]
+    if "metric" in df.columns:  # score rows: the timing is a row of its own
+        df = df[~df["metric"].isin(TIMING)]
     return hashlib.sha256(df.to_csv(index=False, float_format="%.17g").encode()).hexdigest()
 
 
