@@ -30,8 +30,9 @@ def test_complex_block_keeps_shape_and_lets_gradients_through():
 
 def test_complex_block_convolves_real_and_imaginary_halves_apart_then_fuses_them():
     block = ComplexResidualBlock(8).eval()
-    grouped, fusion = block.body[0], block.body[3]
+    grouped, fusion = block.body[0], block.body[2]
     assert grouped.weight.shape == (8, 4, 3, 3)  # each output sees only its own half: no real↔imag terms
+    assert grouped.padding_mode == "reflect" and isinstance(block.body[1], torch.nn.GroupNorm)
     x = torch.randn(1, 8, 6, 6)
     y = x.clone()
     y[:, 4:] += torch.randn(1, 4, 6, 6)  # change only the imaginary half
@@ -44,12 +45,32 @@ def test_complex_block_convolves_real_and_imaginary_halves_apart_then_fuses_them
     assert fusion.kernel_size == (1, 1) and fusion.groups == 1
 
 
-@pytest.mark.parametrize("channels", [(10, 20, 40), (8, 16, 32, 60)])
-def test_real_valued_twin_has_despecklenets_parameter_count(channels):
+@pytest.mark.parametrize("channels", [(10, 20, 40), (8, 16, 32, 60), (64, 128, 256, 512, 512)])
+def test_real_valued_twin_has_about_despecklenets_parameter_count(channels):
     net = models.build("despecklenet", channels=channels, residual_blocks=1, complex_blocks=3)
     twin = models.build("despeckle_twin", channels=channels, residual_blocks=1, complex_blocks=3)
-    assert n_params(net) == n_params(twin)
-    assert not any(isinstance(m, ComplexResidualBlock) for m in twin.modules())
+    blocks = sum(n_params(m) for m in net.translate if isinstance(m, ComplexResidualBlock))
+    gap = abs(n_params(net) - n_params(twin)) / blocks
+    assert gap < (0.001 if channels[-1] >= 512 else 0.03), gap  # the even hidden width rounds
+    assert all(m.groups == 1 for m in twin.modules() if isinstance(m, torch.nn.Conv2d))
+
+
+def test_generator_and_discriminator_are_the_authors_layer_for_layer():
+    """hitsh95/DespeckleNet at ngf 64 on 512² inputs: 61,502,786 and 2,764,737 parameters; InstanceNorm
+    without affine, no norm in the first and last encoder stage, reflect padding in the translate
+    module, xavier-normal (gain 0.02) weights and zero biases."""
+    g = models.build("despecklenet", channels=(64, 128, 256, 512, 512), residual_blocks=5, complex_blocks=4)
+    d = models.build("patchgan", in_channels=3, width=64, layers=3)
+    assert (n_params(g), n_params(d)) == (61_502_786, 2_764_737)
+    norms = [type(m) for m in g.modules() if isinstance(m, (torch.nn.BatchNorm2d, torch.nn.InstanceNorm2d))]
+    assert norms and set(norms) == {torch.nn.InstanceNorm2d}
+    assert not any(m.affine for m in g.modules() if isinstance(m, torch.nn.InstanceNorm2d))
+    first, last = g.encoder[0], g.encoder[-1]
+    assert [type(m) for m in first] == [torch.nn.Conv2d, torch.nn.ReLU] and [type(m) for m in last] == [torch.nn.Conv2d]
+    convs = [m for m in g.translate.modules() if isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3)]
+    assert convs and all(m.padding_mode == "reflect" and m.bias is not None for m in convs)
+    weights = torch.cat([m.weight.flatten() for m in g.modules() if isinstance(m, torch.nn.Conv2d)])
+    assert weights.std() < 0.01 and all(m.bias.abs().max() == 0 for m in g.modules() if isinstance(m, torch.nn.Conv2d))
 
 
 def test_generators_give_bounded_intensity_and_free_phase():
@@ -59,7 +80,7 @@ def test_generators_give_bounded_intensity_and_free_phase():
         assert out.shape == (2, 2, 32, 32)
     out = models.build("despecklenet")(x)
     assert out[:, 0].abs().max() <= 1  # tanh intensity head
-    assert models.build("patchgan")(torch.randn(2, 3, 32, 32)).shape == (2, 1, 3, 3)
+    assert models.build("patchgan")(torch.randn(2, 3, 32, 32)).shape == (2, 1, 2, 2)  # 3 × stride 2, 2 × stride 1
     with pytest.raises(ValueError, match="divisible by 8"):
         models.build("despecklenet")(torch.randn(1, 1, 20, 20))
 

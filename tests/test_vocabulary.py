@@ -47,8 +47,10 @@ def test_conv_block_orders_its_layers_and_drops_the_bias_a_norm_supplies():
 def test_losses_by_name_and_the_two_gan_losses():
     x, y = torch.zeros(2, 1, 4, 4), torch.ones(2, 1, 4, 4)
     assert losses.loss("l1")(x, y).item() == 1 and losses.loss("mse")(x, 2 * y).item() == 4
-    assert set(losses.LOSSES) == {"mse", "l1", "multiscale_l1", "npcc"}
-    with pytest.raises(ValueError, match="unknown loss 'ssim'; available: mse, l1, multiscale_l1, npcc"):
+    assert set(losses.LOSSES) == {"mse", "l1", "l1_per_channel", "multiscale_l1", "npcc"}
+    two = torch.stack([torch.zeros(2, 4, 4), torch.full((2, 4, 4), 3.0)], dim=1)  # channel MAEs 1 and 2
+    assert losses.loss("l1_per_channel")(two, torch.ones_like(two)).item() == 3  # L1_I + L1_P; plain l1: 1.5
+    with pytest.raises(ValueError, match="unknown loss 'ssim'; available: mse, l1, l1_per_channel, multiscale_l1"):
         losses.loss("ssim")
     logits = torch.zeros(3)  # D = ½ on everything: −log ½ either way
     assert losses.bce_gan(logits, True).item() == pytest.approx(np.log(2)) == losses.bce_gan(logits, False).item()

@@ -187,7 +187,7 @@ def train_cycle(
     if accel.channels_last:
         nets = nets.to(memory_format=torch.channels_last)
     opt_g = make_optimizer([*g_ab.parameters(), *g_ba.parameters()], cfg)
-    opt_d = make_optimizer([*d_a.parameters(), *d_b.parameters()], cfg)
+    opt_d = make_optimizer([*d_a.parameters(), *d_b.parameters()], cfg, discriminator=True)
     pools = (ImagePool(cfg.pool_size), ImagePool(cfg.pool_size))
     stateful = {"g_ba": g_ba, "d_a": d_a, "d_b": d_b, "optimizer": opt_g, "optimizer_d": opt_d,
                 "scheduler": make_scheduler(opt_g, cfg), "scheduler_d": make_scheduler(opt_d, cfg),

@@ -100,7 +100,7 @@ def train_paired(
     if cfg.adversarial:
         spec = dict(cfg.discriminator)
         discriminator = models.build(spec.pop("arch"), **spec).to(device)
-        opt_d = make_optimizer(discriminator.parameters(), cfg)
+        opt_d = make_optimizer(discriminator.parameters(), cfg, discriminator=True)
     # compiled copies train; the plain modules validate and are saved (they share the weights)
     g_net, d_net = accelerated(generator, accel), accelerated(discriminator, accel)
     stateful = {"optimizer": opt_g, "scheduler": make_scheduler(opt_g, cfg), "discriminator": discriminator,

@@ -37,9 +37,16 @@ def npcc(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return -r.mean()
 
 
+def l1_per_channel(pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    """DespeckleNet's L1: the sum over output channels of each channel's MAE (L1_I + L1_P in the
+    authors' code), so α weighs it as theirs does; C × the plain `l1` for C channels."""
+    return (pred - target).abs().mean(dim=(0, *range(2, pred.ndim))).sum()
+
+
 LOSSES: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
     "mse": F.mse_loss,
     "l1": F.l1_loss,
+    "l1_per_channel": l1_per_channel,
     "multiscale_l1": multiscale_l1,
     "npcc": npcc,
 }

@@ -61,6 +61,7 @@ class TrainConfig:
     lr: float = 1e-3
     optimizer: str = "adam"
     betas: tuple[float, float] = (0.9, 0.999)
+    betas_d: tuple[float, float] | None = None  # a GAN's discriminators' Adam betas (None: `betas`)
     loss: str = "mse"
     seed: int = 0
     checkpoint_every: int = 1
@@ -84,8 +85,9 @@ class TrainConfig:
             known = [f.name for f in dataclasses.fields(cls)]
             raise ValueError(f"unknown training settings {sorted(unknown)}; known settings: {known}")
         values = dict(values)
-        if "betas" in values:
-            values["betas"] = tuple(values["betas"])
+        for key in ("betas", "betas_d"):
+            if values.get(key) is not None:
+                values[key] = tuple(values[key])
         return cls(**values)
 
 
@@ -199,10 +201,12 @@ def accelerated(module: nn.Module | None, accel: Accel) -> nn.Module | None:
 # --- optimisation -----------------------------------------------------------------------------
 
 
-def make_optimizer(params: Iterable[nn.Parameter], cfg: TrainConfig) -> torch.optim.Optimizer:
+def make_optimizer(params: Iterable[nn.Parameter], cfg: TrainConfig, discriminator: bool = False) -> torch.optim.Optimizer:
+    """Adam over `params` at the config's lr and betas (a discriminator's: `betas_d` when set)."""
     if cfg.optimizer != "adam":
         raise ValueError(f"unknown optimizer {cfg.optimizer!r}; available: 'adam'")
-    return torch.optim.Adam(params, lr=cfg.lr, betas=tuple(cfg.betas))
+    betas = cfg.betas_d if discriminator and cfg.betas_d is not None else cfg.betas
+    return torch.optim.Adam(params, lr=cfg.lr, betas=tuple(betas))
 
 
 def make_scheduler(optimizer: torch.optim.Optimizer, cfg: TrainConfig):

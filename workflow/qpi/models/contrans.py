@@ -1,22 +1,33 @@
 """ContransGAN family generators: low-NA intensity contrast (N, 1, H, W) → phase (N, 1, H, W) in rad,
 and back (the CycleGAN's second generator), for any H, W.
 
-- Swin-Transformer pieces written here: window partition/reverse, windowed multi-head self-attention
-  with a learned relative position bias, shifted windows with the attention mask that keeps the
-  cyclically wrapped regions apart, patch merging (2× down, 2× channels) and patch expanding.
-- `contrans`: CNN encoder–decoder (conv–InstanceNorm–ReLU, U-Net skips) plus a Swin branch (patch
-  embedding, then one stage of W-MSA + SW-MSA blocks per encoder level, patch merging between
-  stages) whose features join the CNN skips in the decoder. The paper embeds 4×4 patches and
-  up-samples that branch 4× before the concatenation; here it embeds 2×2 patches so each Swin stage
-  already matches an encoder level (same fusion, no up-sampling).
-- `contrans_unet`: the same CNN without the Swin branch (the paper's "CycleGAN (U-Net)").
+As the authors built them (DingHao714/The-ContransGAN, `SwinTransformer` and `unetno`):
+- `contrans`: a CNN U-Net encoder (conv–BatchNorm–ReLU, max-pool downs, width·2^l channels) feeds
+  only the bottleneck at H/2^depth; a Swin branch (4×4 patch embedding, then one stage of regular +
+  shifted window blocks per level, 2×2 patch embedding between stages) gives the decoder's skip
+  connections: stage s (H/2^(s+2), width·2^s channels), up-sampled ×4 (nearest), joins decoder level
+  s; transposed-conv ups, a 1×1 output conv without activation. At width 96, depth 4, window 7,
+  head width 32, MLP ×4: 90,204,105 parameters, theirs 90,232,145 (0.03 % apart: they count the
+  shifted windows' two fixed masks as parameters, 19,208, and keep the biases below; their
+  attention layer that is built and never used is left out) — benchmarks/parity.json.
+- `contrans_unet` (config key `cnn`): the U-Net alone (their CycleGAN (U-Net) baseline, `unetno`), the
+  same network as DL-SRQPI's `srqpi_unet` at upscale 1.
 - `contrans_swin`: Swin only (the paper's "S-Transformer"): the Swin branch as encoder and a
-  patch-expanding decoder of Swin stages with skips.
+  patch-expanding decoder of Swin stages with skips (Swin-Unet's layout; not in the authors' code).
 
-Every generator pads its input (replicate) to a multiple of 2^depth (at least 2^(depth+1)), each Swin block pads its map
-to the window size, and the output is cropped back, so any patch size works. `in_scale` and
-`out_scale` are fixed data scales (the training domains' spreads): the network sees x / in_scale
-and its output is multiplied by out_scale, so a saved generator maps raw inputs to radians.
+Swin pieces written here: window partition/reverse, windowed multi-head self-attention with a learned
+relative position bias (one table shared by the heads, theirs; or one per head), shifted windows with
+the attention mask that keeps the cyclically wrapped regions apart, patch embedding and expanding.
+
+Deliberate deviations: the convs before a BatchNorm carry no bias (theirs do; the norm's shift
+replaces it: 8,832 parameters at paper size); the shifted-window masks are buffers, not parameters;
+the relative position tables start at N(0, 0.02²) (theirs N(0, 1)).
+
+Every generator pads its input (replicate) to a multiple of its total down-sampling (at least twice
+it), each Swin block pads its map to the window size, and the output is cropped back, so any patch
+size works. `in_scale` and `out_scale` are fixed data scales (the training domains' spreads): the
+network sees x / in_scale and its output is multiplied by out_scale, so a saved generator maps raw
+inputs to radians.
 """
 
 from __future__ import annotations
@@ -25,8 +36,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from qpi.models.layers import conv
+from qpi.models.layers import init_weights
 from qpi.models.registry import register
+from qpi.models.srqpi import UNet
 
 
 # --- windows ---------------------------------------------------------------------------------------
@@ -70,24 +82,30 @@ def shift_mask(h: int, w: int, window: int, shift: int, device=None) -> torch.Te
 
 
 class WindowAttention(nn.Module):
-    """Multi-head self-attention inside each window, with a relative position bias per head."""
+    """Multi-head self-attention inside each window with a learned relative position bias: one
+    (2·window − 1)² table shared by all heads (the authors'), or one per head (`bias_per_head`, Swin's).
+    Each head has `head_dim` channels (default dim / heads); the queries, keys and values have no bias
+    unless `qkv_bias`."""
 
-    def __init__(self, dim: int, window: int, heads: int):
+    def __init__(self, dim: int, window: int, heads: int, head_dim: int | None = None, qkv_bias: bool = False,
+                 bias_per_head: bool = False):
         super().__init__()
-        if dim % heads:
-            raise ValueError(f"attention width {dim} is not divisible by {heads} heads")
-        self.heads, self.scale = heads, (dim // heads) ** -0.5
-        self.qkv = nn.Linear(dim, 3 * dim)
-        self.proj = nn.Linear(dim, dim)
-        self.bias_table = nn.Parameter(torch.zeros((2 * window - 1) ** 2, heads))
+        if head_dim is None:
+            if dim % heads:
+                raise ValueError(f"attention width {dim} is not divisible by {heads} heads")
+            head_dim = dim // heads
+        self.heads, self.head_dim, self.scale = heads, head_dim, head_dim**-0.5
+        self.qkv = nn.Linear(dim, 3 * heads * head_dim, bias=qkv_bias)
+        self.proj = nn.Linear(heads * head_dim, dim)
+        self.bias_table = nn.Parameter(torch.zeros((2 * window - 1) ** 2, heads if bias_per_head else 1))
         nn.init.trunc_normal_(self.bias_table, std=0.02)
         self.register_buffer("bias_index", relative_position_index(window), persistent=False)
 
     def weights(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """Attention weights (B·nW, heads, N, N) and values (B·nW, heads, N, C/heads) of windows (B·nW, N, C);
-        `mask` (nW, N, N) is True where attention is allowed."""
-        bw, n, c = x.shape
-        q, k, v = self.qkv(x).view(bw, n, 3, self.heads, c // self.heads).permute(2, 0, 3, 1, 4)
+        """Attention weights (B·nW, heads, N, N) and values (B·nW, heads, N, head_dim) of windows
+        (B·nW, N, C); `mask` (nW, N, N) is True where attention is allowed."""
+        bw, n, _ = x.shape
+        q, k, v = self.qkv(x).view(bw, n, 3, self.heads, self.head_dim).permute(2, 0, 3, 1, 4)
         logits = (q * self.scale) @ k.transpose(-2, -1)
         logits = logits + self.bias_table[self.bias_index].permute(2, 0, 1)[None]
         if mask is not None:
@@ -98,7 +116,7 @@ class WindowAttention(nn.Module):
 
     def forward(self, x: torch.Tensor, mask: torch.Tensor | None = None) -> torch.Tensor:
         attention, v = self.weights(x, mask)
-        return self.proj((attention @ v).transpose(1, 2).reshape(x.shape))
+        return self.proj((attention @ v).transpose(1, 2).reshape(*x.shape[:2], -1))
 
 
 class SwinBlock(nn.Module):
@@ -108,13 +126,14 @@ class SwinBlock(nn.Module):
     H, W work; a shifted block rolls the padded map by −shift and masks the wrapped regions apart.
     """
 
-    def __init__(self, dim: int, heads: int, window: int, shift: int = 0, mlp_ratio: float = 2.0):
+    def __init__(self, dim: int, heads: int, window: int, shift: int = 0, mlp_ratio: float = 4.0,
+                 head_dim: int | None = None):
         super().__init__()
         if not 0 <= shift < window:
             raise ValueError(f"window shift must be in 0..{window - 1}, got {shift}")
         self.window, self.shift = window, shift
         self.norm1, self.norm2 = nn.LayerNorm(dim), nn.LayerNorm(dim)
-        self.attention = WindowAttention(dim, window, heads)
+        self.attention = WindowAttention(dim, window, heads, head_dim)
         hidden = int(dim * mlp_ratio)
         self.mlp = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim))
 
@@ -137,132 +156,84 @@ class SwinBlock(nn.Module):
 class SwinStage(nn.Sequential):
     """`blocks` Swin blocks alternating regular and shifted (by half a window) windows."""
 
-    def __init__(self, dim: int, heads: int, window: int, blocks: int = 2, mlp_ratio: float = 2.0):
-        super().__init__(*(SwinBlock(dim, heads, window, (window // 2) * (i % 2), mlp_ratio) for i in range(blocks)))
+    def __init__(self, dim: int, heads: int, window: int, blocks: int = 2, mlp_ratio: float = 4.0,
+                 head_dim: int | None = None):
+        super().__init__(*(SwinBlock(dim, heads, window, (window // 2) * (i % 2), mlp_ratio, head_dim)
+                           for i in range(blocks)))
 
 
-class PatchMerging(nn.Module):
-    """(B, H, W, C) → (B, ⌈H/2⌉, ⌈W/2⌉, 2C): each 2×2 neighbourhood concatenated, normed, projected."""
+class PatchEmbed(nn.Module):
+    """(B, C, H, W) → (B, ⌈H/k⌉, ⌈W/k⌉, D): each k×k patch flattened and projected linearly (a
+    stride-k conv, with bias); the map is zero-padded to a multiple of k first."""
 
-    def __init__(self, dim: int):
+    def __init__(self, in_channels: int, dim: int, patch: int):
         super().__init__()
-        self.norm = nn.LayerNorm(4 * dim)
-        self.reduce = nn.Linear(4 * dim, 2 * dim, bias=False)
+        self.patch = patch
+        self.proj = nn.Conv2d(in_channels, dim, patch, stride=patch)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h, w = x.shape[1:3]
-        x = F.pad(x, (0, 0, 0, w % 2, 0, h % 2))
-        x = torch.cat([x[:, 0::2, 0::2], x[:, 1::2, 0::2], x[:, 0::2, 1::2], x[:, 1::2, 1::2]], dim=-1)
-        return self.reduce(self.norm(x))
+        h, w = x.shape[-2:]
+        x = F.pad(x, (0, (-w) % self.patch, 0, (-h) % self.patch))
+        return self.proj(x).permute(0, 2, 3, 1)
 
 
 class PatchExpand(nn.Module):
-    """(B, H, W, C) → (B, 2H, 2W, C/2): a linear map to 2C channels rearranged into 2×2 sub-pixels."""
+    """(B, H, W, C) → (B, s·H, s·W, out): a linear map to s²·out channels rearranged into s×s
+    sub-pixels, then LayerNorm (Swin-Unet's; s = 2, out = C/2 between stages, s = 4, out = C last)."""
 
-    def __init__(self, dim: int):
+    def __init__(self, dim: int, scale: int = 2, out_dim: int | None = None):
         super().__init__()
-        self.expand = nn.Linear(dim, 2 * dim, bias=False)
-        self.norm = nn.LayerNorm(dim // 2)
+        self.scale, self.out_dim = scale, dim // 2 if out_dim is None else out_dim
+        self.expand = nn.Linear(dim, scale * scale * self.out_dim, bias=False)
+        self.norm = nn.LayerNorm(self.out_dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        b, h, w, c = x.shape
-        x = self.expand(x).view(b, h, w, 2, 2, c // 2).permute(0, 1, 3, 2, 4, 5).reshape(b, 2 * h, 2 * w, c // 2)
+        b, h, w, _ = x.shape
+        s, c = self.scale, self.out_dim
+        x = self.expand(x).view(b, h, w, s, s, c).permute(0, 1, 3, 2, 4, 5).reshape(b, s * h, s * w, c)
         return self.norm(x)
 
 
-def heads_for(dim: int, head_dim: int) -> int:
-    return max(1, dim // head_dim)
-
-
-class SwinEncoder(nn.Module):
-    """Patch embedding (2×2, stride 2) then `depth` Swin stages with patch merging between them:
-    features (B, C, H/2^s, W/2^s) of widths width·2^s for s = 1..depth (channels first)."""
+class SwinBranch(nn.Module):
+    """The authors' Swin branch: stage s = 0..depth−1 embeds patches (4×4 into the first, 2×2 between
+    stages) to width·2^s channels and runs `blocks` Swin blocks (heads of `head_dim` channels);
+    returns every stage's features (B, width·2^s, H/2^(s+2), W/2^(s+2)), channels first."""
 
     def __init__(self, in_channels: int, width: int, depth: int, window: int, head_dim: int, blocks: int,
                  mlp_ratio: float):
         super().__init__()
-        dims = [width * 2**s for s in range(1, depth + 1)]
-        self.embed = nn.Conv2d(in_channels, dims[0], 2, stride=2)
-        self.embed_norm = nn.LayerNorm(dims[0])
-        self.stages = nn.ModuleList(SwinStage(d, heads_for(d, head_dim), window, blocks, mlp_ratio) for d in dims)
-        self.merges = nn.ModuleList(PatchMerging(d) for d in dims[:-1])
-
-    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
-        x = self.embed_norm(self.embed(x).permute(0, 2, 3, 1))
-        features = []
-        for s, stage in enumerate(self.stages):
-            if s:
-                x = self.merges[s - 1](x)
-            x = stage(x)
-            features.append(x.permute(0, 3, 1, 2))
-        return features
-
-
-# --- CNN pieces ------------------------------------------------------------------------------------
-
-
-def conv_block(in_channels: int, out_channels: int) -> nn.Sequential:
-    """Two 3×3 conv–InstanceNorm–ReLU layers (instance norm: CycleGAN's choice for small batches)."""
-    return nn.Sequential(*conv(in_channels, out_channels, norm="instance", bias=True),
-                         *conv(out_channels, out_channels, norm="instance", bias=True))
-
-
-class CnnEncoder(nn.Module):
-    """Features of widths width·2^l at H/2^l for l = 0..depth (2× max-pool between levels)."""
-
-    def __init__(self, in_channels: int, width: int, depth: int):
-        super().__init__()
-        widths = [width * 2**level for level in range(depth + 1)]
-        self.levels = nn.ModuleList(conv_block(c_in, c_out) for c_in, c_out in zip([in_channels, *widths], widths))
+        self.dims = [width * 2**s for s in range(depth)]
+        self.embeds = nn.ModuleList(PatchEmbed(c_in, d, 4 if s == 0 else 2)
+                                    for s, (c_in, d) in enumerate(zip([in_channels, *self.dims], self.dims)))
+        self.stages = nn.ModuleList(SwinStage(d, max(1, d // head_dim), window, blocks, mlp_ratio, head_dim)
+                                    for d in self.dims)
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
         features = []
-        for level, block in enumerate(self.levels):
-            x = block(F.max_pool2d(x, 2) if level else x)
+        for embed, stage in zip(self.embeds, self.stages):
+            x = stage(embed(x)).permute(0, 3, 1, 2)
             features.append(x)
         return features
-
-
-class CnnDecoder(nn.Module):
-    """From the bottom feature up: 2× transposed conv, concatenation with the encoder skip (and with
-    `extra[l]` channels of another branch at level l), conv block; a 1×1 head."""
-
-    def __init__(self, width: int, depth: int, out_channels: int, extra: list[int] | None = None):
-        super().__init__()
-        extra = extra or [0] * (depth + 1)
-        widths = [width * 2**level for level in range(depth + 1)]
-        self.bottom = nn.Conv2d(widths[depth] + extra[depth], widths[depth], 1) if extra[depth] else nn.Identity()
-        self.ups = nn.ModuleList(nn.ConvTranspose2d(widths[level + 1], widths[level], 2, stride=2)
-                                 for level in range(depth))
-        self.blocks = nn.ModuleList(conv_block(2 * widths[level] + extra[level], widths[level])
-                                    for level in range(depth))
-        self.head = nn.Conv2d(width, out_channels, 1)
-
-    def forward(self, skips: list[torch.Tensor], extra: list[torch.Tensor | None] | None = None) -> torch.Tensor:
-        extra = extra or [None] * len(skips)
-        join = lambda *parts: torch.cat([p for p in parts if p is not None], dim=1)  # noqa: E731
-        x = self.bottom(join(skips[-1], extra[-1]))
-        for level in reversed(range(len(self.ups))):
-            x = self.blocks[level](join(self.ups[level](x), skips[level], extra[level]))
-        return self.head(x)
 
 
 # --- generators ------------------------------------------------------------------------------------
 
 
 class _Generator(nn.Module):
-    """Input scaling, padding to a multiple of 2^depth, cropping and output scaling around `body`."""
+    """Input scaling, padding to a multiple of the total down-sampling, cropping and output scaling
+    around `body`; conv weights N(0, 0.02), BatchNorm weights N(1, 0.02), the rest PyTorch's (theirs)."""
 
-    def setup(self, depth: int, in_scale: float, out_scale: float) -> None:
-        if depth < 1:
-            raise ValueError(f"generator depth must be ≥ 1, got {depth}")
+    def setup(self, multiple: int, in_scale: float, out_scale: float) -> None:
+        if multiple < 2:
+            raise ValueError(f"generator depth must be ≥ 1, got a down-sampling of {multiple}")
         if in_scale <= 0 or out_scale <= 0:
             raise ValueError(f"data scales must be positive, got in_scale={in_scale}, out_scale={out_scale}")
-        self.multiple, self.in_scale, self.out_scale = 2**depth, float(in_scale), float(out_scale)
+        self.multiple, self.in_scale, self.out_scale = multiple, float(in_scale), float(out_scale)
+        init_weights(self, "normal", 0.02, linear=False, zero_bias=False)  # the authors' weights_init_normal
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h, w = x.shape[-2:]
-        # a multiple of 2^depth, and ≥ 2 pixels at the bottom level (instance norm needs > 1)
+        # a multiple of the down-sampling, and ≥ 2 pixels at the bottom level (a norm needs > 1)
         hp, wp = (max(-(-n // self.multiple), 2) * self.multiple for n in (h, w))
         x = F.pad(x / self.in_scale, (0, wp - w, 0, hp - h), mode="replicate")
         return self.body(x)[..., :h, :w] * self.out_scale
@@ -270,53 +241,60 @@ class _Generator(nn.Module):
 
 @register("contrans")
 class Contrans(_Generator):
-    """ContransGAN's generator: CNN encoder–decoder with a Swin branch fused into every decoder level."""
+    """ContransGAN's generator: the U-Net's encoder to its bottleneck, the Swin branch's stages
+    (up-sampled ×4) as the decoder's skip connections."""
 
-    def __init__(self, in_channels: int = 1, out_channels: int = 1, width: int = 8, depth: int = 2,
-                 window: int = 4, head_dim: int = 8, blocks: int = 2, mlp_ratio: float = 2.0,
+    def __init__(self, in_channels: int = 1, out_channels: int = 1, width: int = 96, depth: int = 4,
+                 window: int = 7, head_dim: int = 32, blocks: int = 2, mlp_ratio: float = 4.0,
                  in_scale: float = 1.0, out_scale: float = 1.0):
         super().__init__()
-        self.setup(depth, in_scale, out_scale)
-        self.cnn = CnnEncoder(in_channels, width, depth)
-        self.swin = SwinEncoder(in_channels, width, depth, window, head_dim, blocks, mlp_ratio)
-        self.decoder = CnnDecoder(width, depth, out_channels, extra=[0] + [width * 2**s for s in range(1, depth + 1)])
+        self.unet = UNet(in_channels, out_channels, upscale=1, width=width, depth=depth)
+        self.swin = SwinBranch(in_channels, width, depth, window, head_dim, blocks, mlp_ratio)
+        self.setup(2 ** (depth + 1), in_scale, out_scale)  # the last Swin stage sits at H/2^(depth+1)
 
     def body(self, x: torch.Tensor) -> torch.Tensor:
-        return self.decoder(self.cnn(x), [None, *self.swin(x)])
+        x_cnn = self.unet.inc(x)
+        for down in self.unet.downs:
+            x_cnn = down(x_cnn)
+        skips = [F.interpolate(f, scale_factor=4, mode="nearest") for f in self.swin(x)]
+        for up, skip in zip(self.unet.ups, reversed(skips)):
+            x_cnn = up(x_cnn, skip)
+        return self.unet.head(x_cnn)
 
 
 @register("contrans_unet")
 class UNetGenerator(_Generator):
-    """The CNN encoder–decoder of `contrans` alone (CycleGAN with a U-Net generator)."""
+    """The U-Net alone (the authors' CycleGAN (U-Net) baseline)."""
 
-    def __init__(self, in_channels: int = 1, out_channels: int = 1, width: int = 8, depth: int = 2,
+    def __init__(self, in_channels: int = 1, out_channels: int = 1, width: int = 96, depth: int = 4,
                  in_scale: float = 1.0, out_scale: float = 1.0):
         super().__init__()
-        self.setup(depth, in_scale, out_scale)
-        self.cnn = CnnEncoder(in_channels, width, depth)
-        self.decoder = CnnDecoder(width, depth, out_channels)
+        self.unet = UNet(in_channels, out_channels, upscale=1, width=width, depth=depth)
+        self.setup(2**depth, in_scale, out_scale)
 
     def body(self, x: torch.Tensor) -> torch.Tensor:
-        return self.decoder(self.cnn(x))
+        return self.unet(x)
 
 
 @register("contrans_swin")
 class SwinGenerator(_Generator):
-    """Swin only: the Swin encoder, then per level a patch expansion, a skip concatenation projected
-    back to the level's width and a Swin stage; a last expansion to full size and a linear head."""
+    """Swin only: the Swin branch as encoder, then per level a ×2 patch expansion, a skip
+    concatenation projected back to the level's width and a Swin stage; a last ×4 expansion to full
+    size and a linear head."""
 
-    def __init__(self, in_channels: int = 1, out_channels: int = 1, width: int = 8, depth: int = 2,
-                 window: int = 4, head_dim: int = 8, blocks: int = 2, mlp_ratio: float = 2.0,
+    def __init__(self, in_channels: int = 1, out_channels: int = 1, width: int = 96, depth: int = 4,
+                 window: int = 7, head_dim: int = 32, blocks: int = 2, mlp_ratio: float = 4.0,
                  in_scale: float = 1.0, out_scale: float = 1.0):
         super().__init__()
-        self.setup(depth, in_scale, out_scale)
-        dims = [width * 2**s for s in range(1, depth + 1)]
-        self.encoder = SwinEncoder(in_channels, width, depth, window, head_dim, blocks, mlp_ratio)
+        self.encoder = SwinBranch(in_channels, width, depth, window, head_dim, blocks, mlp_ratio)
+        dims = self.encoder.dims
         self.expands = nn.ModuleList(PatchExpand(d) for d in dims[1:])
         self.joins = nn.ModuleList(nn.Linear(2 * d, d) for d in dims[:-1])
-        self.stages = nn.ModuleList(SwinStage(d, heads_for(d, head_dim), window, blocks, mlp_ratio) for d in dims[:-1])
-        self.final = PatchExpand(dims[0])
-        self.head = nn.Linear(dims[0] // 2, out_channels)
+        self.stages = nn.ModuleList(SwinStage(d, max(1, d // head_dim), window, blocks, mlp_ratio, head_dim)
+                                    for d in dims[:-1])
+        self.final = PatchExpand(dims[0], scale=4, out_dim=dims[0])
+        self.head = nn.Linear(dims[0], out_channels)
+        self.setup(2 ** (depth + 1), in_scale, out_scale)
 
     def body(self, x: torch.Tensor) -> torch.Tensor:
         skips = [f.permute(0, 2, 3, 1) for f in self.encoder(x)]

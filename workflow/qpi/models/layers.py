@@ -47,10 +47,11 @@ def make_activation(kind: str, slope: float = 0.2) -> nn.Module | None:
 
 def conv(in_channels: int, out_channels: int, kernel: int = 3, stride: int = 1, *, norm: str = "batch",
          act: str = "relu", bias: bool | None = None, padding: int | None = None, groups: int = 1,
-         affine: bool = True, slope: float = 0.2, order: str = "conv-norm-act",
+         affine: bool = True, slope: float = 0.2, order: str = "conv-norm-act", padding_mode: str = "zeros",
          layer: nn.Module | None = None) -> nn.Sequential:
     """One block: a `kernel`×`kernel` convolution (size-preserving unless `padding` or `stride` say
-    otherwise), or the given `layer` in its place, with its norm and activation in `order`.
+    otherwise; `padding_mode` "reflect" mirrors the border instead of zero-filling it), or the given
+    `layer` in its place, with its norm and activation in `order`.
 
     `bias` defaults to on only without a norm (a norm after the conv supplies the shift)."""
     if order not in ORDERS:
@@ -58,10 +59,39 @@ def conv(in_channels: int, out_channels: int, kernel: int = 3, stride: int = 1, 
     if layer is None:
         bias = (norm == "none") if bias is None else bias
         pad = kernel // 2 if padding is None else padding
-        layer = nn.Conv2d(in_channels, out_channels, kernel, stride=stride, padding=pad, groups=groups, bias=bias)
+        layer = nn.Conv2d(in_channels, out_channels, kernel, stride=stride, padding=pad, groups=groups, bias=bias,
+                          padding_mode=padding_mode)
     norm_channels = in_channels if order == "norm-act-conv" else out_channels
     parts = {"conv": layer, "norm": make_norm(norm, norm_channels, affine), "act": make_activation(act, slope)}
     return nn.Sequential(*(parts[name] for name in order.split("-") if parts[name] is not None))
+
+
+INITS = ("default", "normal", "xavier")
+
+
+def init_weights(net: nn.Module, kind: str = "normal", gain: float = 0.02, linear: bool = True,
+                 zero_bias: bool = True) -> nn.Module:
+    """Initialise the conv (and, with `linear`, linear) weights of `net` as pytorch-CycleGAN's
+    `init_weights` does: N(0, gain) ("normal", pix2pix/CycleGAN) or xavier-normal with `gain`
+    ("xavier"), biases 0 (unless not `zero_bias`: PyTorch's), BatchNorm weights N(1, gain) and
+    shifts 0; "default" keeps PyTorch's own initialisation throughout."""
+    if kind not in INITS:
+        raise ValueError(f"unknown initialisation {kind!r}; choose one of {', '.join(INITS)}")
+    if kind == "default":
+        return net
+    layers = (nn.Conv2d, nn.ConvTranspose2d, nn.Linear) if linear else (nn.Conv2d, nn.ConvTranspose2d)
+    for m in net.modules():
+        if isinstance(m, layers):
+            if kind == "normal":
+                nn.init.normal_(m.weight, 0.0, gain)
+            else:
+                nn.init.xavier_normal_(m.weight, gain=gain)
+            if m.bias is not None and zero_bias:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.BatchNorm2d) and m.affine:
+            nn.init.normal_(m.weight, 1.0, gain)
+            nn.init.zeros_(m.bias)
+    return net
 
 
 class DoubleConv(nn.Sequential):
