@@ -136,6 +136,15 @@ def test_contrans_fuses_both_branches():
     assert not unused, unused
 
 
+@pytest.mark.parametrize("name", GENERATORS)
+def test_generators_start_from_the_authors_init_unless_asked(name):
+    convs = lambda m: torch.cat([c.weight.detach().flatten() for c in m.modules() if isinstance(c, torch.nn.Conv2d)])  # noqa: E731
+    theirs, default = (models.build(name, **GENERATORS[name], init=i) for i in ("normal", "default"))
+    assert convs(theirs).std().item() == pytest.approx(0.02, rel=0.15) and convs(default).std().item() > 0.04
+    norms = [m.weight for m in theirs.modules() if isinstance(m, torch.nn.BatchNorm2d)]
+    assert all((w.detach() - 1).abs().max() < 0.2 and (w != 1).any() for w in norms)  # N(1, 0.02)
+
+
 def test_contrans_takes_its_skips_from_the_swin_branch_at_the_decoder_levels():
     """The authors' layout: Swin stage s (H/2^(s+2), width·2^s channels) up-sampled ×4 joins decoder
     level s; the CNN encoder reaches the decoder only through its bottleneck."""

@@ -21,7 +21,8 @@ the attention mask that keeps the cyclically wrapped regions apart, patch embedd
 
 Deliberate deviations: the convs before a BatchNorm carry no bias (theirs do; the norm's shift
 replaces it: 8,832 parameters at paper size); the shifted-window masks are buffers, not parameters;
-the relative position tables start at N(0, 0.02²) (theirs N(0, 1)).
+the relative position tables start at N(0, 0.02²) (theirs N(0, 1)). `init="default"` keeps PyTorch's
+initialisation instead of theirs (the CPU demo's: see config.yaml).
 
 Every generator pads its input (replicate) to a multiple of its total down-sampling (at least twice
 it), each Swin block pads its map to the window size, and the output is cropped back, so any patch
@@ -223,13 +224,13 @@ class _Generator(nn.Module):
     """Input scaling, padding to a multiple of the total down-sampling, cropping and output scaling
     around `body`; conv weights N(0, 0.02), BatchNorm weights N(1, 0.02), the rest PyTorch's (theirs)."""
 
-    def setup(self, multiple: int, in_scale: float, out_scale: float) -> None:
+    def setup(self, multiple: int, in_scale: float, out_scale: float, init: str = "normal") -> None:
         if multiple < 2:
             raise ValueError(f"generator depth must be ≥ 1, got a down-sampling of {multiple}")
         if in_scale <= 0 or out_scale <= 0:
             raise ValueError(f"data scales must be positive, got in_scale={in_scale}, out_scale={out_scale}")
         self.multiple, self.in_scale, self.out_scale = multiple, float(in_scale), float(out_scale)
-        init_weights(self, "normal", 0.02, linear=False, zero_bias=False)  # the authors' weights_init_normal
+        init_weights(self, init, 0.02, linear=False, zero_bias=False)  # "normal": the authors' weights_init_normal
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h, w = x.shape[-2:]
@@ -246,11 +247,11 @@ class Contrans(_Generator):
 
     def __init__(self, in_channels: int = 1, out_channels: int = 1, width: int = 96, depth: int = 4,
                  window: int = 7, head_dim: int = 32, blocks: int = 2, mlp_ratio: float = 4.0,
-                 in_scale: float = 1.0, out_scale: float = 1.0):
+                 in_scale: float = 1.0, out_scale: float = 1.0, init: str = "normal"):
         super().__init__()
         self.unet = UNet(in_channels, out_channels, upscale=1, width=width, depth=depth)
         self.swin = SwinBranch(in_channels, width, depth, window, head_dim, blocks, mlp_ratio)
-        self.setup(2 ** (depth + 1), in_scale, out_scale)  # the last Swin stage sits at H/2^(depth+1)
+        self.setup(2 ** (depth + 1), in_scale, out_scale, init)  # the last Swin stage sits at H/2^(depth+1)
 
     def body(self, x: torch.Tensor) -> torch.Tensor:
         x_cnn = self.unet.inc(x)
@@ -267,10 +268,10 @@ class UNetGenerator(_Generator):
     """The U-Net alone (the authors' CycleGAN (U-Net) baseline)."""
 
     def __init__(self, in_channels: int = 1, out_channels: int = 1, width: int = 96, depth: int = 4,
-                 in_scale: float = 1.0, out_scale: float = 1.0):
+                 in_scale: float = 1.0, out_scale: float = 1.0, init: str = "normal"):
         super().__init__()
         self.unet = UNet(in_channels, out_channels, upscale=1, width=width, depth=depth)
-        self.setup(2**depth, in_scale, out_scale)
+        self.setup(2**depth, in_scale, out_scale, init)
 
     def body(self, x: torch.Tensor) -> torch.Tensor:
         return self.unet(x)
@@ -284,7 +285,7 @@ class SwinGenerator(_Generator):
 
     def __init__(self, in_channels: int = 1, out_channels: int = 1, width: int = 96, depth: int = 4,
                  window: int = 7, head_dim: int = 32, blocks: int = 2, mlp_ratio: float = 4.0,
-                 in_scale: float = 1.0, out_scale: float = 1.0):
+                 in_scale: float = 1.0, out_scale: float = 1.0, init: str = "normal"):
         super().__init__()
         self.encoder = SwinBranch(in_channels, width, depth, window, head_dim, blocks, mlp_ratio)
         dims = self.encoder.dims
@@ -294,7 +295,7 @@ class SwinGenerator(_Generator):
                                     for d in dims[:-1])
         self.final = PatchExpand(dims[0], scale=4, out_dim=dims[0])
         self.head = nn.Linear(dims[0], out_channels)
-        self.setup(2 ** (depth + 1), in_scale, out_scale)
+        self.setup(2 ** (depth + 1), in_scale, out_scale, init)
 
     def body(self, x: torch.Tensor) -> torch.Tensor:
         skips = [f.permute(0, 2, 3, 1) for f in self.encoder(x)]
