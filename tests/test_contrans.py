@@ -427,5 +427,5 @@ def test_cross_table_keeps_each_seed_and_eval_paths_name_every_seed():
                          for t in ("4x", "10x") for seed in (0, 1) for i in (0, 1)])
     cross = contrans.cross_table(rows)
     assert len(cross) == 4 and cross[cross["seed"] == 1]["ssim"].tolist() == pytest.approx([0.6, 0.6])
-    paths = contrans.eval_paths([("hela", "4x", "contrans")], [0, 1], "csv")
+    paths = contrans.eval_paths([("hela", "4x", "contrans")], [0, 1])
     assert paths == ["results/contrans/hela/4x/eval/contrans_s0.csv", "results/contrans/hela/4x/eval/contrans_s1.csv"]

@@ -56,10 +56,10 @@ def runs(cfg: dict) -> list[tuple[str, str, str]]:
     return out + [(base["specimen"], base["objective"], m) for m in base["models"]]
 
 
-def eval_paths(runs: list[tuple[str, str, str]], seeds: list[int], ext: str) -> list[str]:
-    """Evaluation outputs (scores "csv", predictions "npz") of `runs`, seed by seed within each run."""
-    template = paths.CONTRANS["scores" if ext == "csv" else "predictions"]
-    return [paths.fill(template, specimen=s, objective=o, model=m, seed=seed) for s, o, m in runs for seed in seeds]
+def eval_paths(runs: list[tuple[str, str, str]], seeds: list[int], output: str = "scores") -> list[str]:
+    """Evaluation `output`s (scores, predictions) of `runs`, seed by seed within each run."""
+    return [paths.fill(paths.CONTRANS[output], specimen=s, objective=o, model=m, seed=seed)
+            for s, o, m in runs for seed in seeds]
 
 
 def scopes(microscope: dict, cfg: dict) -> tuple[dict, dict]:
@@ -126,8 +126,8 @@ def tie_label(stack: np.ndarray, dz_um: float, scope: Microscope, hr_binning: in
 
 
 def acquire(part: str, slides: int, specimen: dict, objectives: dict[str, Microscope], label: Microscope,
-                 dz_um: float, tiles: int, hr_px: int, hr_binning: int, photons: float, tie_method: str,
-                 eps: float, seed: list[int], min_phase_rad: float = 0.0) -> dict[str, np.ndarray]:
+            dz_um: float, tiles: int, hr_px: int, hr_binning: int, photons: float, tie_method: str,
+            eps: float, seed: list[int], min_phase_rad: float = 0.0) -> dict[str, np.ndarray]:
     """Tiles of `slides` slides (slide i from the seed [*seed, i]) for one part.
 
     Returns `fov` (N,) ids and, as (N, 1, h, w) arrays: `lr_<objective>` intensities (train_a, test),

@@ -116,12 +116,15 @@ CONTRANS = {
 }
 CONTRANS_RUN = _run(f"{_CT}/{{specimen}}/{{objective}}/models", "generator.pt", "steps.csv")
 
+def _prefixed(prefix: str, files: dict[str, str]) -> dict[str, str]:
+    return {f"{prefix}_{key}": template for key, template in files.items()}
+
+
 # every template above, by family: what tests/test_paths.py checks
 TEMPLATES = {
     "stack": STACK,
-    "srqpi": {**SRQPI, **{f"run_{k}": v for k, v in SRQPI_RUN.items()},
-              **{f"sweep_{k}": v for k, v in SRQPI_SWEEP_RUN.items()}},
-    "mcnn": {**MCNN, **{f"run_{k}": v for k, v in MCNN_RUN.items()}},
-    "despeckle": {**DESPECKLE, **{f"run_{k}": v for k, v in DESPECKLE_RUN.items()}},
-    "contrans": {**CONTRANS, **{f"run_{k}": v for k, v in CONTRANS_RUN.items()}},
+    "srqpi": {**SRQPI, **_prefixed("run", SRQPI_RUN), **_prefixed("sweep", SRQPI_SWEEP_RUN)},
+    "mcnn": {**MCNN, **_prefixed("run", MCNN_RUN)},
+    "despeckle": {**DESPECKLE, **_prefixed("run", DESPECKLE_RUN)},
+    "contrans": {**CONTRANS, **_prefixed("run", CONTRANS_RUN)},
 }

@@ -56,7 +56,7 @@ def input_plane(z_um, defocus_um: float | None = None, input_um: float | None = 
 
 
 def acquire(stack: Stack, defocus_um: float | None, pair_um, binning: int, noise_sigma: float,
-                   rng: np.random.Generator, input_um: float | None = None) -> tuple[np.ndarray, Stack, float]:
+            rng: np.random.Generator, input_um: float | None = None) -> tuple[np.ndarray, Stack, float]:
     """A corrected stack's network input (the defocused plane, noisy and binned), the LR stack of
     the TIE baselines (the planes `pair_um`, or every plane when None), on the binned pixel grid,
     and the input plane's z (`input_plane`)."""
@@ -135,7 +135,7 @@ def cross_tidy(per_image: pd.DataFrame, family: str, model: str) -> pd.DataFrame
 
 
 def score(prediction: np.ndarray, references: dict[str, np.ndarray | None], lpips=None, seconds=None,
-               **labels) -> list[dict]:
+          **labels) -> list[dict]:
     """Score rows (`scores.COLUMNS`) of one predicted phase against every available reference
     ('exact', 'tie'; None: absent), with its `seconds_per_mpx` as a row too when `seconds` is given;
     `lpips` is a `metrics.Lpips` (NaN when its weights are absent) or None to skip LPIPS."""

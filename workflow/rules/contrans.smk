@@ -111,7 +111,7 @@ rule contrans_evaluate:
 rule contrans_tables:
     """Table 1 (SSIM/PSNR by input objective, ours beside the paper's), the cross-objective matrix, per-image scores."""
     input:
-        scores=contrans.eval_paths(CONTRANS_RUNS, CONTRANS_SEEDS, "csv"),
+        scores=contrans.eval_paths(CONTRANS_RUNS, CONTRANS_SEEDS),
     output:
         table=paths.table("contrans_objectives"),
         html=report(
@@ -132,7 +132,7 @@ rule contrans_compare_figure:
     """One test tile through ContransGAN and its baselines, line profiles, and SSIM per model."""
     input:
         per_image=paths.table("contrans_per_image"),
-        predictions=contrans.eval_paths(CONTRANS_BASELINE_RUNS, CONTRANS_SEEDS[:1], "npz"),
+        predictions=contrans.eval_paths(CONTRANS_BASELINE_RUNS, CONTRANS_SEEDS[:1], "predictions"),
         test=paths.fill(paths.CONTRANS["data"], specimen=CONTRANS_COMPARED[0], part="test"),
     output:
         figure=report(
@@ -171,7 +171,7 @@ rule contrans_cross_na_figure:
 rule contrans_heights:
     """Microsphere heights from the predicted phase (each objective's network on its own test tiles), TIE label and exact."""
     input:
-        predictions=contrans.eval_paths(CONTRANS_SPHERE_RUNS, CONTRANS_SEEDS[:1], "npz"),
+        predictions=contrans.eval_paths(CONTRANS_SPHERE_RUNS, CONTRANS_SEEDS[:1], "predictions"),
         test=paths.fill(paths.CONTRANS["data"], specimen="microspheres", part="test"),
     output:
         figure=report(paths.figure("psm_heights"), caption="../report/psm_heights.rst", category="ContransGAN"),

@@ -195,6 +195,11 @@ class PatchExpand(nn.Module):
         return self.norm(x)
 
 
+def heads_for(dim: int, head_dim: int) -> int:
+    """Attention heads of `head_dim` channels in a `dim`-wide stage (at least one)."""
+    return max(1, dim // head_dim)
+
+
 class SwinBranch(nn.Module):
     """The authors' Swin branch: stage s = 0..depth−1 embeds patches (4×4 into the first, 2×2 between
     stages) to width·2^s channels and runs `blocks` Swin blocks (heads of `head_dim` channels);
@@ -206,7 +211,7 @@ class SwinBranch(nn.Module):
         self.dims = [width * 2**s for s in range(depth)]
         self.embeds = nn.ModuleList(PatchEmbed(c_in, d, 4 if s == 0 else 2)
                                     for s, (c_in, d) in enumerate(zip([in_channels, *self.dims], self.dims)))
-        self.stages = nn.ModuleList(SwinStage(d, max(1, d // head_dim), window, blocks, mlp_ratio, head_dim)
+        self.stages = nn.ModuleList(SwinStage(d, heads_for(d, head_dim), window, blocks, mlp_ratio, head_dim)
                                     for d in self.dims)
 
     def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
@@ -291,7 +296,7 @@ class SwinGenerator(_Generator):
         dims = self.encoder.dims
         self.expands = nn.ModuleList(PatchExpand(d) for d in dims[1:])
         self.joins = nn.ModuleList(nn.Linear(2 * d, d) for d in dims[:-1])
-        self.stages = nn.ModuleList(SwinStage(d, max(1, d // head_dim), window, blocks, mlp_ratio, head_dim)
+        self.stages = nn.ModuleList(SwinStage(d, heads_for(d, head_dim), window, blocks, mlp_ratio, head_dim)
                                     for d in dims[:-1])
         self.final = PatchExpand(dims[0], scale=4, out_dim=dims[0])
         self.head = nn.Linear(dims[0], out_channels)

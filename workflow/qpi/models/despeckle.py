@@ -102,10 +102,10 @@ class Decoder(nn.Module):
     def __init__(self, channels: list[int], activation: nn.Module, resize: bool = False):
         super().__init__()
         widths = list(reversed(channels))  # bottom first
+        inputs = [widths[0]] + [2 * w for w in widths[1:-1]]  # each step after the first also sees its skip
         self.ups = nn.ModuleList(
-            conv(widths[i] * (1 if i == 0 else 2), widths[i + 1], norm="instance", affine=False, act="leaky",
-                 layer=upsample(widths[i] * (1 if i == 0 else 2), widths[i + 1], resize))
-            for i in range(len(widths) - 1)
+            conv(c_in, c_out, norm="instance", affine=False, act="leaky", layer=upsample(c_in, c_out, resize))
+            for c_in, c_out in zip(inputs, widths[1:])
         )
         self.head = nn.Sequential(upsample(widths[-1] * 2, 1, resize), activation)
 
@@ -186,12 +186,11 @@ class PatchGAN(nn.Module):
         super().__init__()
         self.pool = pool
         widths = [width * min(2**i, 8) for i in range(layers + 1)]
-        bias = norm != "batch"  # an affine batch norm's shift replaces the bias; an instance norm (no affine) has none
+        # pix2pix's: an affine batch norm's shift replaces the conv bias; an instance norm has no affine
+        norm_keys = {"norm": norm, "act": "leaky", "affine": norm == "batch", "bias": norm != "batch", "padding": 1}
         body = [conv(in_channels, widths[0], 4, 2, padding=1, norm="none", act="leaky", bias=True)]
-        body += [conv(widths[i - 1], widths[i], 4, 2, padding=1, norm=norm, act="leaky", bias=bias, affine=not bias)
-                 for i in range(1, layers)]
-        body += [conv(widths[layers - 1], widths[layers], 4, 1, padding=1, norm=norm, act="leaky", bias=bias,
-                      affine=not bias)]
+        body += [conv(widths[i - 1], widths[i], 4, 2, **norm_keys) for i in range(1, layers)]
+        body += [conv(widths[layers - 1], widths[layers], 4, 1, **norm_keys)]
         self.body = nn.Sequential(*body, nn.Conv2d(widths[layers], 1, 4, padding=1))
         init_weights(self, init, init_gain)
 
