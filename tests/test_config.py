@@ -33,8 +33,11 @@ def test_paper_config_has_the_papers_sweeps():
         train = paper[family]["train"]
         assert (train["amp"], train["channels_last"], train["compile"]) == ("bf16", True, True)
     demo = load("config.yaml")  # merged under paper.yaml: these already are the papers' values
-    assert len(demo["despeckle"]["correlation_um"]) == 5 and demo["despeckle"]["diversity"]["sets"] == [6, 12, 18]
-    assert list(demo["contrans"]["objectives"]) == ["4x", "10x", "20x", "40x"]
+    assert demo["despeckle"]["diversity"]["sets"] == [6, 12, 18]
+    # the demo's reduced sweeps, completed by paper.yaml: five scatter levels, one network per level, 40× input
+    assert paper["despeckle"]["correlation_um"] == [0.5, 1.0, 1.5, 2.0, 3.0]
+    assert paper["despeckle"]["levels_training"] == "each" and demo["despeckle"]["levels_training"] == "pooled"
+    assert [*demo["contrans"]["objectives"], *paper["contrans"]["objectives"]] == ["4x", "10x", "20x", "40x"]
 
 
 def test_paper_config_plans_in_under_30_seconds(tmp_path, record_property):

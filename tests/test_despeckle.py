@@ -183,6 +183,8 @@ def test_family_data_targets_acquisition_sets_and_scores():
     x, y = despeckle.network_pairs(speckled, specimens, "tie")
     assert x.shape == (4, 1, 16, 16) and y.shape == (4, 2, 16, 16)
     assert np.array_equal(y[:, 1], specimens["tie"][:, 0])
+    stretched, _ = despeckle.network_pairs(speckled, specimens, "tie", power=0.3)  # the authors' stretch
+    assert np.allclose(stretched + 1, (x + 1) ** 0.3, rtol=1e-5)
     # a perfect prediction scores SSIM 1 for intensity and the TIE label, less against the exact phase
     rows = pd.DataFrame(despeckle.score(y, specimens, model="m", level="l1", correlation_um=0.5))
     table = despeckle.correlation_table(rows)
@@ -231,6 +233,39 @@ def test_each_network_trains_once_and_is_scored_on_every_distinct_test_split():
     assert despeckle.select(rows, [("l1", "l1"), ("l2", "l2")])["value"].tolist() == [1, 3]
     assert despeckle.select(rows, [("l2", "l2"), ("sets6", "l2")], ["dn"])["value"].tolist() == [4]
     assert despeckle.prediction_key("dn", "l2") != despeckle.prediction_key("dn", "l1")
+
+
+def test_pooled_levels_train_one_network_per_model_on_sets_cycling_through_the_levels():
+    from qpi import despeckle
+
+    cfg = {"diffuser": {"kind": "tape", "rms_rad": 3.0}, "correlation_um": [0.5, 1.5, 3.0], "example_level": 2,
+           "sets": {"train": 12, "val": 2, "test": 4}, "models": {"dn": {}, "unet": {}}, "levels_training": "pooled",
+           "diversity": {"sets": [12], "models": ["dn"]}, "cross": {"diffusers": ["tape"], "models": ["dn"]}}
+    conditions = despeckle.conditions(cfg)
+    assert conditions["pooled"]["diffuser"]["correlation_um"] == [0.5, 1.5, 3.0]
+    assert conditions["pooled"]["sets"] == {"train": 12, "val": 3, "test": 6}  # every level in every split
+    # the sweep's networks train once, pooled; the example level keeps its own for diversity and type
+    assert despeckle.trained(cfg, conditions) == {"pooled": ["dn", "unet"], "l2": ["dn"]}
+    assert despeckle.test_sets(conditions) == ["l1", "l2", "l3"]
+    assert [despeckle.level_training(cfg, conditions, c) for c in ("l1", "l3")] == ["pooled", "pooled"]
+    assert despeckle.level_training({**cfg, "levels_training": "each"}, conditions, "l3") == "l3"
+
+
+def test_a_list_of_correlation_lengths_gives_set_s_the_s_th_length():
+    from qpi import despeckle
+    from qpi.optics.imaging import Microscope
+
+    scope = Microscope(wavelength_um=0.55, na=0.25, magnification=10, camera_pixel_um=6.5, oversample=1)
+    rng = np.random.default_rng(1)
+    specimens = {"t_phase": rng.uniform(0, 1, (4, 16, 16)), "t_amplitude": np.ones((4, 16, 16))}
+    light = {"intensity": [1.0, 1.0], "angle_deg": [0.0, 0.0]}
+    diffuser = {"kind": "tape", "rms_rad": 3.0, "distance_um": 10.0}
+    pooled = despeckle.acquire(specimens, 2, scope, {**diffuser, "correlation_um": [0.5, 3.0]}, light, 1e4, [2])
+    for s, length in enumerate([0.5, 3.0]):
+        alone = despeckle.acquire(specimens, 2, scope, {**diffuser, "correlation_um": length}, light, 1e4, [2])
+        assert np.array_equal(pooled[2 * s:2 * s + 2], alone[2 * s:2 * s + 2])
+    assert not np.array_equal(pooled[2:], despeckle.acquire(specimens, 2, scope, {**diffuser, "correlation_um": 0.5},
+                                                           light, 1e4, [2])[2:])
 
 
 def test_affine_fit_undoes_a_per_channel_scale_and_offset():

@@ -74,9 +74,9 @@ def test_unet_baseline_is_the_mcnn_trunk_with_one_head():
 def test_gradients_reach_the_first_layer_and_every_head(norm):
     model = MCNN(width=4, depth=2, heads=3, norm=norm).train()
     multiscale_l1(model(torch.rand(2, 1, 16, 16)), torch.rand(2, 1, 16, 16)).backward()
-    first = model.inc[0][0]
+    first = model.encoder[0].units[0][0]  # the 3×3 unit's first conv
     assert first.weight.grad is not None and first.weight.grad.abs().sum() > 0
-    assert all(h.weight.grad.abs().sum() > 0 for h in model.heads)
+    assert all(h[-1].weight.grad.abs().sum() > 0 for h in model.heads)
     has_norm = any(isinstance(m, (torch.nn.BatchNorm2d, torch.nn.InstanceNorm2d)) for m in model.modules())
     assert has_norm == (norm != "none")
 
@@ -99,7 +99,7 @@ def test_mcnn_overfits_one_batch():
 def test_registry_builds_mcnn_and_a_saved_model_reloads_identically(tmp_path):
     model = models.build("mcnn", in_channels=2, out_channels=2, width=4, depth=2, heads=2)
     assert model.config == {"in_channels": 2, "out_channels": 2, "width": 4, "depth": 2, "heads": 2,
-                            "norm": "none", "slope": 0.2, "input_std": None}
+                            "norm": "instance", "slope": 0.2, "head_width": None, "input_std": None}
     checkpoints.save_model(tmp_path / "m.pt", model)
     loaded = checkpoints.load_model(tmp_path / "m.pt")
     x = torch.rand(1, 2, 16, 16)

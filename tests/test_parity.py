@@ -7,11 +7,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-# Networks whose layout is not yet the authors' (issue 15 rebuilds them); each must still be off by
-# more than the tolerance, so that the one that reaches parity leaves this list.
-PENDING = {
-    "mcnn_mcnn": "our MCNN trunk has no parallel 3/5/7/9 multi-kernel blocks yet",
-}
+AUTHORS = ["despeckle_despecklenet", "despeckle_discriminator", "contrans_contrans", "contrans_discriminator",
+           "mcnn_mcnn"]
 
 
 @pytest.fixture(scope="module")
@@ -27,16 +24,12 @@ def test_the_recorded_counts_are_the_current_ones(parity):
     assert recorded == parity, "rerun python benchmarks/parity.py"
 
 
-@pytest.mark.parametrize("network", ["despeckle_despecklenet", "despeckle_discriminator", "contrans_contrans", "contrans_discriminator", *PENDING])
+@pytest.mark.parametrize("network", AUTHORS)
 def test_ours_is_within_two_percent_of_the_authors(parity, network):
     row = parity[network]
-    gap = abs(row["ours"] - row["official"]) / row["official"]
-    if network in PENDING:
-        assert gap > 0.02, f"{network} reached parity: drop it from PENDING"
-        pytest.xfail(PENDING[network])
-    assert gap <= 0.02, row
+    assert abs(row["ours"] - row["official"]) / row["official"] <= 0.02, row
 
 
 def test_every_authors_network_is_checked(parity):
     with_official = {name for name, row in parity.items() if row["official"] is not None}
-    assert with_official == {"despeckle_despecklenet", "despeckle_discriminator", "contrans_contrans", "contrans_discriminator", *PENDING}
+    assert with_official == set(AUTHORS)

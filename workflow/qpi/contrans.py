@@ -56,6 +56,20 @@ def runs(cfg: dict) -> list[tuple[str, str, str]]:
     return out + [(base["specimen"], base["objective"], m) for m in base["models"]]
 
 
+def baseline_seeds(cfg: dict) -> list[int]:
+    """Seeds of the model comparison's runs (ContransGAN and its baselines on one setting): the
+    baselines' own `seeds`, else the family's. An ordering needs replicates where a sweep may not."""
+    return cfg["baselines"].get("seeds") or cfg["seeds"]
+
+
+def scored(cfg: dict, output: str = "scores") -> list[str]:
+    """Evaluation `output`s of every run: the sweep's seeds, and the comparison's seeds on its setting."""
+    base = cfg["baselines"]
+    compared = [r for r in runs(cfg) if r[:2] == (base["specimen"], base["objective"])]
+    return list(dict.fromkeys(eval_paths(runs(cfg), cfg["seeds"], output)
+                              + eval_paths(compared, baseline_seeds(cfg), output)))
+
+
 def eval_paths(runs: list[tuple[str, str, str]], seeds: list[int], output: str = "scores") -> list[str]:
     """Evaluation `output`s (scores, predictions) of `runs`, seed by seed within each run."""
     return [paths.fill(paths.CONTRANS[output], specimen=s, objective=o, model=m, seed=seed)

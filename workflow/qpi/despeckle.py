@@ -9,7 +9,7 @@ diffuser under one illumination (intensity and incidence angle drawn anew), in f
 camera defocused, so the test split, drawn from its own seed, never shows a speckle pattern seen in
 training.
 
-Network pairs: input the speckle intensity − 1 (N, 1, H, W); target channel 0 is 2·I − 1 (the
+Network pairs: input the speckle intensity, contrast-stretched by a power (the authors' 0.3), − 1 (N, 1, H, W); target channel 0 is 2·I − 1 (the
 tanh range), channel 1 the phase (rad, mean removed) — the TIE phase (`label="tie"`, as the
 paper) or the exact one.
 """
@@ -35,18 +35,33 @@ log = logging.getLogger("qpi.despeckle")
 REPORTED = ("ssim", "nrmse", "lpips")  # the paper's three metrics
 
 
+POOLED = "pooled"  # the condition whose acquisition sets cycle through every scatter level
+
+
 def conditions(cfg: dict) -> dict[str, dict]:
     """The family's conditions from its config block, each {"diffuser": ..., "sets": {split: count}}:
-    sweep levels l1, l2, ... (the diffuser at each correlation length); sets<k> (diversity: k training
-    sets at the example level); tape, petri, tissue (diffuser types at the example level)."""
+    sweep levels l1, l2, ... (the diffuser at each correlation length); with `levels_training: pooled`
+    also `pooled`, whose sets cycle through the levels' correlation lengths (at least one set per level
+    in every split); sets<k> (diversity: k training sets at the example level); tape, petri, tissue
+    (diffuser types at the example level)."""
     example = {**cfg["diffuser"], "correlation_um": cfg["correlation_um"][cfg["example_level"] - 1]}
     out = {f"l{i + 1}": {"diffuser": {**cfg["diffuser"], "correlation_um": c}}
            for i, c in enumerate(cfg["correlation_um"])}
+    if cfg.get("levels_training") == POOLED:
+        n = len(cfg["correlation_um"])
+        out[POOLED] = {"diffuser": {**cfg["diffuser"], "correlation_um": list(cfg["correlation_um"])},
+                       "sets": {split: -(-k // n) * n for split, k in cfg["sets"].items()}}
     out |= {f"sets{k}": {"diffuser": example, "train_sets": k} for k in cfg["diversity"]["sets"]}
     out |= {kind: {"diffuser": {**example, "kind": kind}} for kind in cfg["cross"]["diffusers"]}
     for spec in out.values():
-        spec["sets"] = {**cfg["sets"], "train": spec.pop("train_sets", cfg["sets"]["train"])}
+        spec["sets"] = spec.get("sets") or {**cfg["sets"], "train": spec.pop("train_sets", cfg["sets"]["train"])}
     return out
+
+
+def level_training(cfg: dict, conditions: dict[str, dict], level: str) -> str:
+    """The condition whose networks the sweep scores at scatter level `level`: the level's own
+    (`levels_training: each`, as the paper) or the one network per model trained on every level."""
+    return POOLED if cfg.get("levels_training") == POOLED else shared(conditions, level, ["train", "val"])
 
 
 def shared(conditions: dict[str, dict], condition: str, splits: list[str]) -> str:
@@ -62,7 +77,8 @@ def trained(cfg: dict, conditions: dict[str, dict]) -> dict[str, list[str]]:
     """The networks to train, {training condition: models in config order}: every model on each
     level, the diversity models on each sets<k>, the cross models on each diffuser type — keyed by
     the condition whose data they train on (`shared` on train and val), so equal networks train once."""
-    wanted = [(f"l{i + 1}", m) for i in range(len(cfg["correlation_um"])) for m in cfg["models"]]
+    levels = [POOLED] if cfg.get("levels_training") == POOLED else [f"l{i + 1}" for i in range(len(cfg["correlation_um"]))]
+    wanted = [(level, m) for level in levels for m in cfg["models"]]
     wanted += [(f"sets{k}", m) for k in cfg["diversity"]["sets"] for m in cfg["diversity"]["models"]]
     wanted += [(kind, m) for kind in cfg["cross"]["diffusers"] for m in cfg["cross"]["models"]]
     out: dict[str, set[str]] = {}
@@ -79,8 +95,9 @@ def calibrated(cfg: dict, models: list[str]) -> list[bool]:
 
 def test_sets(conditions: dict[str, dict]) -> list[str]:
     """The distinct test splits, each named by the first condition acquired that way: every trained
-    network is scored on all of them (the family's cross-condition matrix)."""
-    return list(dict.fromkeys(shared(conditions, c, ["test"]) for c in conditions))
+    network is scored on all of them (the family's cross-condition matrix). The pooled condition
+    trains only: its levels are tested one by one."""
+    return list(dict.fromkeys(shared(conditions, c, ["test"]) for c in conditions if c != POOLED))
 
 
 def prediction_key(model: str, test: str) -> str:
@@ -140,7 +157,7 @@ def acquire(
 ) -> np.ndarray:
     """Speckle images (N, 1, H, W) of the specimens split into `sets` consecutive blocks, each seen
     through its own diffuser (`diffuser`: kind, correlation_um, rms_rad, distance_um, thickness_um,
-    layers) under its own laser (`illumination`: relative intensity and angle_deg ranges), with shot
+    layers; a list of correlation lengths: set s takes the (s mod n)-th) under its own laser (`illumination`: relative intensity and angle_deg ranges), with shot
     noise (`photons` photo-electrons per pixel at mean intensity 1), the camera `defocus_um` beyond
     the specimen."""
     n, shape = len(specimens["t_phase"]), specimens["t_phase"].shape[1:]
@@ -148,10 +165,11 @@ def acquire(
         raise ValueError(f"cannot split {n} specimens into {sets} acquisition sets; use 1..{n} sets")
     block = np.array_split(np.arange(n), sets)
     geometry = {k: diffuser[k] for k in ("thickness_um", "layers") if k in diffuser}
+    lengths = np.atleast_1d(diffuser["correlation_um"])
     out = np.empty((n, 1, shape[0] // scope.oversample, shape[1] // scope.oversample), np.float32)
     for s, members in enumerate(block):
         rng = np.random.default_rng([*seed, s])
-        screens = speckle.make_diffuser(diffuser["kind"], shape, scope.sim_pixel_um, diffuser["correlation_um"],
+        screens = speckle.make_diffuser(diffuser["kind"], shape, scope.sim_pixel_um, float(lengths[s % len(lengths)]),
                                         diffuser["rms_rad"], rng, **geometry)
         brightness = rng.uniform(*illumination["intensity"])
         laser = speckle.plane_wave(shape, scope.sim_pixel_um, scope.wavelength_um,
@@ -169,12 +187,17 @@ def acquire(
     return out
 
 
-def network_pairs(speckled: np.ndarray, specimens: dict[str, np.ndarray], label: str) -> tuple[np.ndarray, np.ndarray]:
-    """Inputs speckle − 1; targets (2·I − 1, phase) with the phase from `label` ("tie" | "exact")."""
+def network_pairs(speckled: np.ndarray, specimens: dict[str, np.ndarray], label: str,
+                  power: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Inputs speckle^power − 1 (the authors' contrast stretch, power 0.3, compresses the bright
+    speckles' exponential tail; their final map to [−1, 1] is affine, which the first convolution
+    absorbs); targets (2·I − 1, phase) with the phase from `label` ("tie" | "exact")."""
     if label not in ("tie", "exact"):
         raise ValueError(f"unknown phase label {label!r}; use 'tie' or 'exact'")
+    if power <= 0:
+        raise ValueError(f"the input power must be positive, got {power}")
     y = np.concatenate([2 * specimens["intensity"] - 1, specimens[label]], axis=1)
-    return (speckled - 1).astype(np.float32), y.astype(np.float32)
+    return (np.power(np.clip(speckled, 0, None), power) - 1).astype(np.float32), y.astype(np.float32)
 
 
 def affine_fit(prediction: np.ndarray, target: np.ndarray) -> np.ndarray:

@@ -255,14 +255,14 @@ def contrans_compare(images: dict[str, np.ndarray], scores: dict[str, float], ro
 
 
 def contrans_cross_na(table: pd.DataFrame, objectives: list[str]):
-    """Heat maps of mean SSIM and PSNR: rows the objective the network was trained on, columns the
-    objective of the test inputs; one row of panels per specimen."""
+    """Heat maps of mean SSIM and PSNR (over tiles and seeds): rows the objective the network was
+    trained on, columns the objective of the test inputs; one row of panels per specimen."""
     specimens = list(table["specimen"].unique())
     fig, axes = plt.subplots(len(specimens), 2, figsize=(9, 3.6 * len(specimens)), squeeze=False)
     for r, specimen in enumerate(specimens):
         sub = table[table["specimen"] == specimen]
         for ax, metric, fmt in zip(axes[r], ("ssim", "psnr"), (".3f", ".1f")):
-            grid = sub.pivot(index="train_objective", columns="test_objective", values=metric)
+            grid = sub.pivot_table(index="train_objective", columns="test_objective", values=metric)  # seeds' mean
             grid = grid.reindex(index=[o for o in objectives if o in grid.index], columns=objectives)
             sns.heatmap(grid, annot=True, fmt=fmt, cmap="viridis", ax=ax, cbar_kws={"label": metric.upper()})
             ax.set(xlabel="test input objective", ylabel="trained on", title=f"{specimen}: {metric.upper()} vs TIE label")

@@ -141,8 +141,16 @@ def specimen_data(split):
     return paths.fill(paths.DESPECKLE["specimens"], split=split)
 
 
+def despeckle_trained_on(condition):
+    """The DespeckleNet condition whose networks serve `condition`: a scatter level's sweep networks
+    (its own, or the pooled ones), else those trained on the data `condition` shares."""
+    if condition in DESPECKLE_LEVELS:
+        return despeckle.level_training(DESPECKLE, DESPECKLE_CONDITIONS, condition)
+    return despeckle_as(condition, ["train", "val"])
+
+
 def despeckle_evals(conditions, output="scores", seeds=None):
     """Evaluation `output`s (scores, predictions) of the DespeckleNet networks trained for `conditions`:
     one per training data and seed."""
-    trains = list(dict.fromkeys(despeckle_as(c, ["train", "val"]) for c in conditions))
+    trains = list(dict.fromkeys(despeckle_trained_on(c) for c in conditions))
     return expand(paths.DESPECKLE[output], condition=trains, seed=seeds or DESPECKLE["seeds"])

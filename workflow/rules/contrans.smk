@@ -111,7 +111,7 @@ rule contrans_evaluate:
 rule contrans_tables:
     """Table 1 (SSIM/PSNR by input objective, ours beside the paper's), the cross-objective matrix, per-image scores."""
     input:
-        scores=contrans.eval_paths(CONTRANS_RUNS, CONTRANS_SEEDS),
+        scores=contrans.scored(CONTRANS),
     output:
         table=paths.table("contrans_objectives"),
         html=report(
@@ -132,7 +132,7 @@ rule contrans_compare_figure:
     """One test tile through ContransGAN and its baselines, line profiles, and SSIM per model."""
     input:
         per_image=paths.table("contrans_per_image"),
-        predictions=contrans.eval_paths(CONTRANS_BASELINE_RUNS, CONTRANS_SEEDS[:1], "predictions"),
+        predictions=contrans.eval_paths(CONTRANS_BASELINE_RUNS, contrans.baseline_seeds(CONTRANS)[:1], "predictions"),
         test=paths.fill(paths.CONTRANS["data"], specimen=CONTRANS_COMPARED[0], part="test"),
     output:
         figure=report(
@@ -140,7 +140,7 @@ rule contrans_compare_figure:
         ),
     params:
         runs=CONTRANS_BASELINE_RUNS,
-        seed=CONTRANS_SEEDS[0],
+        seed=contrans.baseline_seeds(CONTRANS)[0],
         hr_px=CONTRANS["hr_px"],
     log:
         paths.log("figures/contrans_compare"),

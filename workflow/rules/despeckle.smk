@@ -13,7 +13,8 @@ if SIMULATE:  # a simulated study: `data: user` runs DL-SRQPI on the sample shee
         paths.table("despeckle_cross", "html"),
     ]
 
-# Conditions (qpi.despeckle.conditions): levels l1, l2, ...; sets<k> (diversity); tape, petri, tissue.
+# Conditions (qpi.despeckle.conditions): levels l1, l2, ... (and `pooled`, every level in one training set,
+# with levels_training: pooled); sets<k> (diversity); tape, petri, tissue.
 # A condition acquired like an earlier one shares its data (`shared` on the splits) and networks: at the
 # example level, sets<train sets> and the default diffuser kind (tape) are that level's condition.
 DESPECKLE_CONDITIONS = despeckle.conditions(DESPECKLE)
@@ -24,6 +25,12 @@ DESPECKLE_TESTS = despeckle.test_sets(DESPECKLE_CONDITIONS)  # every network is 
 DESPECKLE_LEVELS = [f"l{i + 1}" for i in range(len(DESPECKLE["correlation_um"]))]
 DESPECKLE_SETS = [f"sets{k}" for k in DESPECKLE["diversity"]["sets"]]
 DESPECKLE_EXAMPLE = f"l{DESPECKLE['example_level']}"
+# Every evaluation: the level sweep's networks with every seed, the diversity and diffuser-type
+# experiments' with their own seeds (fewer where only the sweep decides an ordering).
+DESPECKLE_SEEDS = {experiment: DESPECKLE[experiment]["seeds"] or DESPECKLE["seeds"] for experiment in ("diversity", "cross")}
+DESPECKLE_EVALS = list(dict.fromkeys(despeckle_evals(DESPECKLE_LEVELS)
+                                     + despeckle_evals(DESPECKLE_SETS, seeds=DESPECKLE_SEEDS["diversity"])
+                                     + despeckle_evals(DESPECKLE["cross"]["diffusers"], seeds=DESPECKLE_SEEDS["cross"])))
 
 
 rule despeckle_specimens:
@@ -92,6 +99,7 @@ rule despeckle_train:
     params:
         spec=lambda w: DESPECKLE["models"][w.model],
         label=DESPECKLE["label"],
+        input_power=DESPECKLE["input_power"],
         train=DESPECKLE["train"],
         device=config["device"],
         workdir=subpath(output.model, parent=True),
@@ -129,6 +137,7 @@ rule despeckle_evaluate:
         correlation_um=[DESPECKLE_CONDITIONS[t]["diffuser"]["correlation_um"] for t in DESPECKLE_TESTS],
         train_sets=lambda w: DESPECKLE_CONDITIONS[w.condition]["sets"]["train"],
         label=DESPECKLE["label"],
+        input_power=DESPECKLE["input_power"],
         device=config["device"],
     threads: DESPECKLE["threads"]
     resources:
@@ -155,7 +164,7 @@ rule despeckle_correlation_table:
         markdown=paths.table("despeckle_correlation", "md"),
         per_image=paths.table("despeckle_per_image"),
     params:
-        pairs=[(despeckle_as(c, ["train", "val"]), despeckle_as(c, ["test"])) for c in DESPECKLE_LEVELS],
+        pairs=[(despeckle_trained_on(c), despeckle_as(c, ["test"])) for c in DESPECKLE_LEVELS],
     log:
         paths.log("tables/despeckle_correlation"),
     conda:
@@ -196,7 +205,7 @@ rule despeckle_examples:
             category="DespeckleNet",
         ),
     params:
-        models=DESPECKLE_TRAINED[despeckle_as(DESPECKLE_EXAMPLE, ["train", "val"])],
+        models=DESPECKLE_TRAINED[despeckle_trained_on(DESPECKLE_EXAMPLE)],
         test=despeckle_as(DESPECKLE_EXAMPLE, ["test"]),
         correlation_um=DESPECKLE["correlation_um"][DESPECKLE["example_level"] - 1],
     log:
@@ -210,7 +219,7 @@ rule despeckle_examples:
 rule despeckle_diversity:
     """Per-image SSIM (and LPIPS where available) against the training acquisition sets, at equal patch count."""
     input:
-        scores=despeckle_evals(DESPECKLE_SETS),
+        scores=despeckle_evals(DESPECKLE_SETS, seeds=DESPECKLE_SEEDS["diversity"]),
     output:
         figure=report(
             paths.figure("despeckle_diversity"),
@@ -231,7 +240,7 @@ rule despeckle_diversity:
 rule despeckle_cross_table:
     """Every network on every test split: train condition × test condition (tidy cross-condition table)."""
     input:
-        scores=despeckle_evals(DESPECKLE_TRAINED),
+        scores=DESPECKLE_EVALS,
     output:
         table=paths.table("despeckle_cross"),
         html=report(

@@ -13,7 +13,7 @@ log = log_to(snakemake.log[0])
 p, w, i = snakemake.params, snakemake.wildcards, snakemake.input
 set_threads(snakemake.threads)
 specimens = load_dataset(i.specimens)
-tests = {t: despeckle.network_pairs(load_dataset(path)["speckle"], specimens, "exact")[0]
+tests = {t: despeckle.network_pairs(load_dataset(path)["speckle"], specimens, "exact", p.input_power)[0]
          for t, path in zip(p.tests, i.speckle)}
 rows, predictions = [], {}
 with gpu_lease(p.device, log=log):
@@ -23,7 +23,8 @@ with gpu_lease(p.device, log=log):
         model = load_model(path, device=device)
         fit = None
         if calibrate:  # an NPCC-trained network: scale and offset fitted on the validation split
-            vx, vy = despeckle.network_pairs(load_dataset(i.val)["speckle"], load_dataset(i.val_specimens), p.label)
+            vx, vy = despeckle.network_pairs(load_dataset(i.val)["speckle"], load_dataset(i.val_specimens), p.label,
+                                             p.input_power)
             fit = despeckle.affine_fit(predict_batches(model, vx, device), vy)
             log.info("%s affine calibration (scale, offset) per channel: %s", model_name, fit.round(3).tolist())
         for test, correlation_um in zip(p.tests, p.correlation_um):

@@ -8,7 +8,7 @@ from qpi.patches import load_dataset
 
 log = log_to(snakemake.log[0])
 p, i = snakemake.params, snakemake.input
-train, val = (despeckle.network_pairs(load_dataset(s)["speckle"], load_dataset(t), p.label)
+train, val = (despeckle.network_pairs(load_dataset(s)["speckle"], load_dataset(t), p.label, p.input_power)
               for s, t in ((i.train, i.train_specimens), (i.val, i.val_specimens)))
 kwargs = dict(p.spec)
 arch, adversarial, loss = kwargs.pop("arch"), kwargs.pop("adversarial", False), kwargs.pop("loss", "l1")
