@@ -1,6 +1,10 @@
 # deep-qpi: raw through-focus stacks → phase-retrieval networks → the figures and tables of a paper.
 # `snakemake --cores all` runs the embedded demo (config/config.yaml); see README.md.
+import sys
+
 from snakemake.utils import min_version, validate
+
+from qpi import budget
 
 min_version("8.0")
 
@@ -9,6 +13,10 @@ configfile: "config/config.yaml"
 
 
 validate(config, "config/schemas/config.schema.yaml")
+try:  # config/budget.yaml: each family's followed models at k× their training (else nothing)
+    budget.expand(config)
+except ValueError as err:
+    sys.exit(f"error: {err}")
 
 
 include: "workflow/rules/common.smk"
@@ -20,6 +28,7 @@ include: "workflow/rules/mcnn.smk"
 include: "workflow/rules/despeckle.smk"
 include: "workflow/rules/contrans.smk"
 include: "workflow/rules/summary.smk"
+include: "workflow/rules/budget.smk"
 
 
 rule all:

@@ -13,14 +13,14 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "workflow" / "qpi"
 
 LAYERS = [
-    ("base", ["atomic", "device", "lease", "papers", "paths", "metrics", "seeds"]),
+    ("base", ["atomic", "device", "lease", "papers", "paths", "metrics", "seeds", "plan"]),
     ("data", ["io", "logs", "optics", "optics.*"]),
     ("physics", ["tie", "patches"]),
     ("networks", ["models", "models.*", "losses"]),
     ("engines", ["train", "checkpoints", "gan", "cyclegan", "evaluate", "scores"]),
     ("families", ["srqpi", "mcnn", "despeckle", "contrans", "validation"]),
-    ("views", ["tables", "summary", "plots"]),
-    ("interface", ["cli", "plan"]),
+    ("views", ["tables", "summary", "plots", "budget"]),
+    ("interface", ["cli"]),
 ]
 
 

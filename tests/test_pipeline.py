@@ -219,6 +219,25 @@ def test_second_run_has_nothing_to_do(smoke):
     assert "Nothing to be done" in result.stdout + result.stderr
 
 
+@pytest.mark.slow
+def test_gpu_check_runs_at_smoke_size_and_reads_each_familys_headline(smoke, tmp_path):
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import gpu_check
+
+    record = gpu_check.main(["--tiny", "--directory", str(smoke), "--cores", "2", "--out", str(tmp_path / "gpu.json")])
+    assert record["mean_ssim"].keys() == {"srqpi", "mcnn", "despeckle", "contrans"}
+    assert set(record["mean_ssim"]["contrans"]) == {"contrans", "cnn", "swin"} and record["wall_s"] > 0
+    runs = pd.DataFrame(record["runs"])
+    assert runs["ssim"].between(-1, 1).all() and (runs["images"] > 0).all() and set(runs["multiplier"]) == {1}
+    # the check's numbers are the families' own headline numbers
+    tables = smoke / "results" / "tables"
+    bench = pd.read_csv(tables / "srqpi_benchmark.csv")
+    bench = bench.query("method == 'unet' and reference == 'exact' and condition == 'z2'")
+    assert record["mean_ssim"]["srqpi"]["unet"] == pytest.approx(bench["ssim"].mean(), abs=1e-4)
+    levels = pd.read_csv(tables / "despeckle_correlation.csv").query("model == 'twin'")
+    assert record["mean_ssim"]["despeckle"]["twin"] == pytest.approx(levels["ssim_phase"].mean(), abs=1e-4)
+
+
 def test_one_figure_builds_only_what_it_needs(tmp_path):
     shutil.copytree(ROOT / "config", tmp_path / "config")
     plan = snakemake(tmp_path, "-n", "results/figures/tie_validation.png").stdout

@@ -34,3 +34,25 @@ def simulated_stacks(fields: dict[str, int]) -> list[str]:
 def stack_seed(seed: int, name: str) -> list[int]:
     """The seed simulated stack `name` is drawn from (its specimen, then its camera)."""
     return field_seed(seed, parse_stack_name(name)[1])
+
+
+# --- a family's networks: `models` entries, each with optional `train` overrides ----------------
+
+
+def architecture(cfg: dict, model: str) -> dict:
+    """A network's constructor spec: its `models` entry without its `train` overrides."""
+    return {k: v for k, v in cfg["models"][model].items() if k != "train"}
+
+
+def merged(base: dict, overrides: dict) -> dict:
+    """`base` with `overrides`; nested mappings (lr_schedule, ...) merged one level deep."""
+    out = dict(base)
+    for key, value in overrides.items():
+        nested = isinstance(value, dict) and isinstance(out.get(key), dict)
+        out[key] = {**out[key], **value} if nested else value
+    return out
+
+
+def model_train(cfg: dict, model: str) -> dict:
+    """`train` with the network's own `train` overrides."""
+    return merged(cfg["train"], cfg["models"][model].get("train", {}))

@@ -109,6 +109,35 @@ def mcnn_convergence(table: pd.DataFrame):
     return fig
 
 
+def fidelity_budget(table: pd.DataFrame, paper: dict[tuple[str, str], float] | None = None):
+    """Test SSIM against training budget (× the demo's epochs), one panel per family: each model's
+    mean ± std over seeds (line and band) and every seed (dots); the paper's SSIM as a dotted line
+    where it gives one. Rows: qpi.budget.BUDGET_COLUMNS."""
+    families = list(dict.fromkeys(table["family"]))
+    fig, axes = plt.subplots(1, len(families), figsize=(3.6 * len(families), 3.6), squeeze=False)
+    for ax, family in zip(axes[0], families):
+        rows = table[table["family"] == family]
+        sns.lineplot(data=rows, x="multiplier", y="ssim", hue="model", style="model", markers=True, dashes=False,
+                     errorbar="sd", ax=ax)
+        sns.stripplot(data=rows, x="multiplier", y="ssim", hue="model", native_scale=True, dodge=False, size=3,
+                      alpha=0.5, legend=False, ax=ax)
+        for model in dict.fromkeys(rows["model"]):
+            if (paper or {}).get((family, model)) is not None:
+                ax.axhline(paper[(family, model)], ls=":", lw=1, color="0.4")
+                ax.annotate(f"paper {model} {paper[(family, model)]:.3f}", (0.02, paper[(family, model)]),
+                            xycoords=("axes fraction", "data"), fontsize=7, va="bottom")
+        ax.set_xscale("log")
+        ax.set_xticks(sorted(rows["multiplier"].unique()))
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}×"))
+        ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
+        seeds = rows.groupby(["model", "multiplier"])["seed"].nunique().min()
+        ax.set(title=f"{family} ({seeds} seeds)", xlabel="training budget (× the demo's epochs)", ylabel="test SSIM")
+        ax.legend(fontsize=8, title=None)
+    fig.suptitle("Fidelity against training budget: proposed method and strongest baseline")
+    fig.tight_layout()
+    return fig
+
+
 def mcnn_planes(table: pd.DataFrame, examples: dict[str, dict[str, np.ndarray]]):
     """Top: one test specimen per test set (rows) — input plane, true phase, and each method's phase
     from each plane count, on the true phase's colour scale. Bottom: phase SSIM, phase MAE and

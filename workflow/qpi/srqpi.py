@@ -19,6 +19,7 @@ from .evaluate import timed
 from .io import FOCUS_TOL_UM, Stack, StackError, format_z, read_image
 from .optics.binning import degrade
 from .optics.phantoms import height_from_phase
+from .plan import merged, model_train
 from .scores import PIXEL_METRICS, condition_means, image_rows, phase_reference, summarise, wide
 
 # sweep → (condition key it varies, axis label)
@@ -200,25 +201,6 @@ def benchmark_view(rows: pd.DataFrame) -> pd.DataFrame:
     """The benchmark's score rows, one column per metric, in its own words: `method` (the model) and
     `condition` (the test condition)."""
     return wide(rows).rename(columns={"model": "method", "test_condition": "condition"})
-
-
-def architecture(cfg: dict, model: str) -> dict:
-    """A network's constructor spec: its `models` entry without its `train` overrides."""
-    return {k: v for k, v in cfg["models"][model].items() if k != "train"}
-
-
-def merged(base: dict, overrides: dict) -> dict:
-    """`base` with `overrides`; nested mappings (lr_schedule, ...) merged one level deep."""
-    out = dict(base)
-    for key, value in overrides.items():
-        nested = isinstance(value, dict) and isinstance(out.get(key), dict)
-        out[key] = {**out[key], **value} if nested else value
-    return out
-
-
-def model_train(cfg: dict, model: str) -> dict:
-    """`train` with the network's own `train` overrides."""
-    return merged(cfg["train"], cfg["models"][model].get("train", {}))
 
 
 def sweep_train(cfg: dict) -> dict:

@@ -7,7 +7,7 @@ from qpi.io import StackError, read_sample_sheet, sheet_overrides
 from qpi.patches import split_fields
 from qpi.plan import parse_stack_name, simulated_stacks, stack_seed
 from qpi.seeds import field_seed
-from qpi import paths, srqpi
+from qpi import paths, plan, srqpi
 from qpi.srqpi import planes_um, sweep_values
 
 SIMULATE = config["data"] == "simulated"  # "user": the sample sheet's stacks only, no virtual microscope

@@ -66,10 +66,10 @@ rule contrans_train:
         model=paths.CONTRANS_RUN["generator"],
         steps=paths.CONTRANS_RUN["steps"],
     params:
-        arch=lambda w: CONTRANS["models"][w.model],
+        arch=lambda w: plan.architecture(CONTRANS, w.model),
         hr_px=CONTRANS["hr_px"],
         label=CONTRANS["label"]["source"],
-        train=CONTRANS["train"],
+        train=lambda w: plan.model_train(CONTRANS, w.model),
         device=config["device"],
         workdir=subpath(output.model, parent=True),
     threads: CONTRANS["threads"]

@@ -97,10 +97,10 @@ rule despeckle_train:
         steps=paths.DESPECKLE_RUN["steps"],
         epochs=paths.DESPECKLE_RUN["epochs"],
     params:
-        spec=lambda w: DESPECKLE["models"][w.model],
+        spec=lambda w: plan.architecture(DESPECKLE, w.model),
         label=DESPECKLE["label"],
         input_power=DESPECKLE["input_power"],
-        train=DESPECKLE["train"],
+        train=lambda w: plan.model_train(DESPECKLE, w.model),
         device=config["device"],
         workdir=subpath(output.model, parent=True),
     threads: DESPECKLE["threads"]

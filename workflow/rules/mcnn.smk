@@ -55,10 +55,10 @@ rule mcnn_train:
         steps=paths.MCNN_RUN["steps"],
         epochs=paths.MCNN_RUN["epochs"],
     params:
-        arch=lambda w: MCNN["models"][w.model],
+        arch=lambda w: plan.architecture(MCNN, w.model),
         planes_um=lambda w: MCNN_CONDITIONS[w.condition]["z_um"],
         amplitude=lambda w: MCNN_CONDITIONS[w.condition]["amplitude"],
-        train=MCNN["train"],
+        train=lambda w: plan.model_train(MCNN, w.model),
         device=config["device"],
         workdir=subpath(output.model, parent=True),
     threads: config["threads"]["train"]

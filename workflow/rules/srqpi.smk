@@ -72,9 +72,9 @@ rule srqpi_train:
         steps=paths.SRQPI_RUN["steps"],
         epochs=paths.SRQPI_RUN["epochs"],
     params:
-        arch=lambda w: srqpi.architecture(SRQPI, w.model),
+        arch=lambda w: plan.architecture(SRQPI, w.model),
         upscale=SRQPI["binning"],
-        train=lambda w: srqpi.model_train(SRQPI, w.model),
+        train=lambda w: plan.model_train(SRQPI, w.model),
         device=config["device"],
         workdir=subpath(output.model, parent=True),
     threads: config["threads"]["train"]
@@ -276,7 +276,7 @@ use rule srqpi_train as srqpi_sweep_train with:
         steps=paths.SRQPI_SWEEP_RUN["steps"],
         epochs=paths.SRQPI_SWEEP_RUN["epochs"],
     params:
-        arch=lambda w: srqpi.architecture(SRQPI, w.model),
+        arch=lambda w: plan.architecture(SRQPI, w.model),
         upscale=SRQPI["binning"],
         train=srqpi.sweep_train(SRQPI),
         device=config["device"],

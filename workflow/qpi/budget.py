@@ -1,0 +1,132 @@
+"""Budget curves: each family's proposed method and its strongest baseline at k× the demo's training.
+
+`budget:` (config/budget.yaml) names per family the models to follow, the multipliers k and the seeds.
+`expand` adds to each family's `models` one entry per (model, k > 1), named `<model>x<k>`, the same
+network with its training scaled: epochs, and the epoch counts of its learning-rate schedule, times k
+(so a cosine or linear decay keeps its shape over the longer run). Those entries are ordinary models
+of the family: its rules train, evaluate and score them like any other, on the same data.
+`runs` lists every (family, model, k, seed) with where it is scored; `scores` reduces those files to
+each family's headline test SSIM (the rows its summary headline averages).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from . import despeckle, paths
+from .papers import PAPER, PAPER_TABLE1
+from .plan import architecture, model_train
+from .scores import phase_reference
+from .summary import in_distribution_set
+
+SCHEDULE_EPOCHS = ("constant_epochs", "step_size")  # lr_schedule keys counted in epochs
+BUDGET_COLUMNS = ["family", "model", "multiplier", "seed", "epochs", "ssim", "images"]
+
+
+def key(model: str, multiplier: int) -> str:
+    """The model entry that trains `model` at `multiplier` × its budget (1: the model itself)."""
+    return model if multiplier == 1 else f"{model}x{multiplier}"
+
+
+def scaled(train: dict, multiplier: int) -> dict:
+    """Training settings `train` at `multiplier` × the epochs, schedule included."""
+    out = {**train, "epochs": train["epochs"] * multiplier}
+    schedule = train.get("lr_schedule")
+    if isinstance(schedule, dict):
+        out["lr_schedule"] = {k: v * multiplier if k in SCHEDULE_EPOCHS else v for k, v in schedule.items()}
+    return out
+
+
+def expand(config: dict) -> dict:
+    """`config` with the budget's scaled model entries added in place (unchanged without `budget`)."""
+    spec = config.get("budget") or {}
+    for family, models in spec.get("families", {}).items():
+        block = config[family]
+        unknown = [m for m in models if m not in block["models"]]
+        if unknown:
+            raise ValueError(f"budget.families.{family} names {unknown}, not in {family}.models "
+                             f"({', '.join(block['models'])})")
+        for model in models:
+            for k in spec["multipliers"]:
+                if k != 1:
+                    block["models"][key(model, k)] = {**architecture(block, model),
+                                                      "train": scaled(model_train(block, model), k)}
+    return config
+
+
+def _headline(config: dict, family: str, run: dict) -> dict:
+    """Where `run` ({model, seed}) of `family` is scored in its headline setting: the evaluation CSVs,
+    the (train condition, test condition) pairs and the phase reference (None: the exact phase where
+    the rows have it)."""
+    block = config[family]
+    name = paths.run_name(**run)
+    if family == "srqpi":
+        condition = block["train_condition"][0]
+        return {"files": [paths.fill(paths.SRQPI["scores"], condition=condition, method=name)],
+                "pairs": [[condition, condition]], "reference": None}
+    if family == "mcnn":
+        condition = block["convergence"]["condition"]
+        return {"files": [paths.fill(paths.MCNN["scores"], condition=condition, method=name)],
+                "pairs": [[condition, in_distribution_set(block["datasets"], block["test_sets"])]], "reference": None}
+    if family == "despeckle":  # each level by the network that the sweep scores there (its own, or pooled)
+        conditions = despeckle.conditions(block)
+        pairs = [[despeckle.level_training(block, conditions, f"l{i + 1}"), f"l{i + 1}"]
+                 for i in range(len(block["correlation_um"]))]
+        trained = dict.fromkeys(train for train, _ in pairs)
+        return {"files": [paths.fill(paths.DESPECKLE["scores"], condition=c, seed=run["seed"]) for c in trained],
+                "pairs": pairs, "reference": "tie"}
+    if family == "contrans":
+        base = block["baselines"]
+        return {"files": [paths.fill(paths.CONTRANS["scores"], specimen=base["specimen"], objective=base["objective"],
+                                     **run)], "pairs": [[base["objective"], base["objective"]]], "reference": "tie"}
+    raise ValueError(f"budget: unknown family {family!r} (srqpi, mcnn, despeckle, contrans)")
+
+
+def runs(config: dict) -> list[dict]:
+    """Every budget run: family, model (the base name), multiplier, seed, its model key and epochs,
+    and where its headline SSIM is read (`_headline`)."""
+    spec = config.get("budget") or {}
+    out = []
+    for family, models in spec.get("families", {}).items():
+        for model in models:
+            for k in spec["multipliers"]:
+                for seed in spec["seeds"]:
+                    run = {"model": key(model, k), "seed": seed}
+                    out.append({"family": family, "model": model, "multiplier": k, "seed": seed, "key": run["model"],
+                                "epochs": model_train(config[family], run["model"])["epochs"],
+                                **_headline(config, family, run)})
+    return out
+
+
+def headline_ssim(run: dict, rows: pd.DataFrame) -> pd.Series:
+    """The phase SSIM of `run` in score rows `rows` (scores.COLUMNS), one value per image."""
+    pairs = rows["train_condition"].astype(str) + "→" + rows["test_condition"].astype(str)
+    rows = rows[(rows["model"] == run["key"]) & (rows["seed"] == run["seed"]) & (rows["metric"] == "ssim")
+                & pairs.isin([f"{train}→{test}" for train, test in run["pairs"]])]
+    if "quantity" in rows:
+        rows = rows[rows["quantity"].fillna("phase") == "phase"]
+    return rows.loc[rows["reference"] == (run["reference"] or phase_reference(rows)), "value"]
+
+
+def scores(runs: list[dict], read=pd.read_csv) -> pd.DataFrame:
+    """One row per budget run: its headline test SSIM (mean over images), in BUDGET_COLUMNS."""
+    tables = {}
+    records = []
+    for run in runs:
+        rows = pd.concat([tables.setdefault(f, read(f)) for f in run["files"]], ignore_index=True)
+        values = headline_ssim(run, rows)
+        if values.empty:
+            raise ValueError(f"budget: no phase SSIM of {run['key']} seed {run['seed']} for (train, test) "
+                             f"{run['pairs']} in {', '.join(run['files'])}")
+        records.append({**{k: run[k] for k in BUDGET_COLUMNS[:5]}, "ssim": values.mean(), "images": len(values)})
+    return pd.DataFrame(records, columns=BUDGET_COLUMNS)
+
+
+def paper_ssim(config: dict) -> dict[tuple[str, str], float]:
+    """The papers' SSIM of each followed (family, model) where a paper gives one (ContransGAN: Table 1
+    at the comparison's specimen and objective)."""
+    out = {k: v["ssim"] for k, v in PAPER.items() if "ssim" in v}
+    base = config.get("contrans", {}).get("baselines")
+    if base and PAPER_TABLE1.get(base["specimen"], {}).get(base["objective"]):
+        out[("contrans", "contrans")] = PAPER_TABLE1[base["specimen"]][base["objective"]][0]
+    return out

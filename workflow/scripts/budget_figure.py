@@ -1,0 +1,10 @@
+"""Figure: test SSIM against training budget, per family (from this run's table or the recorded one)."""
+
+import pandas as pd
+
+from qpi import plots
+from qpi.logs import log_to
+
+log_to(snakemake.log[0])
+paper = {(family, model): value for family, model, value in snakemake.params.paper}
+plots.save(plots.fidelity_budget(pd.read_csv(snakemake.input.table), paper), snakemake.output.figure)
