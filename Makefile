@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CORES ?= all
 
-.PHONY: setup run smoke test test-slurm lint clean
+.PHONY: setup run smoke test test-claims test-slurm lint clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -23,6 +23,9 @@ smoke: setup
 test: setup
 	$(VENV)/bin/snakemake --lint
 	$(PY) -m pytest -q
+
+test-claims: setup  # the papers' claims at toy scale (minutes of CPU training each)
+	$(PY) -m pytest -m claims -q
 
 test-slurm: setup  # root: installs slurm-wlm + munge, runs the smoke training on a one-node SLURM
 	$(PY) -m pytest -m slurm -q -rs

@@ -12,8 +12,12 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 
 
+def load_text(name: str) -> str:
+    return (ROOT / "config" / name).read_text()
+
+
 def load(name: str) -> dict:
-    return yaml.safe_load((ROOT / "config" / name).read_text())
+    return yaml.safe_load(load_text(name))
 
 
 def test_paper_config_has_the_papers_sweeps():
@@ -63,3 +67,44 @@ def test_paper_config_plans_in_under_30_seconds(tmp_path, record_property):
     assert counts["srqpi_cross_evaluate"] == 13 + 1 + 4
     assert counts["contrans_train"] >= 2 * 4  # ContransGAN per specimen and objective
     assert counts["total"] > 600
+
+
+def plan(tmp_path, *overlays: str, targets: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    """A dry run of config.yaml with `overlays` (YAML texts) layered on, in an empty working directory."""
+    shutil.copytree(ROOT / "config", tmp_path / "config", dirs_exist_ok=True)
+    files = []
+    for i, text in enumerate(overlays):
+        files.append(tmp_path / f"overlay{i}.yaml")
+        files[-1].write_text(text)
+    cmd = [sys.executable, "-m", "snakemake", *targets, "--snakefile", str(ROOT / "Snakefile"), "--directory",
+           str(tmp_path), "--cores", "1", "-n", "--quiet", "rules", "--configfile", *map(str, files)]
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=tmp_path)
+
+
+def test_an_unknown_network_is_one_line_at_planning_time(tmp_path):
+    result = plan(tmp_path, "despeckle: {models: {twin: {arch: despeckle_twn}}}\n")
+    assert result.returncode != 0
+    errors = [line for line in (result.stdout + result.stderr).splitlines() if line.startswith("error:")]
+    assert errors == ["error: despeckle.models.twin.arch: unknown model 'despeckle_twn'; known models: contrans, "
+                      "contrans_swin, contrans_unet, despeckle_twin, despecklenet, idiffnet, mcnn, patchgan, srcnn, "
+                      "srqpi_unet."]
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_the_budget_and_gpu_check_configs_plan(tmp_path):
+    """config/budget.yaml adds each followed model at 3× and 10×; an unknown one is one line; the GPU
+    check trains each family's comparison once."""
+    result = plan(tmp_path, load_text("budget.yaml"))
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-3000:]
+    counts = {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", out, re.M)}
+    assert counts["srqpi_train"] == 2 * 3 * 3  # U-Net and SRCNN × 3 seeds × 3 budgets (the demo's 4 among them)
+    check = plan(tmp_path, *(load_text(name) for name in ("paper.yaml", "gpu_check.yaml")),
+                 targets=("results/tables/fidelity_budget.csv",))
+    assert check.returncode == 0, (check.stdout + check.stderr)[-3000:]
+    counts = {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", check.stdout + check.stderr, re.M)}
+    trainings = {k: v for k, v in counts.items() if k.endswith("_train")}
+    assert trainings == {"srqpi_train": 2, "mcnn_train": 2, "despeckle_train": 4, "contrans_train": 3}
+    bad = plan(tmp_path, "budget: {multipliers: [1, 3], seeds: [0], families: {mcnn: [mcnn, unet]}}\n")
+    assert bad.returncode != 0 and "error: budget.families.mcnn names ['unet'], not in mcnn.models (mcnn, trunk)" in (
+        bad.stdout + bad.stderr)

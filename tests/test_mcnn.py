@@ -279,9 +279,12 @@ def _toy_curve(heads: int, seed: int, x, y, vx, vy, steps: int, every: int = 25)
     return curve
 
 
+@pytest.mark.claims  # 6 trainings of the authors' layout: 3 min on 2 cores
 def test_mcnn_learns_phase_from_its_laplacian_faster_than_the_plain_unet():
-    # Measured over 10 seeds at this budget: MCNN's validation MAE after 150 steps was lower in 10 of
-    # 10 (ratio 0.71–0.96, mean 0.85); seeds 0–2 average 0.265 against 0.307 rad.
+    # Measured with the earlier 3×3 layout over 10 seeds at this budget: MCNN's validation MAE after 150
+    # steps was lower in 10 of 10 (ratio 0.71–0.96). The authors' layout (9×9 multi-kernel blocks) passes
+    # at seeds 0–2; at width 4 and batch 8 it shows no advantage (ratios 1.07, 1.00, 0.91): not a setting
+    # to shrink this test to.
     x, y = map(torch.from_numpy, mcnn.laplacian_toy(256, 32, 3.0, seed=0))
     vx, vy = map(torch.from_numpy, mcnn.laplacian_toy(64, 32, 3.0, seed=1))
     final = {heads: np.mean([_toy_curve(heads, seed, x, y, vx, vy, steps=150)[-1] for seed in range(3)])

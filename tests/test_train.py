@@ -154,6 +154,24 @@ def test_a_checkpoint_of_another_architecture_or_other_data_is_not_resumed(tmp_p
     assert same["resumed"] and same["steps"] == 3
 
 
+@pytest.mark.parametrize("damage", ["truncated", "empty", "not_a_checkpoint"])
+def test_an_unreadable_checkpoint_is_moved_aside_and_training_starts_afresh(tmp_path, caplog, damage):
+    _fit(tmp_path, epochs=1)
+    last = tmp_path / "last.pt"
+    if damage == "truncated":  # a copy cut off by a node crash
+        last.write_bytes(last.read_bytes()[: last.stat().st_size // 2])
+    elif damage == "empty":  # a full disk
+        last.write_bytes(b"")
+    else:
+        torch.save({"weights": torch.zeros(2)}, last)
+    with caplog.at_level(logging.WARNING, logger="qpi.checkpoints"):
+        summary = _fit(tmp_path, epochs=2)
+    assert not summary["resumed"] and summary["steps"] == 4  # both epochs: 2 steps each
+    assert (tmp_path / "last.pt.corrupt").exists() and checkpoints.read_checkpoint(last) is not None
+    (line,) = [r.getMessage() for r in caplog.records if "cannot be read" in r.getMessage()]
+    assert "moved aside to last.pt.corrupt" in line and "\n" not in line
+
+
 def test_config_from_a_mapping_names_unknown_settings():
     assert TrainConfig.from_dict({"epochs": 3, "betas": [0.5, 0.999]}).betas == (0.5, 0.999)
     with pytest.raises(ValueError, match="'epoch'"):

@@ -88,12 +88,29 @@ def data_digest(*arrays: np.ndarray) -> str:
     return h.hexdigest()
 
 
+def read_checkpoint(path: Path) -> dict | None:
+    """The checkpoint at `path`; None, with one log line, when it cannot be read (a node crash during a
+    copy, a full disk, a bad transfer): it is moved aside to `<name>.corrupt` so no re-run trips on it."""
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+        if not isinstance(payload, dict) or not {"model", "kwargs", "progress", "state_dict"} <= payload.keys():
+            raise ValueError(f"not a training checkpoint (a {type(payload).__name__})")
+        return payload
+    except Exception as err:  # torch raises RuntimeError, EOFError, UnpicklingError, ... by how the file broke
+        aside = path.with_name(path.name + ".corrupt")
+        path.replace(aside)
+        log.warning("%s cannot be read (%s): moved aside to %s; training starts afresh", path,
+                    str(err).splitlines()[0] if str(err) else type(err).__name__, aside.name)
+        return None
+
+
 def resumable(path: Path, model: nn.Module, data: str) -> dict | None:
     """The checkpoint at `path` when it is one of this very model and data, else None (training
-    starts afresh: a re-run after a config or data change must not continue a stale run)."""
-    if not path.exists():
+    starts afresh: a re-run after a config or data change must not continue a stale run, nor one
+    whose checkpoint cannot be read)."""
+    payload = read_checkpoint(path) if path.exists() else None
+    if payload is None:
         return None
-    payload = torch.load(path, map_location="cpu", weights_only=True)
     if (payload["model"], payload["kwargs"], payload["progress"].get("data")) != (
             model.registry_name, model.config, data):
         log.warning("%s was written for another model or other data: starting afresh", path)

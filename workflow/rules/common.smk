@@ -89,6 +89,24 @@ def srqpi_baseline_planes(stack):
 TARGETS = []
 
 
+def check_architectures():
+    """Every network the config names is a registered model: one line at planning time naming the key
+    and the known names, instead of a failure when its training job starts."""
+    from qpi import models  # registers every built-in network
+
+    for family in ("srqpi", "mcnn", "despeckle", "contrans"):
+        named = {f"{family}.models.{key}.arch": spec["arch"] for key, spec in config[family]["models"].items()}
+        discriminator = config[family].get("train", {}).get("discriminator") or {}
+        if "arch" in discriminator:
+            named[f"{family}.train.discriminator.arch"] = discriminator["arch"]
+        for where, arch in named.items():
+            if arch not in models.available():
+                planning_error(f"{where}: unknown model {arch!r}; known models: {', '.join(models.available())}.")
+
+
+check_architectures()
+
+
 def srqpi_label(stack):
     """Training label: the simulation's exact phase (as the paper's simulated study), or the TIE
     phase (as its experiments, and always for user stacks, which have no exact phase)."""
