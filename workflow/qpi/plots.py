@@ -119,8 +119,7 @@ def fidelity_budget(table: pd.DataFrame, paper: dict[tuple[str, str], float] | N
         rows = table[table["family"] == family]
         sns.lineplot(data=rows, x="multiplier", y="ssim", hue="model", style="model", markers=True, dashes=False,
                      errorbar="sd", ax=ax)
-        sns.stripplot(data=rows, x="multiplier", y="ssim", hue="model", native_scale=True, dodge=False, size=3,
-                      alpha=0.5, legend=False, ax=ax)
+        sns.scatterplot(data=rows, x="multiplier", y="ssim", hue="model", s=12, alpha=0.5, legend=False, ax=ax)
         for model in dict.fromkeys(rows["model"]):
             if (paper or {}).get((family, model)) is not None:
                 ax.axhline(paper[(family, model)], ls=":", lw=1, color="0.4")
