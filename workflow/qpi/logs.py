@@ -3,9 +3,12 @@ user's input) or with its traceback (anything else)."""
 
 from __future__ import annotations
 
+import errno
 import logging
 import sys
 from pathlib import Path
+
+FULL = (errno.ENOSPC, errno.EDQUOT)  # a full disk, or a quota reached
 
 
 def log_to(path: str | Path | None, name: str = "qpi") -> logging.Logger:
@@ -29,13 +32,17 @@ def log_to(path: str | Path | None, name: str = "qpi") -> logging.Logger:
 
 def _log_uncaught(kind, error, traceback) -> None:
     """How every pipeline script ends on an error: a problem with the user's input (`StackError`)
-    as its one sentence, anything else with its traceback — in the rule's log and on the terminal;
-    the exit status is 1 either way."""
+    or a full disk as one sentence, anything else with its traceback — in the rule's log and on the
+    terminal; the exit status is 1 either way."""
     from .io import StackError
 
     log = logging.getLogger("qpi")
     if issubclass(kind, StackError):
         log.error("%s", error)
+    elif issubclass(kind, OSError) and error.errno in FULL:
+        where = Path(error.filename).parent if error.filename else Path.cwd()
+        log.error("%s while writing %s: free space under %s and re-run (no partial output was kept).",
+                  error.strerror or "no space left on device", error.filename or "an output", where)
     elif issubclass(kind, KeyboardInterrupt):
         log.error("interrupted")
     else:
