@@ -164,3 +164,66 @@ def test_the_cli_offers_exactly_the_tie_library_s_methods_and_measured_eps():
     from qpi import cli, tie
 
     assert cli.METHODS == tie.METHODS and cli.MEASURED_EPS == tie.MEASURED_EPS
+
+
+def _demo_config() -> dict:
+    from pathlib import Path
+
+    import yaml
+    from snakemake.utils import validate
+
+    root = Path(__file__).resolve().parents[1] / "config"
+    config = yaml.safe_load((root / "config.yaml").read_text())
+    validate(config, str(root / "schemas" / "config.schema.yaml"))  # the defaults the pipeline fills in
+    return config
+
+
+@pytest.mark.parametrize(("family", "model", "condition"), [("srqpi", "unet", "z2"), ("mcnn", "mcnn", "n2"),
+                                                            ("despeckle", "despecklenet", "pooled"),
+                                                            ("contrans", "contrans", "10x")])
+def test_every_familys_card_says_what_its_network_takes_and_gives(family, model, condition):
+    from qpi import cards
+
+    card = cards.for_run(_demo_config(), family, model, condition)
+    channels = card["inputs"]["channels"], card["outputs"]["channels"]
+    assert card["family"] == family and all(channels) and all(c["quantity"] for c in channels[0] + channels[1])
+    assert card["inputs"]["wavelength_um"] == 0.55 and card["inputs"]["pixel_um"] > 0
+    assert "phase" in [c["quantity"] for c in channels[1]] and card["inputs"]["normalisation"]
+    if family == "srqpi":  # one binned plane at +2 µm → the phase on a 4× finer grid
+        assert channels[0][0]["defocus_um"] == 2 and card["inputs"]["pixel_um"] == 4 * channels[1][0]["pixel_um"]
+    if family == "mcnn":  # the planes and their z
+        assert [c["z_um"] for c in channels[0]] == [-2.0, 2.0] and [c["quantity"] for c in channels[1]] == [
+            "phase", "amplitude"]
+    if family == "despeckle":
+        assert [c["quantity"] for c in channels[1]] == ["intensity", "phase"]
+    if family == "contrans":  # a 10×/0.25 input → the 40×/0.65 TIE phase on the HR grid
+        assert card["inputs"]["na"] == 0.25 and channels[1][0]["objective"] == "40×/0.65"
+
+
+def test_info_prints_the_card_of_a_trained_model_and_one_sentence_for_an_old_file(tmp_path):
+    import json
+
+    import torch
+
+    from qpi import cards, checkpoints, train
+    from toys import sr_pairs, train_config
+
+    card = cards.for_run(_demo_config(), "srqpi", "unet", "z2")
+    train.train_supervised("srqpi_unet", {"width": 4, "depth": 2}, sr_pairs(8, 0), sr_pairs(2, 1),
+                           train_config(epochs=1, seed=3), tmp_path / "run", card=card)
+    model = tmp_path / "run" / "best.pt"
+    text = qpi("info", model)
+    assert text.returncode == 0, text.stderr
+    lines = text.stdout.splitlines()
+    assert lines[0] == f"{model}: DL-SRQPI network 'unet' trained on 'z2', seed 3"
+    assert "input 0: quantity intensity, defocus_um 2" in text.stdout and "output 0: quantity phase, unit rad" in text.stdout
+    whole = json.loads(qpi("info", model, "--json").stdout)
+    assert whole["inputs"] == card["inputs"] and whole["arch"] == "srqpi_unet" and whole["seed"] == 3
+    assert whole["training"]["data_digest"] == checkpoints.data_digest(*sr_pairs(8, 0), *sr_pairs(2, 1))
+    assert whole["code"].startswith("0.") and whole["training"]["settings"]["epochs"] == 1
+    payload = torch.load(model, weights_only=True)
+    payload["meta"].pop("card")
+    torch.save(payload, tmp_path / "old.pt")
+    old = qpi("info", tmp_path / "old.pt")
+    assert old.returncode == 1 and old.stderr.count("\n") == 1 and "saved without a model card" in old.stderr
+    assert "Traceback" not in old.stderr

@@ -220,6 +220,19 @@ def test_second_run_has_nothing_to_do(smoke):
 
 
 @pytest.mark.slow
+def test_every_trained_network_carries_its_model_card(smoke):
+    from qpi.checkpoints import read_card
+
+    files = {"srqpi": "srqpi/z2/models/unet_s0/best.pt", "mcnn": "mcnn/n2/models/mcnn_s0/best.pt",
+             "despeckle": "despeckle/pooled/models/despecklenet_s0/best.pt",
+             "contrans": "contrans/hela/10x/models/contrans_s0/generator.pt"}
+    for family, path in files.items():
+        card = read_card(smoke / "results" / path)
+        assert card["family"] == family and card["seed"] == 0 and card["inputs"]["channels"], family
+        assert card["arch"] == card["architecture"]["arch"] and len(card["training"]["data_digest"]) == 32
+
+
+@pytest.mark.slow
 def test_gpu_check_runs_at_smoke_size_and_reads_each_familys_headline(smoke, tmp_path):
     sys.path.insert(0, str(ROOT / "benchmarks"))
     import gpu_check

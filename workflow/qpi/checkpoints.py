@@ -79,6 +79,48 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> nn.Modul
     return model.to(device).eval()
 
 
+def code_version() -> str:
+    """deep-qpi's version, with the git commit of this checkout when there is one (`+g<sha>`, `.dirty`)."""
+    import subprocess
+
+    from qpi import __version__
+
+    here = Path(__file__).resolve().parent
+    try:
+        sha = subprocess.run(["git", "-C", str(here), "describe", "--always", "--dirty=.dirty", "--abbrev=10",
+                              "--exclude", "*"], capture_output=True, text=True, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        sha = ""
+    return f"{__version__}+g{sha}" if sha else __version__
+
+
+def complete_card(card: dict | None, cfg: TrainConfig, data: str) -> dict:
+    """A run's model card (`qpi.cards.for_run`) with what only the trainer knows: the seed, the digest
+    of the training data, the training settings and the code version."""
+    return {**(card or {}), "seed": cfg.seed, "code": code_version(),
+            "training": {"data_digest": data, "settings": dataclasses.asdict(cfg)}}
+
+
+def read_card(path: str | Path) -> dict:
+    """The model card of model file `path` with its architecture and weight count, or one sentence
+    (ValueError) for a file that is no model or was written before model cards existed."""
+    path = Path(path)
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise ValueError(f"{path}: cannot be read as a model file ({reason})") from err
+    if not isinstance(payload, dict) or not {"model", "kwargs", "state_dict"} <= payload.keys():
+        raise ValueError(f"{path}: is not a deep-qpi model file (no registered model in it)")
+    card = (payload.get("meta") or {}).get("card")
+    if not card:
+        raise ValueError(f"{path}: was saved without a model card (by deep-qpi before cards); it still loads in "
+                         f"the pipeline, and re-running its training job writes one")
+    weights = sum(t.numel() for t in payload["state_dict"].values())
+    best = {k: v for k, v in payload["meta"].items() if k not in ("card", "train_config")}
+    return {**card, "arch": payload["model"], "kwargs": payload["kwargs"], "weights": weights, "saved_at": best}
+
+
 def data_digest(*arrays: np.ndarray) -> str:
     """A short content hash of the training data: a checkpoint only resumes on the same data."""
     h = hashlib.blake2b(digest_size=16)

@@ -81,6 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="tile size in input pixels (default: the model's)")
     p.set_defaults(run=_predict)
 
+    p = sub.add_parser("info", help="print a trained model's card: what it expects, gives and was trained on",
+                       description="Print the model card a trained network carries: family, architecture, input "
+                                   "channels (planes and z, binning, objective, pixel size, wavelength, "
+                                   "normalisation), outputs (quantities, units), seed, data digest and code version.")
+    p.add_argument("model", type=Path, metavar="MODEL.pt")
+    p.add_argument("--json", action="store_true", help="the whole card as JSON")
+    p.set_defaults(run=_info)
+
     p = sub.add_parser("simulate", help="image a random specimen with the virtual microscope",
                        description="Simulate a raw through-focus stack (uint16, like a camera) with the demo "
                                    "microscope (40×/0.65, λ 0.55 µm, 6.5 µm camera pixels) and its exact phase.")
@@ -164,6 +172,46 @@ def _predict(args: argparse.Namespace) -> int:
     predict_file(args.model, args.input, args.output, device=args.device, **tile)
     print(f"{args.output}: written")
     return 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    if not args.model.is_file():
+        raise io.StackError(f"{args.model}: model not found; check the path.")
+    import json
+
+    from qpi.checkpoints import read_card
+
+    try:
+        card = read_card(args.model)
+    except ValueError as err:
+        raise io.StackError(str(err)) from err
+    if args.json:
+        print(json.dumps(card, indent=1, default=str))
+        return 0
+    print("\n".join(card_lines(args.model, card)))
+    return 0
+
+
+def card_lines(path: Path, card: dict) -> list[str]:
+    """A model card as a few readable lines (`qpi info`)."""
+    from qpi.cards import FAMILIES
+
+    def spec(d: dict) -> str:
+        return ", ".join(f"{k} {v}" for k, v in d.items() if v is not None)
+
+    kwargs = ", ".join(f"{k}={v}" for k, v in card["kwargs"].items())
+    inputs = {k: v for k, v in card["inputs"].items() if k != "channels"}
+    lines = [f"{path}: {FAMILIES.get(card['family'], card['family'])} network {card['model']!r} trained on "
+             f"{card['condition']!r}, seed {card['seed']}",
+             f"  architecture: {card['arch']}({kwargs}), {card['weights']:,} weights",
+             *(f"  input {i}: {spec(c)}" for i, c in enumerate(card["inputs"]["channels"])),
+             f"  input optics: {spec(inputs)}",
+             *(f"  output {i}: {spec(c)}" for i, c in enumerate(card["outputs"]["channels"])),
+             f"  training data {card['training']['data_digest']}, code {card['code']}"]
+    saved = card.get("saved_at") or {}
+    if saved:
+        lines.append(f"  saved at: {spec(saved)}")
+    return lines
 
 
 def _simulate(args: argparse.Namespace) -> int:

@@ -162,7 +162,7 @@ def cycle_step(nets: CycleGAN, opt_g, opt_d, pools: tuple[ImagePool, ImagePool],
 
 def train_cycle(
     model_name: str, model_kwargs: dict, domain_a: np.ndarray, domain_b: np.ndarray, fov_a: np.ndarray,
-    fov_b: np.ndarray, cfg: CycleConfig, out_dir: str | Path,
+    fov_b: np.ndarray, cfg: CycleConfig, out_dir: str | Path, card: dict | None = None,
 ) -> dict:
     """Train G_AB: A → B and G_BA: B → A (both `model_name`) on unpaired (N, C, H, W) domains from
     different fields of view; resume from `out_dir/last.pt`. Writes `steps.csv`, `last.pt` and
@@ -193,7 +193,7 @@ def train_cycle(
                 "scheduler": make_scheduler(opt_g, cfg), "scheduler_d": make_scheduler(opt_d, cfg),
                 "pool_a": pools[0], "pool_b": pools[1], "scaler": loss_scaler(accel)}
     a_all, b_all = as_tensor(domain_a, device), as_tensor(domain_b, device)
-    run = start_run(out, cfg, g_ab, stateful, (domain_a, domain_b), STEP_FIELDS, validated=False)
+    run = start_run(out, cfg, g_ab, stateful, (domain_a, domain_b), STEP_FIELDS, validated=False, card=card)
 
     def plan_for(epoch: int) -> list:
         return unpaired_plan(len(domain_a), len(domain_b), cfg.batch_size, cfg.seed, epoch)
@@ -209,5 +209,5 @@ def train_cycle(
 
     run_epochs(run, len(plan_for(0)), plan_for, load, step)
     save_model(out / "generator.pt", g_ab, meta={"step": run.progress["step"], "epoch": run.progress["epoch"],
-                                                  "train_config": dataclasses.asdict(cfg)})
+                                                  "train_config": dataclasses.asdict(cfg), "card": run.card})
     return run.summary(model_name, device)

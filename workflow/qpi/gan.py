@@ -87,6 +87,7 @@ def train_paired(
     val: tuple[np.ndarray, np.ndarray],
     cfg: PairedConfig,
     out_dir: str | Path,
+    card: dict | None = None,
 ) -> dict:
     """Train generator `model_name` on (input, target) pairs, adversarially when `cfg.adversarial`;
     resume from `out_dir/last.pt`. Writes `steps.csv`, `epochs.csv` (validation on the
@@ -109,7 +110,7 @@ def train_paired(
     recon = losses.loss(cfg.loss)
     x, y = (as_tensor(a, device) for a in train)
     vx, vy = (as_tensor(a, device) for a in val)
-    run = start_run(out, cfg, generator, stateful, (*train, *val), STEP_FIELDS)
+    run = start_run(out, cfg, generator, stateful, (*train, *val), STEP_FIELDS, card=card)
 
     def step(batch: tuple[torch.Tensor, torch.Tensor]) -> dict:
         return gan_step(g_net, d_net, opt_g, opt_d, *batch, cfg.alpha, recon, accel.dtype, stateful["scaler"])

@@ -33,7 +33,7 @@ from tqdm import tqdm
 
 from qpi import losses, models
 from qpi.atomic import atomic_path
-from qpi.checkpoints import data_digest, load_checkpoint, resumable, save_checkpoint, save_model
+from qpi.checkpoints import complete_card, data_digest, load_checkpoint, resumable, save_checkpoint, save_model
 from qpi.device import autocast, autocast_dtype, grad_scaler, select_device, set_threads
 from qpi.logs import progress_stream
 from qpi.scores import score_image
@@ -297,6 +297,7 @@ class Run:
     resumed: bool
     steps_log: CsvLog
     epochs_log: CsvLog | None
+    card: dict = dataclasses.field(default_factory=dict)  # the model card saved with every model file
     started: float = dataclasses.field(default_factory=time.perf_counter)
 
     def checkpoint(self) -> None:
@@ -327,7 +328,7 @@ def clear_partial_writes(out: Path) -> None:
 
 
 def start_run(out: Path, cfg: TrainConfig, model: nn.Module, stateful: dict[str, Any], data: tuple[np.ndarray, ...],
-              step_fields: tuple[str, ...] = STEP_FIELDS, validated: bool = True) -> Run:
+              step_fields: tuple[str, ...] = STEP_FIELDS, validated: bool = True, card: dict | None = None) -> Run:
     """Resume from `out/last.pt` when it holds this model trained on these `data`, else start afresh;
     open `steps.csv` and (when `validated`) `epochs.csv`. A resumed run keeps only the log rows up
     to its checkpoint's step, so rows written after the last checkpoint of a killed run are not repeated."""
@@ -339,7 +340,8 @@ def start_run(out: Path, cfg: TrainConfig, model: nn.Module, stateful: dict[str,
         log.info("resuming %s at epoch %d, step %d", out / "last.pt", progress["epoch"], progress["step"])
     keep = (lambda row: int(row["step"]) <= progress["step"]) if resumed else None
     epochs_log = CsvLog(out / "epochs.csv", EPOCH_FIELDS, keep) if validated else None
-    return Run(out, cfg, model, stateful, progress, resumed, CsvLog(out / "steps.csv", step_fields, keep), epochs_log)
+    return Run(out, cfg, model, stateful, progress, resumed, CsvLog(out / "steps.csv", step_fields, keep), epochs_log,
+               complete_card(card, cfg, digest))
 
 
 def prefetched(plan: list, load: Callable, step: Callable[..., dict]) -> Iterator[tuple[dict[str, float], float]]:
@@ -493,7 +495,7 @@ def validator(run: Run, x: torch.Tensor, y: torch.Tensor, loss_fn, device: torch
         if scores["val_loss"] < progress["best"]["val_loss"]:
             progress["best"] = {**scores, "epoch": progress["epoch"], "step": progress["step"]}
             save_model(run.out / "best.pt", run.model,
-                       meta={**progress["best"], "train_config": dataclasses.asdict(run.cfg)})
+                       meta={**progress["best"], "train_config": dataclasses.asdict(run.cfg), "card": run.card})
 
     return validation
 
@@ -517,8 +519,10 @@ def train_supervised(
     val: tuple[np.ndarray, np.ndarray],
     cfg: TrainConfig,
     out_dir: str | Path,
+    card: dict | None = None,
 ) -> dict:
     """Train `model_name` on (input, target) pairs; resume from `out_dir/last.pt` if present.
+    `card` (qpi.cards.for_run) is saved, completed, with the model.
 
     Writes `steps.csv`, `epochs.csv`, `last.pt` (every `checkpoint_every` epochs and at the end)
     and `best.pt` (lowest validation loss) under `out_dir`; returns a summary of the run.
@@ -533,7 +537,7 @@ def train_supervised(
     loss_fn = losses.loss(cfg.loss)
     x, y = (as_tensor(a, device) for a in train)
     vx, vy = (as_tensor(a, device) for a in val)
-    run = start_run(out, cfg, model, stateful, (*train, *val))
+    run = start_run(out, cfg, model, stateful, (*train, *val), card=card)
 
     def step(batch: tuple[torch.Tensor, torch.Tensor]) -> dict:
         return {"loss": queue_step(net, optimizer, loss_fn, *batch, accel.dtype, stateful["scaler"])}

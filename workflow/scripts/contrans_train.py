@@ -1,6 +1,6 @@
 """Train one ContransGAN-family CycleGAN: input tiles of one objective (A) ↔ HR phases (B), unpaired."""
 
-from qpi import contrans
+from qpi import cards, contrans
 from qpi.cyclegan import CycleConfig, train_cycle
 from qpi.lease import gpu_lease
 from qpi.logs import log_to
@@ -14,5 +14,5 @@ kwargs = dict(p.arch)
 cfg = CycleConfig.from_dict({**p.train, "seed": int(w.seed), "device": p.device, "threads": snakemake.threads})
 with gpu_lease(p.device, log=log):
     summary = train_cycle(kwargs.pop("arch"), kwargs, domain_a, train_b[p.label], train_a["fov"], train_b["fov"],
-                          cfg, p.workdir)
+                          cfg, p.workdir, card=cards.for_run(snakemake.config, "contrans", w.model, w.objective))
 log.info("done: %s", summary)

@@ -1,6 +1,6 @@
 """Train one DespeckleNet-family network (adversarially for the GAN generators) on one condition."""
 
-from qpi import despeckle
+from qpi import cards, despeckle
 from qpi.gan import PairedConfig, train_paired
 from qpi.lease import gpu_lease
 from qpi.logs import log_to
@@ -15,5 +15,7 @@ arch, adversarial, loss = kwargs.pop("arch"), kwargs.pop("adversarial", False), 
 cfg = PairedConfig.from_dict({**p.train, "adversarial": adversarial, "loss": loss,
                               "seed": int(snakemake.wildcards.seed), "device": p.device, "threads": snakemake.threads})
 with gpu_lease(p.device, log=log):
-    summary = train_paired(arch, kwargs, train, val, cfg, p.workdir)
+    summary = train_paired(arch, kwargs, train, val, cfg, p.workdir,
+                           card=cards.for_run(snakemake.config, "despeckle", snakemake.wildcards.model,
+                                              snakemake.wildcards.condition))
 log.info("done: %s", summary)

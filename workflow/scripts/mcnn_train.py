@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from qpi import mcnn
+from qpi import cards, mcnn
 from qpi.lease import gpu_lease
 from qpi.logs import log_to
 from qpi.patches import load_dataset
@@ -17,5 +17,7 @@ arch = dict(p.arch)
 kwargs = {"in_channels": len(z), "out_channels": 2 if p.amplitude else 1, "input_std": mcnn.input_std(train[0]), **arch}
 cfg = TrainConfig(**p.train, seed=int(snakemake.wildcards.seed), device=p.device, threads=snakemake.threads)
 with gpu_lease(p.device, log=log):
-    summary = train_supervised(kwargs.pop("arch"), kwargs, train, val, cfg, p.workdir)
+    summary = train_supervised(kwargs.pop("arch"), kwargs, train, val, cfg, p.workdir,
+                               card=cards.for_run(snakemake.config, "mcnn", snakemake.wildcards.model,
+                                                  snakemake.wildcards.condition))
 log.info("done: %s", summary)

@@ -1,6 +1,6 @@
 """Train one DL-SRQPI network (U-Net or SRCNN) on the patch dataset of one condition."""
 
-from qpi import patches
+from qpi import cards, patches
 from qpi.lease import gpu_lease
 from qpi.logs import log_to
 from qpi.train import TrainConfig, train_supervised
@@ -14,5 +14,6 @@ with gpu_lease(p.device, log=log):
     summary = train_supervised(
         arch.pop("arch"), {"upscale": p.upscale, **arch},
         (data["x_train"], data["y_train"]), (data["x_val"], data["y_val"]), cfg, p.workdir,
+        card=cards.for_run(snakemake.config, "srqpi", snakemake.wildcards.model, snakemake.wildcards.condition),
     )
 log.info("done: %s", summary)
