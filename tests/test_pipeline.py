@@ -221,6 +221,7 @@ def test_second_run_has_nothing_to_do(smoke):
 
 @pytest.mark.slow
 def test_every_trained_network_carries_its_model_card(smoke):
+    from qpi import cards
     from qpi.checkpoints import read_card
 
     files = {"srqpi": "srqpi/z2/models/unet_s0/best.pt", "mcnn": "mcnn/n2/models/mcnn_s0/best.pt",
@@ -230,6 +231,12 @@ def test_every_trained_network_carries_its_model_card(smoke):
         card = read_card(smoke / "results" / path)
         assert card["family"] == family and card["seed"] == 0 and card["inputs"]["channels"], family
         assert card["arch"] == card["architecture"]["arch"] and len(card["training"]["data_digest"]) == 32
+        assert cards.test_metrics(smoke / "results" / path, card), family  # its evaluation, found beside it
+    card = read_card(smoke / "results" / files["srqpi"])
+    tests = pd.DataFrame(cards.test_metrics(smoke / "results" / files["srqpi"], card)).set_index("reference")
+    bench = pd.read_csv(smoke / "results" / "tables" / "srqpi_benchmark.csv")
+    bench = bench.query("method == 'unet' and condition == 'z2'").set_index("reference")
+    assert tests.loc["exact", "ssim"] == pytest.approx(bench.loc["exact", "ssim"], abs=1e-4)
 
 
 @pytest.mark.slow

@@ -10,7 +10,9 @@ MODEL.pt` prints it. Lengths in µm, phase in rad.
 
 from __future__ import annotations
 
-from . import contrans, despeckle, mcnn, srqpi
+from pathlib import Path
+
+from . import contrans, despeckle, mcnn, paths, srqpi
 from .plan import architecture
 
 FAMILIES = {"srqpi": "DL-SRQPI", "mcnn": "MCNN", "despeckle": "DespeckleNet", "contrans": "ContransGAN"}
@@ -77,11 +79,47 @@ def _contrans(config: dict, block: dict, objective: str) -> tuple[dict, dict]:
     return inputs, outputs
 
 
-def for_run(config: dict, family: str, model: str, condition: str) -> dict:
-    """The card of `family`'s network `model` trained on `condition` (ContransGAN: the objective),
-    as far as planning knows it."""
+def for_run(config: dict, family: str, model: str, condition: str, specimen: str | None = None) -> dict:
+    """The card of `family`'s network `model` trained on `condition` (ContransGAN: the objective, and
+    its `specimen`), as far as planning knows it."""
     block = config[family]
     build = {"srqpi": _srqpi, "mcnn": _mcnn, "despeckle": _despeckle, "contrans": _contrans}[family]
     inputs, outputs = build(config, block, condition)
-    return {"family": family, "model": model, "condition": condition, "architecture": architecture(block, model),
-            "inputs": inputs, "outputs": outputs}
+    where = {"specimen": specimen} if specimen else {}
+    return {"family": family, "model": model, "condition": condition, **where,
+            "architecture": architecture(block, model), "inputs": inputs, "outputs": outputs}
+
+
+def scores_file(model_file: str | Path, card: dict) -> Path | None:
+    """The evaluation CSV that scores the network of `card` in the results tree holding `model_file`
+    (None outside one, or before its evaluation ran)."""
+    model_file = Path(model_file).resolve()
+    results = next((p for p in model_file.parents if p.name == paths.RESULTS), None)
+    if results is None:
+        return None
+    run = {"model": card["model"], "seed": card["seed"]}
+    template = {"srqpi": paths.fill(paths.SRQPI["scores"], method=paths.RUN),
+                "mcnn": paths.fill(paths.MCNN["scores"], method=paths.RUN),
+                "despeckle": paths.DESPECKLE["scores"], "contrans": paths.CONTRANS["scores"]}[card["family"]]
+    labels = {"condition": card["condition"], "objective": card["condition"], "specimen": card.get("specimen"), **run}
+    wanted = paths.wildcards(template)
+    if not all(labels.get(k) is not None for k in wanted):
+        return None
+    path = results.parent / paths.fill(template, **{k: labels[k] for k in wanted})
+    return path if path.exists() else None
+
+
+def test_metrics(model_file: str | Path, card: dict) -> list[dict]:
+    """Mean SSIM and PSNR of the card's network on each test condition, quantity and reference, from
+    its evaluation CSV (empty when there is none): the test metrics `qpi info` shows."""
+    path = scores_file(model_file, card)
+    if path is None:
+        return []
+    import pandas as pd
+
+    rows = pd.read_csv(path)
+    rows = rows[(rows["model"] == card["model"]) & (rows["seed"] == card["seed"]) & rows["metric"].isin(["ssim", "psnr"])]
+    keys = [k for k in ("test_condition", "quantity", "reference") if k in rows]
+    table = rows.pivot_table(index=keys, columns="metric", values="value", aggfunc="mean").reset_index()
+    images = rows[rows["metric"] == "ssim"].groupby(keys).size().rename("images").reset_index()
+    return table.merge(images, on=keys).round(4).to_dict("records")

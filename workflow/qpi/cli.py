@@ -179,12 +179,14 @@ def _info(args: argparse.Namespace) -> int:
         raise io.StackError(f"{args.model}: model not found; check the path.")
     import json
 
+    from qpi.cards import test_metrics
     from qpi.checkpoints import read_card
 
     try:
         card = read_card(args.model)
     except ValueError as err:
         raise io.StackError(str(err)) from err
+    card["test_metrics"] = test_metrics(args.model, card)
     if args.json:
         print(json.dumps(card, indent=1, default=str))
         return 0
@@ -211,6 +213,8 @@ def card_lines(path: Path, card: dict) -> list[str]:
     saved = card.get("saved_at") or {}
     if saved:
         lines.append(f"  saved at: {spec(saved)}")
+    lines += [f"  test: {spec(row)}" for row in card.get("test_metrics", [])] or [
+        "  test: no evaluation beside this model file"]
     return lines
 
 

@@ -14,5 +14,5 @@ kwargs = dict(p.arch)
 cfg = CycleConfig.from_dict({**p.train, "seed": int(w.seed), "device": p.device, "threads": snakemake.threads})
 with gpu_lease(p.device, log=log):
     summary = train_cycle(kwargs.pop("arch"), kwargs, domain_a, train_b[p.label], train_a["fov"], train_b["fov"],
-                          cfg, p.workdir, card=cards.for_run(snakemake.config, "contrans", w.model, w.objective))
+                          cfg, p.workdir, card=cards.for_run(snakemake.config, "contrans", w.model, w.objective, w.specimen))
 log.info("done: %s", summary)
