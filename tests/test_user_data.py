@@ -21,18 +21,24 @@ ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--cores", "2"]
 SCOPE = Microscope(field_stop="octagon", field_stop_fraction=0.95)
 FIELD_PX = 512  # a small camera frame; 256² fields held too little sub-cellular detail to tell methods apart
+# The defocused plane of the user run. A TIE label is good up to spatial frequency ~1/√(2λΔz): 0.60 µm⁻¹
+# at Δz = 2.5 µm, inside the 4×-binned grid's Nyquist band (0.77 µm⁻¹ at 0.65 µm pixels), so there
+# the LR TIE already holds all the label holds and the U-Net ties it against the exact phase (0.887 vs
+# 0.893, measured); at 1 µm (0.95 µm⁻¹) the labels hold detail the LR grid aliases away, and the U-Net
+# from one plane recovers it: 0.780 vs 0.476 (measured).
+DZ_UM = 1.0
 
 
-def record(folder: Path, count: int, field_px: int = FIELD_PX) -> Path:
-    """`count` two-plane stacks (focus, +2.5 µm) as bare 8-bit TIFFs and the sample sheet naming them."""
+def record(folder: Path, count: int, field_px: int = FIELD_PX, dz_um: float = 2.5) -> Path:
+    """`count` two-plane stacks (focus, +`dz_um`) as bare 8-bit TIFFs and the sample sheet naming them."""
     phantom = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["simulate"]["phantoms"]["hela"]
     rows = ["name\tpath\twavelength_um\tpixel_um\tz_um"]
     for i in range(count):
-        stack, truth, _ = simulate_field("hela", [7, i], [0, 2.5], SCOPE, Camera(bit_depth=8), field_px, phantom)
+        stack, truth, _ = simulate_field("hela", [7, i], [0, dz_um], SCOPE, Camera(bit_depth=8), field_px, phantom)
         path = folder / f"cell{i}.tif"
         tifffile.imwrite(path, stack.data)  # what a user script does: no metadata at all
         np.save(folder / f"cell{i}_exact.npy", truth)  # what no user has: the test scores against it too
-        rows.append(f"cell{i}\t{path}\t0.55\t{SCOPE.pixel_um}\t0,2.5")
+        rows.append(f"cell{i}\t{path}\t0.55\t{SCOPE.pixel_um}\t0,{dz_um:g}")
     sheet = folder / "stacks.tsv"
     sheet.write_text("\n".join(rows) + "\n")
     return sheet
@@ -49,7 +55,7 @@ def run(workdir: Path, sheet: Path, *extra: str) -> subprocess.CompletedProcess:
 @pytest.fixture(scope="module")
 def user_run(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("user")
-    sheet = record(workdir, 10)  # 6 train, 2 val, 2 test stacks
+    sheet = record(workdir, 10, dz_um=DZ_UM)  # 6 train, 2 val, 2 test stacks
     result = run(workdir, sheet)
     assert result.returncode == 0, result.stderr[-6000:]
     return workdir
@@ -71,18 +77,18 @@ def test_user_data_run_trains_on_tie_labels_inside_the_field_stop(user_run):
     label, meta = io.read_image(results / "tie" / "cell0.tif")  # TIE labels: NaN outside the field stop
     assert 0.1 < np.isnan(label).mean() < 0.4 and meta["outside_aperture"].startswith("NaN")
     # Against the truth the test kept, on the held-out stacks, the U-Net from one LR plane recovers the
-    # phase as well as the LR TIE from two (measured 0.887 vs 0.893; 0.890 after 80 epochs instead of
-    # 20: converged). Against the TIE label the LR TIE scores higher (0.979 vs 0.875): it shares the
-    # label's own errors (the same two planes, binned) — a bound, not a rival (README, 'Your own data').
+    # phase the LR TIE from both planes loses to the binning (measured 0.780 vs 0.476; see DZ_UM). Against
+    # the TIE label the LR TIE scores higher (0.890 vs 0.548): it shares the label's own errors (the same
+    # two planes, binned) — a bound, not a rival (README, 'Your own data').
     exact = {}
     for method in ("unet_s0", "tie-aperture"):
         with np.load(results / "srqpi" / "user" / "eval" / f"{method}.npz") as predictions:
             exact[method] = np.mean([score_inside_stop(results, name, predictions[name],
                                                        np.load(user_run / f"{name}_exact.npy"))
                                      for name in predictions.files])
-    assert exact["unet_s0"] > 0.8 and exact["tie-aperture"] > 0.8, exact
+    assert exact["unet_s0"] > 0.7 and exact["unet_s0"] > exact["tie-aperture"] + 0.15, exact
     ssim = table.set_index("method")["ssim"]
-    assert ssim["unet"] > 0.8 and ssim["unet"] > ssim["srcnn"] + 0.5, ssim.to_dict()  # SRCNN: 0.09
+    assert ssim["unet"] > 0.45 and ssim["unet"] > ssim["srcnn"] + 0.3, ssim.to_dict()  # SRCNN: 0.10
     assert ssim["tie-aperture"] > ssim["unet"], ssim.to_dict()
     provenance = io.read_json(results / "srqpi" / "user" / "dataset.json")["splits"]
     fields = [set(provenance[s]["fields"]) for s in ("train", "val")]
@@ -91,7 +97,7 @@ def test_user_data_run_trains_on_tie_labels_inside_the_field_stop(user_run):
 
 @pytest.mark.slow
 def test_qpi_predict_applies_the_user_model_to_a_new_low_resolution_image(user_run, tmp_path):
-    stack, _, _ = simulate_field("hela", [7, 99], [0, 2.5], SCOPE, Camera(bit_depth=8), 256)
+    stack, _, _ = simulate_field("hela", [7, 99], [0, DZ_UM], SCOPE, Camera(bit_depth=8), 256)
     lr = stack.data[1].astype(np.float32).reshape(64, 4, 64, 4).mean(axis=(1, 3))  # any size: it tiles
     io.write_image(tmp_path / "lr.tif", lr / lr.mean(), pixel_um=4 * SCOPE.pixel_um)
     model = user_run / "results" / "srqpi" / "user" / "models" / "unet_s0" / "best.pt"
