@@ -47,7 +47,7 @@ def job_seconds(workdir: Path) -> dict[str, float]:
     """Wall seconds per rule family (results/benchmarks/<family>/...), summed over its jobs."""
     out: dict[str, float] = {}
     for tsv in sorted((workdir / "results" / "benchmarks").rglob("*.tsv")):
-        family = tsv.relative_to(workdir / "results" / "benchmarks").parts[0]
+        family = Path(tsv.relative_to(workdir / "results" / "benchmarks").parts[0]).stem  # a top-level file: its stem
         out[family] = out.get(family, 0.0) + float(pd.read_csv(tsv, sep="\t")["s"].sum())
     return {k: round(v, 1) for k, v in out.items()}
 
