@@ -78,7 +78,7 @@ def test_user_data_run_trains_on_tie_labels_inside_the_field_stop(user_run):
     assert 0.1 < np.isnan(label).mean() < 0.4 and meta["outside_aperture"].startswith("NaN")
     # Against the truth the test kept, on the held-out stacks, the U-Net from one LR plane recovers the
     # phase the LR TIE from both planes loses to the binning (measured 0.780 vs 0.476; see DZ_UM). Against
-    # the TIE label the LR TIE scores higher (0.890 vs 0.548): it shares the label's own errors (the same
+    # the TIE label the LR TIE scores higher (0.890 vs 0.560): it shares the label's own errors (the same
     # two planes, binned) — a bound, not a rival (README, 'Your own data').
     exact = {}
     for method in ("unet_s0", "tie-aperture"):
