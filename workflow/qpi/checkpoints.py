@@ -101,17 +101,27 @@ def complete_card(card: dict | None, cfg: TrainConfig, data: str) -> dict:
             "training": {"data_digest": data, "settings": dataclasses.asdict(cfg)}}
 
 
+def _payload(path: Path, keys: set[str], what: str) -> dict:
+    """The dict torch saved at `path`, holding `keys`; else ValueError naming in one line why it is not
+    a `what` (torch raises RuntimeError, EOFError, UnpicklingError, ... by how a file broke)."""
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise ValueError(f"torch.load: {reason}") from err
+    if not isinstance(payload, dict) or not keys <= payload.keys():
+        raise ValueError(f"not a deep-qpi {what}: a {type(payload).__name__} without {', '.join(sorted(keys))}")
+    return payload
+
+
 def read_card(path: str | Path) -> dict:
     """The model card of model file `path` with its architecture and weight count, or one sentence
     (ValueError) for a file that is no model or was written before model cards existed."""
     path = Path(path)
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:
-        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
-        raise ValueError(f"{path}: cannot be read as a model file ({reason})") from err
-    if not isinstance(payload, dict) or not {"model", "kwargs", "state_dict"} <= payload.keys():
-        raise ValueError(f"{path}: is not a deep-qpi model file (no registered model in it)")
+        payload = _payload(path, {"model", "kwargs", "state_dict"}, "model file")
+    except ValueError as err:
+        raise ValueError(f"{path}: cannot be read as a model file ({err})") from err
     card = (payload.get("meta") or {}).get("card")
     if not card:
         raise ValueError(f"{path}: was saved without a model card (by deep-qpi before cards); it still loads in "
@@ -134,15 +144,11 @@ def read_checkpoint(path: Path) -> dict | None:
     """The checkpoint at `path`; None, with one log line, when it cannot be read (a node crash during a
     copy, a full disk, a bad transfer): it is moved aside to `<name>.corrupt` so no re-run trips on it."""
     try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-        if not isinstance(payload, dict) or not {"model", "kwargs", "progress", "state_dict"} <= payload.keys():
-            raise ValueError(f"not a training checkpoint (a {type(payload).__name__})")
-        return payload
-    except Exception as err:  # torch raises RuntimeError, EOFError, UnpicklingError, ... by how the file broke
+        return _payload(path, {"model", "kwargs", "progress", "state_dict"}, "training checkpoint")
+    except ValueError as err:
         aside = path.with_name(path.name + ".corrupt")
         path.replace(aside)
-        log.warning("%s cannot be read (%s): moved aside to %s; training starts afresh", path,
-                    str(err).splitlines()[0] if str(err) else type(err).__name__, aside.name)
+        log.warning("%s cannot be read (%s): moved aside to %s; training starts afresh", path, err, aside.name)
         return None
 
 
