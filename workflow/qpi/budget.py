@@ -59,27 +59,27 @@ def _headline(config: dict, family: str, run: dict) -> dict:
     the (train condition, test condition) pairs and the phase reference (None: the exact phase where
     the rows have it)."""
     block = config[family]
-    name = paths.run_name(**run)
+    if family not in paths.RUN_SCORES:
+        raise ValueError(f"budget: unknown family {family!r} ({', '.join(paths.RUN_SCORES)})")
+    scores = paths.RUN_SCORES[family]
     if family == "srqpi":
         condition = block["train_condition"][0]
-        return {"files": [paths.fill(paths.SRQPI["scores"], condition=condition, method=name)],
-                "pairs": [[condition, condition]], "reference": None}
+        return {"files": [paths.fill(scores, condition=condition, **run)], "pairs": [[condition, condition]],
+                "reference": None}
     if family == "mcnn":
         condition = block["convergence"]["condition"]
-        return {"files": [paths.fill(paths.MCNN["scores"], condition=condition, method=name)],
+        return {"files": [paths.fill(scores, condition=condition, **run)],
                 "pairs": [[condition, in_distribution_set(block["datasets"], block["test_sets"])]], "reference": None}
     if family == "despeckle":  # each level by the network that the sweep scores there (its own, or pooled)
         conditions = despeckle.conditions(block)
         pairs = [[despeckle.level_training(block, conditions, f"l{i + 1}"), f"l{i + 1}"]
                  for i in range(len(block["correlation_um"]))]
         trained = dict.fromkeys(train for train, _ in pairs)
-        return {"files": [paths.fill(paths.DESPECKLE["scores"], condition=c, seed=run["seed"]) for c in trained],
+        return {"files": [paths.fill(scores, condition=c, seed=run["seed"]) for c in trained],
                 "pairs": pairs, "reference": "tie"}
-    if family == "contrans":
-        base = block["baselines"]
-        return {"files": [paths.fill(paths.CONTRANS["scores"], specimen=base["specimen"], objective=base["objective"],
-                                     **run)], "pairs": [[base["objective"], base["objective"]]], "reference": "tie"}
-    raise ValueError(f"budget: unknown family {family!r} (srqpi, mcnn, despeckle, contrans)")
+    base = block["baselines"]  # contrans
+    return {"files": [paths.fill(scores, specimen=base["specimen"], objective=base["objective"], **run)],
+            "pairs": [[base["objective"], base["objective"]]], "reference": "tie"}
 
 
 def runs(config: dict) -> list[dict]:
@@ -110,10 +110,13 @@ def headline_ssim(run: dict, rows: pd.DataFrame) -> pd.Series:
 
 def scores(runs: list[dict], read=pd.read_csv) -> pd.DataFrame:
     """One row per budget run: its headline test SSIM (mean over images), in BUDGET_COLUMNS."""
-    tables = {}
+    tables: dict[str, pd.DataFrame] = {}  # DespeckleNet's files score every network: read each once
     records = []
     for run in runs:
-        rows = pd.concat([tables.setdefault(f, read(f)) for f in run["files"]], ignore_index=True)
+        for f in run["files"]:
+            if f not in tables:
+                tables[f] = read(f)
+        rows = pd.concat([tables[f] for f in run["files"]], ignore_index=True)
         values = headline_ssim(run, rows)
         if values.empty:
             raise ValueError(f"budget: no phase SSIM of {run['key']} seed {run['seed']} for (train, test) "

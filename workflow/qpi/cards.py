@@ -36,7 +36,7 @@ def _srqpi(config: dict, block: dict, condition: str) -> tuple[dict, dict]:
     if config["data"] == "user":  # each stack's own optics and input plane, from the sample sheet
         optics, lr_pixel, hr_pixel = {"source": "the sample sheet's stacks"}, None, None
     else:
-        optics = _optics({**config["microscope"], **{k: spec[k] for k in ("coherence",) if k in spec}})
+        optics = _optics({**config["microscope"], **({"coherence": spec["coherence"]} if "coherence" in spec else {})})
         hr_pixel = optics.pop("pixel_um")
         lr_pixel = hr_pixel * binning
     inputs = {"channels": [{"quantity": "intensity", "defocus_um": planes if len(planes) > 1 else planes[0]}],
@@ -97,11 +97,9 @@ def scores_file(model_file: str | Path, card: dict) -> Path | None:
     results = next((p for p in model_file.parents if p.name == paths.RESULTS), None)
     if results is None:
         return None
-    run = {"model": card["model"], "seed": card["seed"]}
-    template = {"srqpi": paths.fill(paths.SRQPI["scores"], method=paths.RUN),
-                "mcnn": paths.fill(paths.MCNN["scores"], method=paths.RUN),
-                "despeckle": paths.DESPECKLE["scores"], "contrans": paths.CONTRANS["scores"]}[card["family"]]
-    labels = {"condition": card["condition"], "objective": card["condition"], "specimen": card.get("specimen"), **run}
+    template = paths.RUN_SCORES[card["family"]]
+    labels = {"condition": card["condition"], "objective": card["condition"], "specimen": card.get("specimen"),
+              "model": card["model"], "seed": card["seed"]}
     wanted = paths.wildcards(template)
     if not all(labels.get(k) is not None for k in wanted):
         return None

@@ -116,6 +116,11 @@ CONTRANS = {
 }
 CONTRANS_RUN = _run(f"{_CT}/{{specimen}}/{{objective}}/models", "generator.pt", "steps.csv")
 
+# The evaluation CSV that scores one training run, per family (DespeckleNet's holds every network
+# trained on its condition with its seed).
+RUN_SCORES = {"srqpi": fill(SRQPI["scores"], method=RUN), "mcnn": fill(MCNN["scores"], method=RUN),
+              "despeckle": DESPECKLE["scores"], "contrans": CONTRANS["scores"]}
+
 def _prefixed(prefix: str, files: dict[str, str]) -> dict[str, str]:
     return {f"{prefix}_{key}": template for key, template in files.items()}
 

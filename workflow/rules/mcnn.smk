@@ -80,7 +80,7 @@ rule mcnn_evaluate_model:
         model=paths.MCNN_RUN["best"],
         tests=MCNN_TESTS,
     output:
-        scores=paths.fill(paths.MCNN["scores"], method=paths.RUN),
+        scores=paths.RUN_SCORES["mcnn"],
         predictions=paths.fill(paths.MCNN["predictions"], method=paths.RUN),
     params:
         test_sets=MCNN["test_sets"],

@@ -98,7 +98,7 @@ rule srqpi_evaluate_model:
         lr=lambda w: expand(paths.SRQPI["lr"], condition=w.condition, stack=stacks_in("test")),
         tie=expand(paths.STACK["tie"], stack=stacks_in("test")),
     output:
-        scores=paths.fill(paths.SRQPI["scores"], method=paths.RUN),
+        scores=paths.RUN_SCORES["srqpi"],
         predictions=paths.fill(paths.SRQPI["predictions"], method=paths.RUN),
     params:
         stacks=stacks_in("test"),
