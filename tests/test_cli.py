@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -118,11 +119,15 @@ def test_tie_forwards_method_and_eps(tmp_path, monkeypatch):
 
 def test_predict_parses_its_arguments():
     args = cli.build_parser().parse_args(["predict", "--model", "m.pt", "in.tif", "-o", "out.tif", "--device", "cpu",
-                                          "--tile", "256"])
-    assert (str(args.model), str(args.input), str(args.output), args.device, args.tile) == (
-        "m.pt", "in.tif", "out.tif", "cpu", 256)
+                                          "--tile", "256", "--normalise", "none", "--pixel-um", "0.5"])
+    assert (str(args.model), args.input, str(args.output), args.device, args.tile) == (
+        "m.pt", [Path("in.tif")], "out.tif", "cpu", 256)
+    assert (args.normalise, args.pixel_um) == ("none", 0.5)
     defaults = cli.build_parser().parse_args(["predict", "--model", "m.pt", "in.tif", "-o", "out.tif"])
-    assert (defaults.device, defaults.tile) == ("auto", None)
+    assert (defaults.device, defaults.tile, defaults.normalise, defaults.z_um) == ("auto", None, "mean", None)
+    planes = cli.build_parser().parse_args(["predict", "--model", "m.pt", "a.tif", "b.tif", "-o", "o.tif",
+                                            "--z-um=-2,2"])
+    assert planes.input == [Path("a.tif"), Path("b.tif")] and planes.z_um == [-2.0, 2.0]
 
 
 @pytest.mark.parametrize(
@@ -132,8 +137,9 @@ def test_predict_parses_its_arguments():
         ["predict", "--model", "m.pt", "in.tif"],  # no output
         ["predict", "--model", "m.pt", "in.tif", "-o", "o.tif", "--device", "tpu"],
         ["predict", "--model", "m.pt", "in.tif", "-o", "o.tif", "--tile", "0"],
+        ["predict", "--model", "m.pt", "in.tif", "-o", "o.tif", "--normalise", "max"],
     ],
-    ids=["no model", "no output", "bad device", "zero tile"],
+    ids=["no model", "no output", "bad device", "zero tile", "bad normalisation"],
 )
 def test_predict_rejects_bad_usage(argv):
     with pytest.raises(SystemExit) as exc:

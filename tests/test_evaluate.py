@@ -103,3 +103,61 @@ def test_qpi_predict_refuses_a_model_it_cannot_apply_with_one_clear_error(tmp_pa
     expected = {"other family": "despecklenet model", "two-channel U-Net": "srqpi_unet model with 1 input and 2 output"}
     assert expected.get(content, "not a deep-qpi model file") in err
     assert not (tmp_path / "phase.tif").exists()
+
+
+def test_tiled_prediction_of_several_channels_and_of_a_field_smaller_than_a_tile():
+    """(C, h, w) in, (C', h, w) out, blended exactly; a short side is mirror-padded to one tile."""
+    torch.manual_seed(0)
+    mix = torch.nn.Conv2d(2, 3, 1)
+    image = np.random.default_rng(0).random((2, 37, 11), dtype=np.float32)
+    tiled = evaluate.tiled_predict(mix, image, factor=1, tile=16, overlap=4)
+    with torch.no_grad():
+        whole = mix(torch.from_numpy(image)[None])[0].numpy()
+    assert tiled.shape == (3, 37, 11)
+    np.testing.assert_allclose(tiled, whole, atol=1e-5)
+
+
+def _carded_model(path, arch, card, **kwargs):
+    """A tiny model saved with a hand-written model card (what training writes, in brief)."""
+    torch.manual_seed(0)
+    save_model(path, models.build(arch, **kwargs), meta={"card": {"model": arch, "condition": "c", "seed": 0, **card}})
+
+
+def test_qpi_predict_refuses_an_image_of_another_pixel_size_in_one_sentence(tmp_path, capsys):
+    card = {"family": "srqpi", "inputs": {"pixel_um": 0.65, "tile_px": 16, "overlap_px": 4},
+            "outputs": {"upscale": 4, "channels": [{"quantity": "phase"}]}}
+    _carded_model(tmp_path / "m.pt", "srqpi_unet", card, upscale=4, width=2, depth=2)
+    io.write_image(tmp_path / "lr.tif", np.ones((32, 32), np.float32), pixel_um=0.325)
+    status = main(["predict", "--model", str(tmp_path / "m.pt"), str(tmp_path / "lr.tif"), "-o", str(tmp_path / "o.tif")])
+    err = capsys.readouterr().err.strip()
+    assert status == 1 and len(err.splitlines()) == 1 and "lr.tif: pixels of 0.325 µm" in err and "0.65 µm" in err
+    assert not (tmp_path / "o.tif").exists()
+    # the file's calibration overridden: it runs, on the LR grid × 4
+    assert main(["predict", "--model", str(tmp_path / "m.pt"), str(tmp_path / "lr.tif"), "-o", str(tmp_path / "o.tif"),
+                 "--pixel-um", "0.65"]) == 0
+    assert io.read_image(tmp_path / "o.tif")[0].shape == (128, 128)
+
+
+def test_qpi_predict_takes_an_mcnn_networks_planes_by_z_from_a_stack_or_plane_files(tmp_path, capsys):
+    card = {"family": "mcnn", "inputs": {"channels": [{"quantity": "intensity", "z_um": z} for z in (-2.0, 2.0)],
+                                         "pixel_um": 0.5, "wavelength_um": 0.55, "tile_px": 16, "overlap_px": 4},
+            "outputs": {"channels": [{"quantity": "phase"}, {"quantity": "amplitude"}]}}
+    _carded_model(tmp_path / "m.pt", "mcnn", card, in_channels=2, out_channels=2, width=4, depth=2, heads=1)
+    planes = 1 + 0.1 * np.random.default_rng(1).random((3, 24, 24), dtype=np.float32)
+    io.write_stack(tmp_path / "s.tif", io.Stack(data=planes, z_um=np.array([-2.0, 0.0, 2.0]), wavelength_um=0.55,
+                                                pixel_um=0.5), dtype="float32")
+    assert main(["predict", "--model", str(tmp_path / "m.pt"), str(tmp_path / "s.tif"), "-o", str(tmp_path / "a.tif"),
+                 "--normalise", "none"]) == 0
+    images, meta = io.read_channels(tmp_path / "a.tif")
+    assert list(images) == ["phase", "amplitude"] and images["phase"].shape == (24, 24) and meta["pixel_um"] == 0.5
+    for z, plane in zip((-2, 2), planes[[0, 2]]):  # the same two planes as files, z given on the command line
+        io.write_image(tmp_path / f"p{z}.tif", plane, pixel_um=0.5)
+    assert main(["predict", "--model", str(tmp_path / "m.pt"), str(tmp_path / "p-2.tif"), str(tmp_path / "p2.tif"),
+                 "-o", str(tmp_path / "b.tif"), "--normalise", "none", "--z-um=-2,2"]) == 0
+    np.testing.assert_array_equal(io.read_channels(tmp_path / "b.tif")[0]["phase"], images["phase"])
+    capsys.readouterr()
+    status = main(["predict", "--model", str(tmp_path / "m.pt"), str(tmp_path / "p-2.tif"), str(tmp_path / "p2.tif"),
+                   "-o", str(tmp_path / "c.tif"), "--z-um=-2,1"])
+    err = capsys.readouterr().err.strip()
+    assert status == 1 and len(err.splitlines()) == 1 and "needs the planes at z = [-2, 2] µm, the input has z = [-2, 1] µm" in err
+    assert not (tmp_path / "c.tif").exists()

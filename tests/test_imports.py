@@ -19,7 +19,7 @@ LAYERS = [
     ("networks", ["models", "models.*", "losses"]),
     ("engines", ["train", "checkpoints", "gan", "cyclegan", "evaluate", "scores"]),
     ("families", ["srqpi", "mcnn", "despeckle", "contrans", "validation"]),
-    ("views", ["tables", "summary", "plots", "budget", "cards"]),
+    ("views", ["tables", "summary", "plots", "budget", "cards", "predict"]),
     ("interface", ["cli"]),
 ]
 

@@ -279,3 +279,59 @@ def test_bad_user_stack_fails_with_one_clear_error_and_no_output(tmp_path):
     log = (tmp_path / "results" / "logs" / "ingest" / "broken.log").read_text()
     assert "broken.tif" in log and "Traceback" not in log
     assert not (tmp_path / "results" / "ingest" / "broken.tif").exists()
+
+
+def _predict(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "qpi.cli", "predict", *map(str, args)], capture_output=True, text=True)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("family", ["srqpi", "mcnn", "despeckle", "contrans"])
+def test_qpi_predict_gives_the_numbers_of_the_pipelines_own_evaluation(smoke, tmp_path, family):
+    """A smoke model applied by `qpi predict` to an image of its test data, written as a TIFF, gives
+    the prediction its evaluation rule stored (the card alone tells predict how to prepare the input)."""
+    from qpi import io
+    from qpi.checkpoints import read_card
+
+    results = smoke / "results"
+    given = tmp_path / "input.tif"
+    if family == "srqpi":
+        model = results / "srqpi/z2/models/unet_s0/best.pt"
+        name = np.load(results / "srqpi/z2/eval/unet_s0.npz").files[0]
+        inputs = [results / f"srqpi/z2/lr/{name}.tif"]
+        expected = {"phase": np.load(results / "srqpi/z2/eval/unet_s0.npz")[name]}
+    elif family == "mcnn":  # the one-plane network that also gives the amplitude, from a 5-plane stack
+        model = results / "mcnn/n1/models/mcnn_s0/best.pt"
+        data = np.load(results / "mcnn/data/natural.npz")
+        card = read_card(model)
+        io.write_stack(given, io.Stack(data=data["planes"][1], z_um=data["z_um"], wavelength_um=0.55,
+                                       pixel_um=card["inputs"]["pixel_um"]), dtype="float32")
+        inputs = [given]
+        stored = np.load(results / "mcnn/n1/eval/mcnn_s0.npz")["natural"][1]
+        expected = {"phase": stored[0], "amplitude": stored[1]}
+    elif family == "despeckle":
+        model = results / "despeckle/pooled/models/despecklenet_s0/best.pt"
+        from qpi.despeckle import prediction_key
+
+        io.write_image(given, np.load(results / "despeckle/l2/speckle/test.npz")["speckle"][2, 0],
+                       pixel_um=read_card(model)["inputs"]["pixel_um"])
+        inputs = [given]
+        stored = np.load(results / "despeckle/pooled/eval/s0.npz")[prediction_key("despecklenet", "l2")][2]
+        expected = {"intensity": (stored[0] + 1) / 2, "phase": stored[1]}
+    else:
+        model = results / "contrans/hela/10x/models/contrans_s0/generator.pt"
+        card = read_card(model)
+        io.write_image(given, np.load(results / "contrans/data/hela/test.npz")["lr_10x"][0, 0],
+                       pixel_um=card["inputs"]["pixel_um"])
+        inputs = [given]
+        expected = {"phase": np.load(results / "contrans/hela/10x/eval/contrans_s0.npz")["10x"][0, 0]}
+    out = _predict("--model", model, *inputs, "-o", tmp_path / "out.tif", "--normalise", "none", "--device", "cpu")
+    assert out.returncode == 0, out.stderr
+    if len(expected) == 1:
+        images = {"phase": io.read_image(tmp_path / "out.tif")[0]}
+    else:
+        images, meta = io.read_channels(tmp_path / "out.tif")
+        assert meta["channels"] == list(expected)
+    assert images.keys() == expected.keys()
+    for quantity, value in expected.items():
+        np.testing.assert_allclose(images[quantity], np.squeeze(value), atol=2e-5, err_msg=quantity)

@@ -24,6 +24,11 @@ def _optics(scope: dict) -> dict:
     return {**{k: scope[k] for k in keys if k in scope}, "pixel_um": scope["camera_pixel_um"] / scope["magnification"]}
 
 
+def _tiles(tile_px: int, overlap_px: int | None = None) -> dict:
+    """How `qpi predict` tiles a full field: tiles of the network's training size (on its input grid)."""
+    return {"tile_px": tile_px, "overlap_px": tile_px // 4 if overlap_px is None else overlap_px}
+
+
 def _phase(pixel_um: float | None, **extra) -> dict:
     return {"quantity": "phase", "unit": "rad", "pixel_um": pixel_um, **extra}
 
@@ -40,8 +45,9 @@ def _srqpi(config: dict, block: dict, condition: str) -> tuple[dict, dict]:
         hr_pixel = optics.pop("pixel_um")
         lr_pixel = hr_pixel * binning
     inputs = {"channels": [{"quantity": "intensity", "defocus_um": planes if len(planes) > 1 else planes[0]}],
-              "binning": binning, "pixel_um": lr_pixel, **optics,
-              "normalisation": f"intensity / its field mean, binned {binning}×{binning} (block means)"}
+              "binning": binning, "pixel_um": lr_pixel, **optics, "scale": "field mean",
+              "normalisation": f"intensity / its field mean, binned {binning}×{binning} (block means)",
+              **_tiles(block["evaluate"]["tile_lr"], block["evaluate"]["overlap_lr"])}
     return inputs, {"channels": [_phase(hr_pixel, reference=block["label"])], "upscale": binning}
 
 
@@ -49,6 +55,7 @@ def _mcnn(config: dict, block: dict, condition: str) -> tuple[dict, dict]:
     spec = mcnn.conditions(block)[condition]
     optics = _optics({**config["microscope"], **block["microscope"]})
     inputs = {"channels": [{"quantity": "intensity", "z_um": z} for z in spec["z_um"]], **optics,
+              "scale": "empty field", **_tiles(block["field_px"]),
               "normalisation": "intensity − 1 (unit background), divided by the training inputs' std per plane"}
     outputs = [_phase(optics["pixel_um"])]
     if spec["amplitude"]:
@@ -61,7 +68,8 @@ def _despeckle(config: dict, block: dict, condition: str) -> tuple[dict, dict]:
     optics = _optics({**config["microscope"], **block["microscope"]})
     diffuser = despeckle.conditions(block)[condition]["diffuser"]
     inputs = {"channels": [{"quantity": "speckle intensity", "defocus_um": block["defocus_um"]}], **optics,
-              "diffuser": diffuser, "normalisation": f"intensity ** {block['input_power']} − 1"}
+              "diffuser": diffuser, "scale": "empty field", "power": block["input_power"], **_tiles(block["field_px"]),
+              "normalisation": f"intensity ** {block['input_power']} − 1"}
     outputs = [{"quantity": "intensity", "unit": "1", "pixel_um": optics["pixel_um"], "note": "the network gives 2·I − 1"},
                _phase(optics["pixel_um"], reference=block["label"])]
     return inputs, {"channels": outputs}
@@ -72,6 +80,7 @@ def _contrans(config: dict, block: dict, objective: str) -> tuple[dict, dict]:
     optics, hr = _optics(objectives[objective]), _optics(label)
     hr_pixel = hr["pixel_um"] * block["hr_binning"]
     inputs = {"channels": [{"quantity": "bright-field intensity", "objective": objective}], **optics,
+              "scale": "empty field", **_tiles(block["hr_px"]),
               "normalisation": f"intensity − 1, resampled onto the {block['hr_px']} px HR grid ({hr_pixel:g} µm pixels)"}
     outputs = {"channels": [_phase(hr_pixel, reference=block["label"]["source"],
                                    objective=f"{label['magnification']:g}×/{label['na']:g}")],

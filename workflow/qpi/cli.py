@@ -70,15 +70,28 @@ def build_parser() -> argparse.ArgumentParser:
                         "beyond ~1100 px; 1e-15 for noiseless simulations)")
     p.set_defaults(run=_tie)
 
-    p = sub.add_parser("predict", help="apply a trained model to a full-field image",
-                       description="Apply a trained model to a new full-field image, tile by tile.")
-    p.add_argument("input", type=Path, metavar="INPUT.tif")
-    p.add_argument("--model", type=Path, required=True, metavar="MODEL.pt", help="trained model checkpoint")
-    p.add_argument("-o", "--output", type=Path, required=True, metavar="OUTPUT.tif", help="output image to write")
+    p = sub.add_parser("predict", help="apply a trained model of any family to a full-field image",
+                       description="Apply a trained network to new full-field images, tile by tile at its training "
+                                   "size, as its model card says (`qpi info MODEL.pt`): DL-SRQPI one LR intensity → "
+                                   "phase on the finer grid; MCNN the card's planes (a stack, or one file per plane "
+                                   "in z order) → phase (and amplitude); DespeckleNet one speckle image → intensity "
+                                   "and phase (one named TIFF page each); ContransGAN one low-NA image → the "
+                                   "high-NA phase on the HR grid.")
+    p.add_argument("input", type=Path, nargs="+", metavar="INPUT.tif",
+                   help="the input image; for MCNN a stack, or one single-plane file per plane in z order")
+    p.add_argument("--model", type=Path, required=True, metavar="MODEL.pt", help="trained model file")
+    p.add_argument("-o", "--output", type=Path, required=True, metavar="OUTPUT.tif",
+                   help="float32 TIFF to write (phase in rad; several outputs as named pages)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                    help="where to run: auto picks cuda when available (default: %(default)s)")
     p.add_argument("--tile", type=_positive_int, default=None, metavar="N",
-                   help="tile size in input pixels (default: the model's)")
+                   help="tile size in input pixels (default: the network's training size, from its card)")
+    p.add_argument("--normalise", choices=("mean", "none"), default="mean",
+                   help="mean: divide each plane by its mean (raw camera counts); none: the input is already "
+                        "intensity relative to the empty field (flat-field corrected) (default: %(default)s)")
+    p.add_argument("--z-um", type=_float_list, metavar="Z1,Z2,...",
+                   help="MCNN: defocus of each plane in file order (µm), where the files carry none")
+    p.add_argument("--pixel-um", type=float, metavar="P", help="input pixel size (µm), where the file carries none")
     p.set_defaults(run=_predict)
 
     p = sub.add_parser("info", help="print a trained model's card: what it expects, gives and was trained on",
@@ -163,14 +176,15 @@ def _names(paths: list[Path]) -> str:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    for what, path in (("model", args.model), ("input image", args.input)):
+    for what, path in (("model", args.model), *(("input image", p) for p in args.input)):
         if not path.is_file():
             raise io.StackError(f"{path}: {what} not found; check the path.")
-    from qpi.evaluate import predict_file
+    from qpi.predict import apply
 
-    tile = {"tile": args.tile} if args.tile else {}  # unset: the library's default
-    predict_file(args.model, args.input, args.output, device=args.device, **tile)
-    print(f"{args.output}: written")
+    logging.basicConfig(level=logging.INFO, format="%(message)s")  # progress of large fields
+    images = apply(args.model, args.input, args.output, device=args.device, tile=args.tile, z_um=args.z_um,
+                   pixel_um=args.pixel_um, normalise=args.normalise)
+    print(f"{args.output}: {' and '.join(images)} written")
     return 0
 
 

@@ -182,15 +182,21 @@ def acquire(part: str, slides: int, specimen: dict, objectives: dict[str, Micros
 def network_input(lr: np.ndarray, hr_px: int) -> np.ndarray:
     """Intensity tiles (N, 1, h, w) → contrast I − 1 on the HR grid (N, 1, hr_px, hr_px): cubic
     up-sampling of coarser tiles, binning of finer ones (40×)."""
-    n, _, h, w = lr.shape
+    _, _, h, w = lr.shape
     if h != w:
         raise ValueError(f"tiles must be square, got {h}×{w}")
-    if h <= hr_px:
-        factor = ratio(hr_px, h, "HR tile over input tile")
-        images = [upsample(x[0], factor) for x in lr] if factor > 1 else list(lr[:, 0])
+    return np.stack([onto_hr_grid(x[0], hr_px / h) for x in lr])[:, None]
+
+
+def onto_hr_grid(image: np.ndarray, coarser: float) -> np.ndarray:
+    """An intensity image (h, w) with pixels `coarser`× the HR grid's → contrast I − 1 on the HR grid:
+    cubic up-sampling of a coarser image, binning of a finer one (40×); the ratio must be whole."""
+    if coarser >= 1:
+        factor = ratio(coarser, 1.0, "input pixel over HR pixel")
+        image = upsample(image, factor) if factor > 1 else image
     else:
-        images = list(bin_pixels(lr[:, 0], ratio(h, hr_px, "input tile over HR tile")))
-    return (np.stack(images)[:, None] - 1.0).astype(np.float32)
+        image = bin_pixels(image, ratio(1.0, coarser, "HR pixel over input pixel"))
+    return (np.asarray(image) - 1.0).astype(np.float32)
 
 
 # --- evaluation ---------------------------------------------------------------------------------------

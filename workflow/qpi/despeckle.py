@@ -194,10 +194,15 @@ def network_pairs(speckled: np.ndarray, specimens: dict[str, np.ndarray], label:
     absorbs); targets (2·I − 1, phase) with the phase from `label` ("tie" | "exact")."""
     if label not in ("tie", "exact"):
         raise ValueError(f"unknown phase label {label!r}; use 'tie' or 'exact'")
+    y = np.concatenate([2 * specimens["intensity"] - 1, specimens[label]], axis=1)
+    return network_input(speckled, power), y.astype(np.float32)
+
+
+def network_input(speckled: np.ndarray, power: float = 1.0) -> np.ndarray:
+    """A network's input from speckle intensities relative to the empty field: speckle^power − 1."""
     if power <= 0:
         raise ValueError(f"the input power must be positive, got {power}")
-    y = np.concatenate([2 * specimens["intensity"] - 1, specimens[label]], axis=1)
-    return (np.power(np.clip(speckled, 0, None), power) - 1).astype(np.float32), y.astype(np.float32)
+    return (np.power(np.clip(speckled, 0, None), power) - 1).astype(np.float32)
 
 
 def affine_fit(prediction: np.ndarray, target: np.ndarray) -> np.ndarray:

@@ -122,6 +122,7 @@ def read_stack(
     medium_index: float | None = None,
     raw: bool = False,
     require_focus: bool = True,
+    fallback: dict | None = None,
 ) -> Stack:
     """Read and validate a through-focus stack; planes come back sorted by z (µm).
 
@@ -130,7 +131,8 @@ def read_stack(
     file's metadata (a user's own TIFF may carry none; then the sample sheet or the CLI must give
     wavelength, pixel size and z positions). Data are float32, or the file's dtype with `raw=True`.
     Any problem raises one `StackError` naming the fix. `require_focus=False` accepts stacks
-    without an in-focus plane (two-plane TIE inputs).
+    without an in-focus plane (two-plane TIE inputs). `fallback` gives metadata (e.g. a model card's
+    wavelength) used only where neither the file nor the keywords give it.
     """
     paths = _as_paths(path)
     several = len(paths) > 1
@@ -145,6 +147,7 @@ def read_stack(
     given = dict(wavelength_um=wavelength_um, pixel_um=pixel_um, z_um=z_um, na=na, coherence=coherence,
                  magnification=magnification, medium_index=medium_index)
     meta.update({k: v for k, v in given.items() if v is not None})
+    meta = {**{k: v for k, v in (fallback or {}).items() if v is not None}, **meta}
     found = meta.pop("_z_found", None)
     for key, (noun, how) in _REQUIRED.items():
         if meta.get(key) is None:
@@ -367,6 +370,28 @@ def write_image(
     meta = {"axes": "YX", "unit": "um", "Info": json.dumps(info, default=_json_default)}
     with atomic_path(path) as tmp:
         tifffile.imwrite(tmp, image.astype(np.float32), imagej=True, resolution=_resolution(pixel_um), metadata=meta)
+
+
+def write_channels(path: str | Path, images: dict[str, np.ndarray], *, pixel_um: float, **metadata) -> None:
+    """Write named 2-D float32 images (intensity, phase, …) as one ImageJ TIFF, one page per image,
+    each page labelled with its name (Fiji shows the labels); `read_channels` reads them back."""
+    data = np.stack([np.asarray(v, np.float32) for v in images.values()])
+    if data.ndim != 3:
+        raise ValueError(f"each image must be 2-D (Y, X), got a stack of shape {data.shape}")
+    info = json.dumps({"pixel_um": float(pixel_um), "channels": list(images), **metadata}, default=_json_default)
+    meta = {"axes": "CYX", "unit": "um", "Labels": list(images), "Info": info}
+    with atomic_path(path) as tmp:
+        tifffile.imwrite(tmp, data, imagej=True, resolution=_resolution(pixel_um), metadata=meta)
+
+
+def read_channels(path: str | Path) -> tuple[dict[str, np.ndarray], dict]:
+    """The named pages of a TIFF written by `write_channels` ({name: image}) and its metadata."""
+    path = Path(path)
+    data, meta, _ = _read_tiff(path)
+    names = meta.get("channels") or [f"channel{i}" for i in range(len(data))]
+    if data.ndim != 3 or len(names) != len(data):
+        raise StackError(f"{path}: holds no named channels (shape {data.shape}); give a file `qpi predict` wrote.")
+    return {n: d.astype(np.float32) for n, d in zip(names, data)}, meta
 
 
 def read_image(path: str | Path) -> tuple[np.ndarray, dict]:

@@ -132,9 +132,15 @@ def network_pairs(data: dict[str, np.ndarray], z_um: np.ndarray, amplitude: bool
 
     Both sides are contrasts to the empty field: a target offset (A ≈ 0.85) kept the phase head of
     bias-free-normalised networks stuck at zero for hundreds of steps. `predict` adds the 1 back."""
-    x = data["planes"][:, plane_index(data["z_um"], z_um)] - 1.0
+    x = network_input(data["planes"], data["z_um"], z_um)
     y = np.concatenate([data["phase"], data["amplitude"] - 1.0], axis=1) if amplitude else data["phase"]
     return x.astype(np.float32), y.astype(np.float32)
+
+
+def network_input(planes: np.ndarray, z_available, z_um) -> np.ndarray:
+    """The network's input channels from intensity planes (..., Z, H, W) relative to the empty field at
+    `z_available` (µm): the planes at `z_um`, in that order, as contrasts I − 1."""
+    return (planes[..., plane_index(np.asarray(z_available), z_um), :, :] - 1.0).astype(np.float32)
 
 
 def laplacian_toy(count: int, size: int, sigma_px: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -158,9 +164,14 @@ def input_std(x: np.ndarray) -> list[float]:
 def predict(model, x: np.ndarray, device="cpu", batch: int = 16) -> np.ndarray:
     """Phase (rad) and, for two-output networks, amplitude (N, C', H, W) from inputs made by
     `network_pairs`: the networks' full-resolution outputs in eval mode, amplitude contrast + 1."""
-    out = predict_batches(model, x, device, batch)
-    out[:, 1:] += 1.0
-    return out
+    return network_output(predict_batches(model, x, device, batch))
+
+
+def network_output(y: np.ndarray) -> np.ndarray:
+    """Phase and amplitude (N, C', H, W) from a network's outputs: its amplitude contrast + 1."""
+    y = np.array(y, np.float32)
+    y[:, 1:] += 1.0
+    return y
 
 
 def tie_possible(z_um) -> bool:
