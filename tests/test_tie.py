@@ -195,3 +195,17 @@ def test_brightness_correction_removes_exposure_gains_and_illumination():
     assert error(tie.brightness_correct(raw, "both")) < 0.03 * error(raw)
     assert error(tie.brightness_correct(raw, "mean")) > 0.2 * error(raw)  # the illumination stays
     np.testing.assert_array_equal(tie.brightness_correct(raw, "none"), raw.astype(np.float32))
+
+
+def test_dct_solver_by_real_transforms_is_the_fft_of_the_mirror_extended_image():
+    """Neumann boundaries two ways: DCT/DST on N×N (float32) and the FFT solver on the 2N×2N mirror image."""
+    from scipy import ndimage
+
+    rng = np.random.default_rng(0)
+    i0 = 1 + 0.3 * ndimage.gaussian_filter(rng.random((96, 130)), 5)
+    didz = ndimage.gaussian_filter(rng.standard_normal((96, 130)), 3)
+    mirror = [np.pad(a, ((0, 96), (0, 130)), mode="symmetric") for a in (i0, didz)]
+    expected = tie.fft_solver(*mirror, 0.1625, 0.55, eps=1e-9)[:96, :130]
+    phase = tie.dct_solver(i0, didz, 0.1625, 0.55, eps=1e-9)
+    assert phase.dtype == np.float32 and np.ptp(expected) > 5
+    np.testing.assert_allclose(phase - phase.mean(), expected - expected.mean(), atol=1e-4 * np.ptp(expected))
