@@ -54,3 +54,32 @@ def test_a_full_disk_leaves_no_partial_output_and_is_one_sentence(tmp_path):
     assert f"ERROR qpi: No space left on device while writing {out.parent}/.table.csv" in line
     assert line.endswith(f"free space under {out.parent} and re-run (no partial output was kept).")
     assert "Traceback" not in run.stderr
+
+
+FULL_DISK_MODEL = """
+import errno, io
+import qpi.checkpoints as checkpoints
+from qpi import models
+from qpi.logs import log_to
+
+
+class Full(io.FileIO):  # a disk that fills on the first write
+    def write(self, data):
+        raise OSError(errno.ENOSPC, "No space left on device", self.name)
+
+
+checkpoints.open = lambda path, mode: Full(path, mode)  # the module's open, as torch.save writes through it
+log_to({log!r})
+checkpoints.save_model({out!r}, models.build("srcnn", channels=[4, 2]))
+"""
+
+
+def test_a_model_file_on_a_full_disk_is_one_sentence_and_leaves_nothing(tmp_path):
+    """torch.save writing to a path fails as RuntimeError; through a Python file it is the OSError."""
+    log, out = tmp_path / "rule.log", tmp_path / "models" / "best.pt"
+    run = subprocess.run([sys.executable, "-c", FULL_DISK_MODEL.format(log=str(log), out=str(out))],
+                         capture_output=True, text=True)
+    assert run.returncode == 1 and "Traceback" not in run.stderr, run.stderr
+    (line,) = log.read_text().splitlines()
+    assert f"No space left on device while writing {out.parent}/.best.pt" in line
+    assert not out.exists() and list(out.parent.iterdir()) == []

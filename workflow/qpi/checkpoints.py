@@ -65,8 +65,8 @@ def save_model(path: str | Path, model: nn.Module, meta: dict | None = None) -> 
         "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
         "meta": meta or {},
     }
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        torch.save(payload, f)  # through a Python file: a full disk is an OSError (errno), not RuntimeError
 
 
 def load_model(path: str | Path, device: str | torch.device = "cpu") -> nn.Module:
@@ -184,8 +184,8 @@ def save_checkpoint(
         "train_config": dataclasses.asdict(cfg),
         "files": {f.name: f.read_bytes() for f in map(Path, files) if f.exists()},
     }
-    with atomic_path(path) as tmp:
-        torch.save(payload, tmp)
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        torch.save(payload, f)  # through a Python file: a full disk is an OSError (errno), not RuntimeError
 
 
 def load_checkpoint(path: Path, payload: dict, model: nn.Module, stateful: dict[str, Any], cfg: TrainConfig) -> dict:
