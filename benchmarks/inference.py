@@ -15,7 +15,6 @@ import json
 import os
 import platform
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +29,7 @@ from parity import build_spec, paper_config  # noqa: E402
 
 from qpi import models  # noqa: E402
 from qpi.evaluate import tiled_predict  # noqa: E402
+from timing import best_of  # noqa: E402
 
 
 def networks(config: dict) -> dict[str, tuple]:
@@ -44,28 +44,18 @@ def networks(config: dict) -> dict[str, tuple]:
     return out
 
 
-def best_of(fn, repeats: int = 2) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def measure(arch: str, kwargs: dict, channels: int, tile: int, scale: int, tiles: int) -> dict:
     torch.manual_seed(0)
     model = models.build(arch, **kwargs).eval()
     side = tile * tiles
     x = np.random.default_rng(0).random((channels, side, side), dtype=np.float32)
-    tiled = best_of(lambda: tiled_predict(model, x, scale, tile, tile // 4), repeats=1 if tiles == 1 else 2)
+    tiled = best_of(lambda: tiled_predict(model, x, scale, tile, tile // 4), repeats=1 if tiles == 1 else 2, warm_up=True)
     mpx = (side * scale) ** 2 / 1e6
     row = {"arch": arch, "weights": sum(p.numel() for p in model.parameters()), "tile": tile,
            "output": f"{side * scale}x{side * scale}", "tiled_s_per_mpx": round(tiled / mpx, 3)}
     if tiles > 1:
         with torch.inference_mode():
-            whole = best_of(lambda: model(torch.from_numpy(x)[None]))
+            whole = best_of(lambda: model(torch.from_numpy(x)[None]), repeats=2, warm_up=True)
         row.update(whole_s_per_mpx=round(whole / mpx, 3), tiled_over_whole=round(tiled / whole, 2))
     return row
 

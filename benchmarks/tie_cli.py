@@ -11,13 +11,12 @@ Run: .venv/bin/python benchmarks/tie_cli.py  → prints and writes benchmarks/ti
 import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
+from timing import best_of_process
 
 PLAIN = '''
 import sys
@@ -38,15 +37,6 @@ gx = np.fft.ifft2(2j * np.pi * fx * psi).real / i0
 phase = np.fft.ifft2((2j * np.pi * fy * np.fft.fft2(gy) + 2j * np.pi * fx * np.fft.fft2(gx)) * inv).real
 tifffile.imwrite(sys.argv[2], phase.astype(np.float32))
 '''
-
-
-def best_of(cmd: list[str], repeats: int = 5) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        subprocess.run(cmd, check=True, capture_output=True)
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def make_stack(path: Path, n: int) -> None:
@@ -71,10 +61,10 @@ def main(n: int = 2048) -> dict:
         tmp = Path(tmp)
         make_stack(tmp / "stack.tif", n)
         (tmp / "plain.py").write_text(PLAIN)
-        plain = best_of([sys.executable, str(tmp / "plain.py"), str(tmp / "stack.tif"), str(tmp / "plain.tif")])
-        ours = best_of([qpi, "tie", str(tmp / "stack.tif"), "-o", str(tmp / "ours.tif")])
-        start = best_of([qpi, "--version"])
-        python = best_of([sys.executable, "-c", "pass"])
+        plain = best_of_process([sys.executable, str(tmp / "plain.py"), str(tmp / "stack.tif"), str(tmp / "plain.tif")])
+        ours = best_of_process([qpi, "tie", str(tmp / "stack.tif"), "-o", str(tmp / "ours.tif")])
+        start = best_of_process([qpi, "--version"])
+        python = best_of_process([sys.executable, "-c", "pass"])
     result = {
         "stack": f"3 planes of {n}x{n} uint16",
         "plain_numpy_fft_tie_s": round(plain, 3),

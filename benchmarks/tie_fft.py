@@ -5,22 +5,13 @@ Run: .venv/bin/python benchmarks/tie_fft.py  → prints and writes benchmarks/ti
 
 import json
 import platform
-import time
 from pathlib import Path
 
 import numpy as np
 from scipy import fft
 
 from qpi import tie
-
-
-def best_of(fn, repeats=5):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+from timing import best_of
 
 
 def main(n=2048):

@@ -12,7 +12,6 @@ import platform
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +20,7 @@ import tifffile
 from qpi.optics.imaging import field_stop_mask
 from qpi.optics.phantoms import make_phantom
 from qpi.optics.propagation import angular_spectrum, frequencies
+from timing import best_of_process
 
 N, PIXEL_UM, WAVELENGTH_UM, DZ_UM, NA = 1280, 0.2325, 0.55, 2.5, 0.4
 
@@ -53,15 +53,6 @@ def acquire(folder: Path) -> tuple[Path, Path]:
     return tuple(paths)
 
 
-def best_of(cmd, repeats=3):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        subprocess.run(cmd, check=True, capture_output=True)
-        times.append(time.perf_counter() - start)
-    return min(times)
-
-
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -72,8 +63,8 @@ def main():
         out = subprocess.run(qpi, check=True, capture_output=True, text=True).stdout.strip()
         script = folder / "plain.py"
         script.write_text(PLAIN)
-        plain = best_of([sys.executable, str(script), str(i0), str(iz), str(folder / "plain.tif")])
-        ours = best_of(qpi)
+        plain = best_of_process([sys.executable, str(script), str(i0), str(iz), str(folder / "plain.tif")], repeats=3)
+        ours = best_of_process(qpi, repeats=3)
     result = {
         "image": f"{N}x{N}, 2 planes, uint8, octagonal field stop ({dark:.0%} dark)",
         "qpi_tie_process_s": round(ours, 2),
