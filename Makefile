@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 CORES ?= all
 
-.PHONY: setup run smoke test test-claims test-slurm lint clean
+.PHONY: setup run smoke test test-claims test-restart test-slurm lint clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -26,6 +26,9 @@ test: setup
 
 test-claims: setup  # the papers' claims at toy scale (minutes of CPU training each)
 	$(PY) -m pytest -m claims -q
+
+test-restart: setup  # snakemake SIGKILLed mid-run, restarted with the same command: the same tables
+	$(PY) -m pytest -m restart -q
 
 test-slurm: setup  # root: installs slurm-wlm + munge, runs the smoke training on a one-node SLURM
 	$(PY) -m pytest -m slurm -q -rs

@@ -4,7 +4,7 @@ import sys
 
 from snakemake.utils import min_version, validate
 
-from qpi import budget
+from qpi import budget, runlock
 
 min_version("8.0")
 
@@ -17,6 +17,16 @@ try:  # config/budget.yaml: each family's followed models at k× their training 
     budget.expand(config)
 except ValueError as err:
     sys.exit(f"error: {err}")
+
+
+if workflow.is_main_process and not workflow.dryrun:  # a killed run's lock never wedges the next
+    note = runlock.clear_stale()
+    if note:
+        print(note, file=sys.stderr)
+
+
+onstart:
+    runlock.record()
 
 
 include: "workflow/rules/common.smk"

@@ -13,7 +13,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "workflow" / "qpi"
 
 LAYERS = [
-    ("base", ["atomic", "device", "lease", "papers", "paths", "metrics", "seeds", "plan"]),
+    ("base", ["atomic", "device", "lease", "papers", "paths", "metrics", "seeds", "plan", "runlock"]),
     ("data", ["io", "logs", "optics", "optics.*"]),
     ("physics", ["tie", "patches"]),
     ("networks", ["models", "models.*", "losses"]),
