@@ -71,9 +71,19 @@ def save_model(path: str | Path, model: nn.Module, meta: dict | None = None) -> 
 
 def load_model(path: str | Path, device: str | torch.device = "cpu") -> nn.Module:
     """Rebuild a model written by `save_model` (or a training checkpoint), in eval mode on `device`."""
-    payload = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(payload, dict) or not {"model", "kwargs", "state_dict"} <= payload.keys():
-        raise ValueError(f"{path} holds no model written by save_model (a {type(payload).__name__})")
+    return model_from(read_model_file(path), device)
+
+
+def read_model_file(path: str | Path) -> dict:
+    """What `save_model` wrote at `path`, or one sentence (ValueError) saying why the file is not that."""
+    try:
+        return _payload(Path(path), {"model", "kwargs", "state_dict"})
+    except ValueError as err:
+        raise ValueError(f"{path}: not a deep-qpi model file ({err})") from err
+
+
+def model_from(payload: dict, device: str | torch.device = "cpu") -> nn.Module:
+    """The network of a model file's contents (`read_model_file`), in eval mode on `device`."""
     model = models.build(payload["model"], **payload["kwargs"])
     model.load_state_dict(payload["state_dict"])
     return model.to(device).eval()
@@ -101,27 +111,27 @@ def complete_card(card: dict | None, cfg: TrainConfig, data: str) -> dict:
             "training": {"data_digest": data, "settings": dataclasses.asdict(cfg)}}
 
 
-def _payload(path: Path, keys: set[str], what: str) -> dict:
-    """The dict torch saved at `path`, holding `keys`; else ValueError naming in one line why it is not
-    a `what` (torch raises RuntimeError, EOFError, UnpicklingError, ... by how a file broke)."""
+def _payload(path: Path, keys: set[str]) -> dict:
+    """The dict torch saved at `path`, holding `keys`; else ValueError saying in a few words why not
+    (torch raises RuntimeError, EOFError, UnpicklingError, ... by how a file broke)."""
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:
         reason = str(err).splitlines()[0] if str(err) else type(err).__name__
         raise ValueError(f"torch.load: {reason}") from err
     if not isinstance(payload, dict) or not keys <= payload.keys():
-        raise ValueError(f"not a deep-qpi {what}: a {type(payload).__name__} without {', '.join(sorted(keys))}")
+        raise ValueError(f"a {type(payload).__name__} without {', '.join(sorted(keys))}")
     return payload
 
 
 def read_card(path: str | Path) -> dict:
     """The model card of model file `path` with its architecture and weight count, or one sentence
     (ValueError) for a file that is no model or was written before model cards existed."""
-    path = Path(path)
-    try:
-        payload = _payload(path, {"model", "kwargs", "state_dict"}, "model file")
-    except ValueError as err:
-        raise ValueError(f"{path}: cannot be read as a model file ({err})") from err
+    return card_from(read_model_file(path), path)
+
+
+def card_from(payload: dict, path: str | Path) -> dict:
+    """The model card in a model file's contents (`read_model_file`) read from `path`."""
     card = (payload.get("meta") or {}).get("card")
     if not card:
         raise ValueError(f"{path}: was saved without a model card (by deep-qpi before cards); it still loads in "
@@ -144,11 +154,12 @@ def read_checkpoint(path: Path) -> dict | None:
     """The checkpoint at `path`; None, with one log line, when it cannot be read (a node crash during a
     copy, a full disk, a bad transfer): it is moved aside to `<name>.corrupt` so no re-run trips on it."""
     try:
-        return _payload(path, {"model", "kwargs", "progress", "state_dict"}, "training checkpoint")
+        return _payload(path, {"model", "kwargs", "progress", "state_dict"})
     except ValueError as err:
         aside = path.with_name(path.name + ".corrupt")
         path.replace(aside)
-        log.warning("%s cannot be read (%s): moved aside to %s; training starts afresh", path, err, aside.name)
+        log.warning("%s cannot be read as a training checkpoint (%s): moved aside to %s; training starts afresh",
+                    path, err, aside.name)
         return None
 
 

@@ -141,7 +141,7 @@ def _read(args: argparse.Namespace, raw: bool = False) -> io.Stack:
 def _validate(args: argparse.Namespace) -> int:
     stack = _read(args, raw=True)  # raw: report the file's own dtype
     z, (nz, ny, nx) = stack.z_um, stack.data.shape
-    print(f"{_names(args.stack)}: ok — {nz} planes of {ny}×{nx} {stack.data.dtype}, z = "
+    print(f"{io.path_names(args.stack)}: ok — {nz} planes of {ny}×{nx} {stack.data.dtype}, z = "
           f"{', '.join(f'{v:g}' for v in z)} µm, λ = {stack.wavelength_um:g} µm, pixel = {stack.pixel_um:g} µm")
     return 0
 
@@ -165,14 +165,10 @@ def _tie(args: argparse.Namespace) -> int:
                                             workers=-1))
     method, note = tie.describe(phase, args.method)
     io.write_image(args.output, phase, like=stack, method=method, eps=args.eps,
-                   planes_um=args.planes or [float(z) for z in stack.z_um], source=_names(args.stack), **note)
+                   planes_um=args.planes or [float(z) for z in stack.z_um], source=io.path_names(args.stack), **note)
     where = f" inside a field stop ({note['aperture_fraction']:.0%} of the frame; NaN outside)" if note else ""
     print(f"{args.output}: phase {np.nanmin(phase):.3f}…{np.nanmax(phase):.3f} rad ({method} TIE){where}")
     return 0
-
-
-def _names(paths: list[Path]) -> str:
-    return ", ".join(str(p) for p in paths)
 
 
 def _predict(args: argparse.Namespace) -> int:

@@ -625,6 +625,11 @@ def _z_spacing(z: np.ndarray) -> float:
     return float(np.median(gaps)) if gaps.size else 1.0
 
 
+def path_names(paths) -> str:
+    """Input files as one message names them."""
+    return ", ".join(str(p) for p in paths)
+
+
 def format_z(z) -> str:
     """z values (µm) for a message: "[-2, 0, 2]", or "none" for an empty list."""
     return "[" + ", ".join(f"{v:g}" for v in z) + "]" if len(z) else "none"

@@ -38,7 +38,7 @@ def apply(model_path: Path, inputs: list[Path], output: Path, device: str = "aut
     family = card["family"]
     prepare = {"srqpi": _srqpi, "mcnn": _mcnn, "despeckle": _despeckle, "contrans": _contrans}[family]
     if family != "mcnn" and len(inputs) != 1:
-        raise io.StackError(f"{_names(inputs)}: a {family} network takes one image; give one file.")
+        raise io.StackError(f"{io.path_names(inputs)}: a {family} network takes one image; give one file.")
     x, factor, out_pixel = prepare(card, inputs, z_um, pixel_um, normalise == "mean")
     spec = card["inputs"]
     size = tile or spec.get("tile_px", 64)
@@ -47,7 +47,7 @@ def apply(model_path: Path, inputs: list[Path], output: Path, device: str = "aut
     y = tiled_predict(model.to(dev), x, factor, size, overlap, device=dev, log=progress)
     images = _outputs(family, y[None] if y.ndim == 2 else y, card)
     where = {"pixel_um": out_pixel or 1.0, "model": str(model_path), "family": family,
-             "source": _names(inputs)}
+             "source": io.path_names(inputs)}
     if len(images) == 1:
         (name, image), = images.items()
         io.write_image(output, image, kind=f"predicted {name}", **where)
@@ -58,16 +58,16 @@ def apply(model_path: Path, inputs: list[Path], output: Path, device: str = "aut
 
 def _load(model_path: Path):
     """The network and its card; a card-less DL-SRQPI model file gets the DL-SRQPI card it implies."""
-    from .checkpoints import load_model, read_card
+    from .checkpoints import card_from, model_from, read_model_file
 
     try:  # on the CPU first: a CUDA error later is not a bad file
-        model = load_model(model_path)
-    except Exception as exc:
-        raise io.StackError(f"{model_path}: not a deep-qpi model file (torch.load: {type(exc).__name__}); give a "
-                            "best.pt or generator.pt that training wrote, e.g. "
-                            "results/srqpi/z2/models/unet_s0/best.pt.") from exc
+        payload = read_model_file(model_path)
+    except ValueError as err:
+        raise io.StackError(f"{err}; give a best.pt or generator.pt that training "
+                            "wrote, e.g. results/srqpi/z2/models/unet_s0/best.pt.") from err
+    model = model_from(payload)
     try:
-        return model, read_card(model_path)
+        return model, card_from(payload, model_path)
     except ValueError as err:
         channels = (model.config.get("in_channels", 1), model.config.get("out_channels", 1))
         if model.registry_name not in SRQPI_ARCHS or channels != (1, 1):
@@ -83,7 +83,7 @@ def _load(model_path: Path):
 def _srqpi(card, inputs, z_um, pixel_um, normalise):
     image, pixel = _image(inputs[0], card, pixel_um)
     factor = int(card["outputs"]["upscale"])
-    return (image / image.mean() if normalise else image), factor, pixel and pixel / factor
+    return _relative(image, normalise), factor, pixel and pixel / factor
 
 
 def _mcnn(card, inputs, z_um, pixel_um, normalise):
@@ -94,21 +94,20 @@ def _mcnn(card, inputs, z_um, pixel_um, normalise):
     stack = io.read_stack(inputs[0] if len(inputs) == 1 else inputs, z_um=z_um, pixel_um=pixel_um,
                           require_focus=False, fallback={"wavelength_um": spec.get("wavelength_um"),
                                                          "pixel_um": spec.get("pixel_um")})
-    _check_pixel(_names(inputs), stack.pixel_um, spec.get("pixel_um"))
-    planes = stack.data / stack.data.mean(axis=(1, 2), keepdims=True) if normalise else stack.data
+    _check_pixel(io.path_names(inputs), stack.pixel_um, spec.get("pixel_um"))
     try:
-        return network_input(planes, stack.z_um, wanted), 1, stack.pixel_um
+        return network_input(_relative(stack.data, normalise), stack.z_um, wanted), 1, stack.pixel_um
     except ValueError:
-        raise io.StackError(f"{_names(inputs)}: the network needs the planes at z = {io.format_z(wanted)} µm, the "
-                            f"input has z = {io.format_z(stack.z_um)} µm; give a stack holding them (or --z-um if "
-                            "the files' z are wrong).") from None
+        raise io.StackError(f"{io.path_names(inputs)}: the network needs the planes at z = {io.format_z(wanted)} µm, "
+                            f"the input has z = {io.format_z(stack.z_um)} µm; give a stack holding them (or --z-um "
+                            "if the files' z are wrong).") from None
 
 
 def _despeckle(card, inputs, z_um, pixel_um, normalise):
     from .despeckle import network_input
 
     image, pixel = _image(inputs[0], card, pixel_um)
-    return network_input(image / image.mean() if normalise else image, card["inputs"]["power"])[None], 1, pixel
+    return network_input(_relative(image, normalise), card["inputs"]["power"])[None], 1, pixel
 
 
 def _contrans(card, inputs, z_um, pixel_um, normalise):
@@ -117,10 +116,15 @@ def _contrans(card, inputs, z_um, pixel_um, normalise):
     image, pixel = _image(inputs[0], card, pixel_um)
     hr_pixel = card["outputs"]["channels"][0]["pixel_um"]
     try:
-        x = onto_hr_grid(image / image.mean() if normalise else image, card["inputs"]["pixel_um"] / hr_pixel)
+        x = onto_hr_grid(_relative(image, normalise), card["inputs"]["pixel_um"] / hr_pixel)
     except ValueError as err:
         raise io.StackError(f"{inputs[0]}: {err}") from None
     return x, 1, hr_pixel
+
+
+def _relative(image: np.ndarray, normalise: bool) -> np.ndarray:
+    """Each plane over its mean (`--normalise mean`: raw counts → relative to the field), or as given."""
+    return image / image.mean(axis=(-2, -1), keepdims=True) if normalise else image
 
 
 def _image(path: Path, card: dict, pixel_um: float | None) -> tuple[np.ndarray, float | None]:
@@ -158,7 +162,3 @@ def _outputs(family: str, y: np.ndarray, card: dict) -> dict[str, np.ndarray]:
 
         y = network_output(y[None])[0]
     return dict(zip(names, y))
-
-
-def _names(paths: list[Path]) -> str:
-    return ", ".join(str(p) for p in paths)

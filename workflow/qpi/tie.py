@@ -15,9 +15,10 @@ the same value suits any pixel size); the kernel uses ε = ε̃ / pixel_um⁴ in
 from __future__ import annotations
 
 import logging
+import os
 
+import ducc0.fft
 import numpy as np
-from scipy import fft
 
 from .io import FOCUS_TOL_UM, Stack, StackError, format_z
 from .optics.propagation import angular_spectrum, frequencies
@@ -67,12 +68,12 @@ def fft_solver(
     fy, fx = frequencies(i0.shape, pixel_um)
     dy, dx = 2j * np.pi * fy, 2j * np.pi * fx
     inv_lap = _inverse_laplacian(i0.shape, pixel_um, eps)
-    psi = fft.fft2(-k * didz, workers=workers) * inv_lap
+    psi = _fft2(-k * didz, workers) * inv_lap
     floor = np.maximum(i0, 0.01 * i0.max())  # keeps dark pixels from blowing up ∇φ
-    grad_y = fft.ifft2(dy * psi, workers=workers).real / floor
-    grad_x = fft.ifft2(dx * psi, workers=workers).real / floor
-    divergence = dy * fft.fft2(grad_y, workers=workers) + dx * fft.fft2(grad_x, workers=workers)
-    return fft.ifft2(divergence * inv_lap, workers=workers).real
+    grad_y = _fft2(dy * psi, workers, inverse=True).real / floor
+    grad_x = _fft2(dx * psi, workers, inverse=True).real / floor
+    divergence = dy * _fft2(grad_y, workers) + dx * _fft2(grad_x, workers)
+    return _fft2(divergence * inv_lap, workers, inverse=True).real
 
 
 def dct_solver(
@@ -92,23 +93,42 @@ def dct_solver(
     wavenumbers = [(np.pi * np.arange(n) / (n * pixel_um)).astype(np.float32) for n in i0.shape]  # rad/µm, m = 0…N−1
     lap = -np.add.outer(wavenumbers[0] ** 2, wavenumbers[1] ** 2)
     inv_lap = np.divide(lap, lap**2 + np.float32(eps / pixel_um**4), out=np.zeros_like(lap), where=lap != 0)
-    psi = fft.dctn(np.float32(-k) * np.asarray(didz, np.float32), type=2, workers=workers) * inv_lap
+    psi = _dct(np.float32(-k) * np.asarray(didz, np.float32), (0, 1), workers) * inv_lap
     floor = np.maximum(i0, 0.01 * i0.max()).astype(np.float32)  # keeps dark pixels from blowing up ∇φ
     divergence = np.zeros_like(psi)
     for axis, kw in enumerate(wavenumbers):
         kw = np.expand_dims(kw.astype(np.float32), 1 - axis)
         # d/dx cos(k x) = −k sin(k x): cosine mode m becomes sine mode m, stored at DST index m − 1
         sine = np.roll(-kw * psi, -1, axis=axis)
-        gradient = _transform(fft.idst, fft.idct, sine, axis, workers) / floor
+        gradient = _dct(_dst(sine, (axis,), workers, inverse=True), (1 - axis,), workers, inverse=True) / floor
         # d/dx sin(k x) = k cos(k x): sine mode m (index m − 1) becomes cosine mode m; mode N has no cosine
-        cosine = np.roll(_transform(fft.dst, fft.dct, gradient, axis, workers), 1, axis=axis) * kw
+        cosine = np.roll(_dct(_dst(gradient, (axis,), workers), (1 - axis,), workers), 1, axis=axis) * kw
         divergence += cosine
-    return fft.idctn(divergence * inv_lap, type=2, workers=workers)
+    return _dct(divergence * inv_lap, (0, 1), workers, inverse=True)
 
 
-def _transform(sine, cosine, a: np.ndarray, axis: int, workers: int) -> np.ndarray:
-    """`sine` (a DST) along `axis` and `cosine` (a DCT) along the other axis, both type II."""
-    return cosine(sine(a, type=2, axis=axis, workers=workers), type=2, axis=1 - axis, workers=workers)
+# The transforms, from ducc0 (pocketfft's own package, the code inside scipy.fft): scipy.fft's array-API
+# layer costs a `qpi tie` process 0.2–0.4 s of import and first call, as long as the whole solve.
+def _threads(workers: int) -> int:
+    """Threads for `workers` (-1: every core this process may use)."""
+    if workers > 0:
+        return workers
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def _dct(a: np.ndarray, axes: tuple[int, ...], workers: int, inverse: bool = False) -> np.ndarray:
+    """DCT-II along `axes`, unnormalised (scipy.fft.dct's convention), or its exact inverse."""
+    return ducc0.fft.dct(a, type=3 if inverse else 2, axes=axes, inorm=2 if inverse else 0, nthreads=_threads(workers))
+
+
+def _dst(a: np.ndarray, axes: tuple[int, ...], workers: int, inverse: bool = False) -> np.ndarray:
+    """DST-II along `axes`, unnormalised (scipy.fft.dst's convention), or its exact inverse."""
+    return ducc0.fft.dst(a, type=3 if inverse else 2, axes=axes, inorm=2 if inverse else 0, nthreads=_threads(workers))
+
+
+def _fft2(a: np.ndarray, workers: int, inverse: bool = False) -> np.ndarray:
+    """The 2-D FFT (numpy's convention: the inverse divides by the size) of real or complex `a`."""
+    return ducc0.fft.c2c(a, axes=(0, 1), forward=not inverse, inorm=2 if inverse else 0, nthreads=_threads(workers))
 
 
 BASE_SOLVERS = {"fft": (fft_solver, "wrap"), "dct": (dct_solver, "symmetric")}
@@ -297,8 +317,8 @@ def aperture_solver(
     inverse = np.divide(1.0, denom, out=np.zeros_like(denom), where=denom > 0).astype(np.float32)
 
     def precondition(r):  # float32 transforms: twice as fast, and a preconditioner need not be exact
-        c = fft.dctn(r.astype(np.float32), type=2, norm="ortho", workers=workers) * inverse
-        return np.where(sub, fft.idctn(c, type=2, norm="ortho", workers=workers), 0.0)
+        c = _dct(r.astype(np.float32), (0, 1), workers) * inverse
+        return np.where(sub, _dct(c, (0, 1), workers, inverse=True), 0.0)
 
     def operator(phi):  # −∇·(I0∇φ) + screening, pixel units
         gx, gy = cx * np.diff(phi, axis=1), cy * np.diff(phi, axis=0)
