@@ -22,6 +22,48 @@ def test_tiled_prediction_equals_whole_image_prediction_of_a_pointwise_model(sha
     np.testing.assert_allclose(tiled, whole, atol=1e-6)
 
 
+class _Recorder(torch.nn.Module):
+    """A pointwise network that records the tiles it is given; with `norm`, an instance norm too."""
+
+    def __init__(self, norm: bool, multiple: int = 1):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(1, 1, 1)
+        self.norm = torch.nn.InstanceNorm2d(1) if norm else torch.nn.Identity()
+        self.multiple, self.seen = multiple, []
+
+    def forward(self, x):
+        self.seen += [tuple(x.shape[-2:])] * len(x)
+        return self.norm(self.conv(x))
+
+
+@pytest.mark.parametrize("side,tile,overlap,largest,multiple", [(2048, 32, 8, 256, 16), (100, 32, 8, 256, 1),
+                                                                 (1000, 64, 16, 300, 8), (20, 32, 8, 256, 4)])
+def test_tile_side_covers_a_side_evenly_in_the_fewest_tiles(side, tile, overlap, largest, multiple):
+    t = evaluate.tile_side(side, tile, overlap, largest, multiple)
+    n = len(grid(max(side, t), t, t - overlap))
+    fewest = max(1, -(-(side - overlap) // (largest // multiple * multiple - overlap)))
+    assert t >= tile and t % multiple == 0 and t <= max(largest, tile) and n == fewest
+    assert n * t <= max(side + n * (overlap + multiple), tile)  # hardly more than the side is computed
+
+
+def test_a_network_that_ignores_the_tile_runs_on_few_large_tiles_and_one_with_instance_norm_on_its_own():
+    """Large tiles cut the pixels computed twice (¼-tile overlaps cost 1.8×); an instance norm's
+    statistics follow the field it sees, so that network keeps its training size."""
+    field = np.random.default_rng(0).random((300, 500), dtype=np.float32)
+    free, bound = _Recorder(norm=False, multiple=8), _Recorder(norm=True)
+    tiled = evaluate.tiled_predict(free, field, factor=1, tile=32, overlap=8, largest_out=256)
+    with torch.inference_mode():
+        whole = free(torch.from_numpy(field)[None, None])[0, 0].numpy()
+    np.testing.assert_allclose(tiled, whole, atol=1e-6)
+    tiles = free.seen[:-1]  # the whole-field pass above is the last
+    assert sum(h * w for h, w in tiles) <= 1.15 * field.size
+    assert all(n % 8 == 0 and 32 <= n <= 256 for n in np.ravel(tiles))
+    evaluate.tiled_predict(bound, field, factor=1, tile=32, overlap=8, largest_out=256)
+    assert set(bound.seen) == {(32, 32)}
+    evaluate.tiled_predict(free, field, factor=1, tile=32, overlap=8, grow=False)  # --tile: as given
+    assert free.seen[-1] == (32, 32)
+
+
 def test_blending_ramp_is_positive_and_symmetric():
     w = evaluate.ramp(32, 8)
     assert (w > 0).all() and np.allclose(w, w[::-1]) and w[16] == 1

@@ -71,8 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_tie)
 
     p = sub.add_parser("predict", help="apply a trained model of any family to a full-field image",
-                       description="Apply a trained network to new full-field images, tile by tile at its training "
-                                   "size, as its model card says (`qpi info MODEL.pt`): DL-SRQPI one LR intensity → "
+                       description="Apply a trained network to new full-field images, tile by tile (blended), as "
+                                   "its model card says (`qpi info MODEL.pt`): DL-SRQPI one LR intensity → "
                                    "phase on the finer grid; MCNN the card's planes (a stack, or one file per plane "
                                    "in z order) → phase (and amplitude); DespeckleNet one speckle image → intensity "
                                    "and phase (one named TIFF page each); ContransGAN one low-NA image → the "
@@ -85,7 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
                    help="where to run: auto picks cuda when available (default: %(default)s)")
     p.add_argument("--tile", type=_positive_int, default=None, metavar="N",
-                   help="tile size in input pixels (default: the network's training size, from its card)")
+                   help="tile size in input pixels (default: the training size for a network with instance or "
+                        "group norm, whose output follows the field it sees; else tiles of up to 1024² output pixels)")
     p.add_argument("--normalise", choices=("mean", "none"), default="mean",
                    help="mean: divide each plane by its mean (raw camera counts); none: the input is already "
                         "intensity relative to the empty field (flat-field corrected) (default: %(default)s)")

@@ -33,46 +33,78 @@ def predict_batches(model, x: np.ndarray, device="cpu", batch: int = 16) -> np.n
     return np.concatenate(out)
 
 
-def tiled_predict(model, image: np.ndarray, factor: int, tile: int, overlap: int, device="cpu", batch: int = 8,
-                  log=None) -> np.ndarray:
+TILE_OUT_PX = 1024  # the largest output tile side a network whose output ignores the tile is run on (memory)
+
+
+def follows_the_tile(model) -> bool:
+    """True when a layer normalises over the image (instance or group norm): the network's output then
+    depends on the field it sees, so it is run on fields of its training size."""
+    from torch import nn
+
+    return any(isinstance(m, (nn.modules.instancenorm._InstanceNorm, nn.GroupNorm)) for m in model.modules())
+
+
+def tile_side(side: int, tile: int, overlap: int, largest: int, multiple: int = 1) -> int:
+    """The tile for one axis of `side` pixels: the fewest tiles of at most `largest` pixels (at least
+    `tile`) that cover it with `overlap` shared, evened out and rounded up to a `multiple` of pixels, so
+    hardly a pixel more than the field is computed."""
+    largest = max(tile, largest // multiple * multiple)
+    if side <= largest:
+        return max(tile, -(-side // multiple) * multiple)
+    count = -(-(side - overlap) // (largest - overlap))
+    even = -(-(side - overlap) // count) + overlap
+    return max(tile, min(-(-even // multiple) * multiple, largest))
+
+
+def tiled_predict(model, image: np.ndarray, factor: int, tile: int, overlap: int, device="cpu", log=None,
+                  grow: bool = True, largest_out: int = TILE_OUT_PX) -> np.ndarray:
     """Run `model` over an image (h, w) or channels (C, h, w) in overlapping tiles; return the blended
     output (C', h·f, w·f), or (h·f, w·f) for a 2-D image and a one-channel output.
 
-    Tiles are `tile` input pixels wide with `overlap` pixels shared, so the network always sees its
-    training size; a side shorter than a tile is mirror-padded to one and the output cropped back.
-    With `log`, progress is logged every tenth of the field.
+    `tile` is the network's training size (input pixels) and `overlap` the pixels neighbouring tiles
+    share, over which they are blended. A network whose output ignores the field it sees (no instance
+    or group norm) runs with `grow` on tiles as large as `largest_out` output pixels allows, sized to
+    cover the field evenly; one that follows the tile, or with `grow` False, on tiles of `tile`. A side
+    shorter than a tile is mirror-padded to one and the output cropped back. With `log`, progress is
+    logged every tenth of the field.
     """
     import torch
 
     x = np.asarray(image, np.float32)
     x = x[None] if x.ndim == 2 else x
     _, h, w = x.shape
-    x = np.pad(x, ((0, 0), (0, max(tile - h, 0)), (0, max(tile - w, 0))), mode="symmetric")
+    if grow and not follows_the_tile(model):
+        multiple = getattr(model, "multiple", 1)  # output sizes must divide by it
+        multiple //= np.gcd(multiple, factor)
+        ty, tx = (tile_side(n, tile, overlap, largest_out // factor, multiple) for n in (h, w))
+    else:
+        ty = tx = tile
+    x = np.pad(x, ((0, 0), (0, max(ty - h, 0)), (0, max(tx - w, 0))), mode="symmetric")
     ph, pw = x.shape[1:]
-    step = max(tile - overlap, 1)
-    origins = [(y, x0) for y in grid(ph, tile, step) for x0 in grid(pw, tile, step)]
-    ft = tile * factor
-    weight = np.outer(ramp(ft, overlap * factor), ramp(ft, overlap * factor))
+    origins = [(y, x0) for y in grid(ph, ty, max(ty - overlap, 1)) for x0 in grid(pw, tx, max(tx - overlap, 1))]
+    fy, fx = ty * factor, tx * factor
+    weight = np.outer(ramp(fy, overlap * factor), ramp(fx, overlap * factor)).astype(np.float32)
+    batch = max(1, largest_out**2 // (fy * fx))  # as many tiles a batch as one largest tile holds
     out = norm = None
     shown = 0
     model.eval()
     with torch.inference_mode():
         for i in range(0, len(origins), batch):
             chunk = origins[i : i + batch]
-            xb = np.stack([x[:, y : y + tile, x0 : x0 + tile] for y, x0 in chunk])
+            xb = np.stack([x[:, y : y + ty, x0 : x0 + tx] for y, x0 in chunk])
             pred = model(torch.from_numpy(np.ascontiguousarray(xb)).to(device)).float().cpu().numpy()
             if out is None:
-                out = np.zeros((pred.shape[1], ph * factor, pw * factor))
-                norm = np.zeros((ph * factor, pw * factor))
+                out = np.zeros((pred.shape[1], ph * factor, pw * factor), np.float32)
+                norm = np.zeros((ph * factor, pw * factor), np.float32)
             for (y, x0), p in zip(chunk, pred):
-                sl = (slice(y * factor, y * factor + ft), slice(x0 * factor, x0 * factor + ft))
+                sl = (slice(y * factor, y * factor + fy), slice(x0 * factor, x0 * factor + fx))
                 out[(slice(None), *sl)] += p * weight
                 norm[sl] += weight
             done = min(i + batch, len(origins))
             if log is not None and len(origins) > batch and (done * 10 // len(origins) > shown or done == len(origins)):
                 shown = done * 10 // len(origins)
                 log.info("tiles %d/%d (%d%%)", done, len(origins), 100 * done // len(origins))
-    out = (out / norm)[:, : h * factor, : w * factor].astype(np.float32)
+    out = (out / norm)[:, : h * factor, : w * factor]
     return out[0] if np.ndim(image) == 2 and len(out) == 1 else out
 
 

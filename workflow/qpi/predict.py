@@ -6,7 +6,8 @@ z order; a stack with more planes gives the ones needed) → phase, and amplitud
 DespeckleNet and its baselines: one speckle image → intensity and phase. ContransGAN: one low-NA
 image, resampled onto the HR grid → the high-NA phase there. Inputs are scaled as in training
 (`--normalise mean`: each plane over its mean, for raw camera counts; `none`: already relative to
-the empty field), run tile by tile at the training size (`evaluate.tiled_predict`) and written with
+the empty field), run tile by tile (`evaluate.tiled_predict`: tiles of the training size for a
+network with instance or group norm, else large ones; `--tile` fixes the size) and written with
 their pixel size: one phase image, or one TIFF page per named output.
 """
 
@@ -44,7 +45,7 @@ def apply(model_path: Path, inputs: list[Path], output: Path, device: str = "aut
     size = tile or spec.get("tile_px", 64)
     overlap = size // 4 if tile else spec.get("overlap_px", size // 4)
     dev = select_device(device)
-    y = tiled_predict(model.to(dev), x, factor, size, overlap, device=dev, log=progress)
+    y = tiled_predict(model.to(dev), x, factor, size, overlap, device=dev, log=progress, grow=tile is None)
     images = _outputs(family, y[None] if y.ndim == 2 else y, card)
     where = {"pixel_um": out_pixel or 1.0, "model": str(model_path), "family": family,
              "source": io.path_names(inputs)}

@@ -129,7 +129,7 @@ class MCNN(nn.Module):
             raise ValueError(f"unknown normalisation {norm!r}; choose one of {', '.join(NORMS)}")
         if input_std is not None and len(input_std) != in_channels:
             raise ValueError(f"input_std needs one value per input channel ({in_channels}), got {list(input_std)}")
-        self.depth = depth
+        self.depth, self.multiple = depth, 2**depth  # sides must divide by `multiple` (tiled inference reads it)
         # Inputs are divided by the training set's std per channel (the paper z-scores its inputs): unit-scale
         # inputs leave the zero-phase plateau sooner. A fixed scale keeps the phase quantitative.
         scale = torch.tensor(input_std if input_std is not None else [1.0] * in_channels, dtype=torch.float32)
@@ -145,10 +145,9 @@ class MCNN(nn.Module):
 
     def features(self, x: torch.Tensor) -> list[torch.Tensor]:
         """Decoder features at scales 1, ½, …, 1/2^depth (full resolution first)."""
-        multiple = 2**self.depth
-        if x.shape[-2] % multiple or x.shape[-1] % multiple:
+        if x.shape[-2] % self.multiple or x.shape[-1] % self.multiple:
             raise ValueError(
-                f"MCNN of depth {self.depth} needs sizes divisible by {multiple}, got {tuple(x.shape[-2:])}; "
+                f"MCNN of depth {self.depth} needs sizes divisible by {self.multiple}, got {tuple(x.shape[-2:])}; "
                 "crop or pad the input"
             )
         x = x / self.input_std

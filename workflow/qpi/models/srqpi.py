@@ -49,13 +49,13 @@ class UNet(nn.Module):
             Up(channels[i + 1], channels[i], channels[i], mode=up_mode) for i in reversed(range(depth))
         )
         self.head = nn.Conv2d(channels[0], out_channels, 1)
+        self.multiple = 2**depth  # output sides must divide by it (tiled inference reads it)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = interpolate(x, self.upscale, self.interpolation)
-        multiple = 2**self.depth
-        if x.shape[-2] % multiple or x.shape[-1] % multiple:
+        if x.shape[-2] % self.multiple or x.shape[-1] % self.multiple:
             raise ValueError(
-                f"U-Net of depth {self.depth} needs output sizes divisible by {multiple}, "
+                f"U-Net of depth {self.depth} needs output sizes divisible by {self.multiple}, "
                 f"got {tuple(x.shape[-2:])}; crop or pad the input patches"
             )
         skips = [self.inc(x)]
