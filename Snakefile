@@ -19,14 +19,24 @@ except ValueError as err:
     sys.exit(f"error: {err}")
 
 
-if workflow.is_main_process and not workflow.dryrun:  # a killed run's lock never wedges the next
+LOCKS_OF_OTHERS = set()
+if workflow.is_main_process and not workflow.dryrun:  # a killed run's locks never wedge the next
     note = runlock.clear_stale()
     if note:
         print(note, file=sys.stderr)
+    LOCKS_OF_OTHERS = runlock.before_lock()
 
 
 onstart:
-    runlock.record()
+    runlock.record(LOCKS_OF_OTHERS)
+
+
+onsuccess:
+    runlock.forget()
+
+
+onerror:
+    runlock.forget()
 
 
 include: "workflow/rules/common.smk"

@@ -55,22 +55,41 @@ def test_a_sigkilled_run_restarts_with_the_same_command_and_gives_the_same_table
     assert csv_fingerprints(killed) == csv_fingerprints(whole)
 
 
-def _locked(workdir: Path, pid: int, host: str) -> None:
-    (workdir / runlock.LOCKS).mkdir(parents=True)
-    (workdir / runlock.LOCKS / "0.input.lock").write_text("results/x\n")
-    (workdir / runlock.RECORD).write_text(json.dumps({"pid": pid, "host": host}))
+def _run_holding(workdir: Path, pid: int, host: str, index: int) -> None:
+    """Lock files `index`.input/output.lock in `workdir`, recorded as held by `pid` on `host`."""
+    (workdir / runlock.LOCKS).mkdir(parents=True, exist_ok=True)
+    (workdir / runlock.RUNS).mkdir(parents=True, exist_ok=True)
+    names = [f"{index}.input.lock", f"{index}.output.lock"]
+    for name in names:
+        (workdir / runlock.LOCKS / name).write_text("results/x\n")
+    (workdir / runlock.RUNS / f"{host}-{pid}.json").write_text(json.dumps({"pid": pid, "host": host, "locks": names}))
 
 
-def test_only_the_lock_of_a_dead_run_on_this_host_is_cleared(tmp_path):
+def test_only_the_locks_of_a_dead_run_on_this_host_are_cleared(tmp_path):
+    """A killed run's locks go; a live run's in the same directory (disjoint targets), another host's and
+    unrecorded ones stay, for Snakemake to refuse."""
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()  # a process id that no longer runs
-    for name, pid, host, cleared in (("dead", dead.pid, socket.gethostname(), True),
-                                     ("alive", os.getpid(), socket.gethostname(), False),
-                                     ("elsewhere", dead.pid, "another-node", False)):
-        workdir = tmp_path / name
-        _locked(workdir, pid, host)
-        note = runlock.clear_stale(workdir)
-        assert (note is not None) == cleared and any((workdir / runlock.LOCKS).iterdir()) != cleared, name
+    here = socket.gethostname()
+    _run_holding(tmp_path, dead.pid, here, 0)
+    _run_holding(tmp_path, os.getpid(), here, 1)
+    _run_holding(tmp_path, dead.pid, "another-node", 2)
+    (tmp_path / runlock.LOCKS / "3.output.lock").write_text("results/y\n")
+    note = runlock.clear_stale(tmp_path)
+    assert note is not None and str(dead.pid) in note
+    assert sorted(p.name for p in (tmp_path / runlock.LOCKS).iterdir()) == [
+        "1.input.lock", "1.output.lock", "2.input.lock", "2.output.lock", "3.output.lock"]
+    assert runlock.clear_stale(tmp_path) is None  # nothing more to clear
     assert runlock.clear_stale(tmp_path / "nothing") is None  # no record: Snakemake's own message stands
-    runlock.record(tmp_path / "mine")
-    assert json.loads((tmp_path / "mine" / runlock.RECORD).read_text())["pid"] == os.getpid()
+
+
+def test_a_run_records_only_the_locks_it_took_and_forgets_them_when_it_ends(tmp_path):
+    _run_holding(tmp_path, os.getpid() + 1, "another-node", 0)
+    before = runlock.before_lock(tmp_path)
+    for name in ("1.input.lock", "1.output.lock"):
+        (tmp_path / runlock.LOCKS / name).write_text("results/z\n")
+    runlock.record(before, tmp_path)
+    (mine,) = [p for p in (tmp_path / runlock.RUNS).iterdir() if "another-node" not in p.name]
+    assert json.loads(mine.read_text())["locks"] == ["1.input.lock", "1.output.lock"]
+    runlock.forget(tmp_path)
+    assert not mine.exists()

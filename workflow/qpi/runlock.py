@@ -1,12 +1,14 @@
-"""A Snakemake lock left behind by a killed run, recognised by that run's own record and cleared.
+"""Snakemake locks left behind by a killed run, recognised by that run's own record and cleared.
 
-Snakemake locks the working directory (`.snakemake/locks`) for the length of a run; SIGKILL, an
-out-of-memory kill or a power loss leaves the lock, and every later run stops at "Directory cannot
-be locked" until the user runs `--unlock`. Each run of this workflow therefore records its process
-id and host once it holds the lock (`record`, from `onstart`); at the next start a lock whose
-recorded run is no longer alive on this host is removed (`clear_stale`). A lock whose owner is
-alive, on another host, or unknown is left to Snakemake's own refusal, so two live runs still
-never share a directory.
+Snakemake locks the files a run reads and writes (`.snakemake/locks/<i>.input.lock`, `<i>.output.lock`)
+for the length of the run; SIGKILL, an out-of-memory kill or a power loss leaves them, and every later
+run over those files stops at "Directory cannot be locked" until the user runs `--unlock`. Each run of
+this workflow therefore notes the lock files there before it locks (`before_lock`, when the Snakefile
+is read) and, once it holds its lock, records which of them are its own with its process id and host
+(`record`, from `onstart`, in `.snakemake/qpi_runs/`); a run that ends removes its record (`forget`).
+At the next start the locks of every recorded run that is no longer alive on this host are removed
+(`clear_stale`). Locks of a live run (two runs on disjoint targets may share a directory), of a run on
+another host, or of a run without a record are left to Snakemake's own refusal.
 """
 
 from __future__ import annotations
@@ -16,15 +18,34 @@ import os
 import socket
 from pathlib import Path
 
-RECORD = Path(".snakemake") / "qpi_run.json"
+RUNS = Path(".snakemake") / "qpi_runs"
 LOCKS = Path(".snakemake") / "locks"
 
 
-def record(workdir: str | Path = ".") -> None:
-    """Note that this process, on this host, holds the working directory's lock."""
-    path = Path(workdir) / RECORD
+def _locks(workdir: str | Path) -> set[str]:
+    return {p.name for p in (Path(workdir) / LOCKS).glob("*.lock")}
+
+
+def _record_path(workdir: str | Path, pid: int) -> Path:
+    return Path(workdir) / RUNS / f"{socket.gethostname()}-{pid}.json"
+
+
+def before_lock(workdir: str | Path = ".") -> set[str]:
+    """The lock files other runs hold now, before this run takes its own."""
+    return _locks(workdir)
+
+
+def record(before: set[str], workdir: str | Path = ".") -> None:
+    """Note that this process, on this host, holds the lock files that appeared since `before`."""
+    path = _record_path(workdir, os.getpid())
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname()}))
+    mine = sorted(_locks(workdir) - before)
+    path.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "locks": mine}))
+
+
+def forget(workdir: str | Path = ".") -> None:
+    """This run has ended and Snakemake has released its locks: drop its record."""
+    _record_path(workdir, os.getpid()).unlink(missing_ok=True)
 
 
 def alive(pid: int) -> bool:
@@ -38,16 +59,23 @@ def alive(pid: int) -> bool:
 
 
 def clear_stale(workdir: str | Path = ".") -> str | None:
-    """Remove the locks of a recorded run that has died on this host; a one-line note if it did."""
-    locks = sorted((Path(workdir) / LOCKS).glob("*.lock"))
-    try:
-        owner = json.loads((Path(workdir) / RECORD).read_text())
-    except (OSError, ValueError):
+    """Remove the locks of the recorded runs that have died on this host; a one-line note if any did."""
+    host, dead, removed = socket.gethostname(), [], 0
+    for path in sorted((Path(workdir) / RUNS).glob("*.json")):
+        try:
+            owner = json.loads(path.read_text())
+            pid, locks = int(owner["pid"]), [str(name) for name in owner["locks"]]
+        except (OSError, ValueError, KeyError, TypeError):
+            continue  # half-written or foreign: not ours to judge
+        if owner.get("host") != host or pid <= 0 or alive(pid):
+            continue
+        for name in locks:
+            lock = Path(workdir) / LOCKS / Path(name).name
+            removed += lock.exists()
+            lock.unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
+        dead.append(str(pid))
+    if not removed:
         return None
-    pid = owner.get("pid")
-    if not locks or not isinstance(pid, int) or pid <= 0 or owner.get("host") != socket.gethostname() or alive(pid):
-        return None
-    for lock in locks:
-        lock.unlink(missing_ok=True)
-    return (f"removed the lock of an earlier run (process {owner['pid']}, no longer alive: killed or crashed); "
-            "its unfinished jobs rerun")
+    return (f"removed the locks of an earlier run (process {', '.join(dead)}, no longer alive: killed or "
+            "crashed); its unfinished jobs rerun")
