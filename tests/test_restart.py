@@ -59,10 +59,11 @@ def _run_holding(workdir: Path, pid: int, host: str, index: int) -> None:
     """Lock files `index`.input/output.lock in `workdir`, recorded as held by `pid` on `host`."""
     (workdir / runlock.LOCKS).mkdir(parents=True, exist_ok=True)
     (workdir / runlock.RUNS).mkdir(parents=True, exist_ok=True)
-    names = [f"{index}.input.lock", f"{index}.output.lock"]
-    for name in names:
+    locks = {}
+    for name in (f"{index}.input.lock", f"{index}.output.lock"):
         (workdir / runlock.LOCKS / name).write_text("results/x\n")
-    (workdir / runlock.RUNS / f"{host}-{pid}.json").write_text(json.dumps({"pid": pid, "host": host, "locks": names}))
+        locks[name] = runlock._identity(workdir / runlock.LOCKS / name)
+    (workdir / runlock.RUNS / f"{host}-{pid}.json").write_text(json.dumps({"pid": pid, "host": host, "locks": locks}))
 
 
 def test_only_the_locks_of_a_dead_run_on_this_host_are_cleared(tmp_path):
@@ -75,10 +76,15 @@ def test_only_the_locks_of_a_dead_run_on_this_host_are_cleared(tmp_path):
     _run_holding(tmp_path, os.getpid(), here, 1)
     _run_holding(tmp_path, dead.pid, "another-node", 2)
     (tmp_path / runlock.LOCKS / "3.output.lock").write_text("results/y\n")
+    _run_holding(tmp_path, dead.pid + 10**6, here, 4)  # a dead run whose lock names a later run took again
+    (tmp_path / runlock.LOCKS / "4.input.lock").unlink()
+    (tmp_path / runlock.LOCKS / "4.input.lock").write_text("results/w\n")
+    later = (tmp_path / runlock.LOCKS / "4.input.lock").stat().st_mtime_ns + 10**9  # the inode may be reused
+    os.utime(tmp_path / runlock.LOCKS / "4.input.lock", ns=(later, later))
     note = runlock.clear_stale(tmp_path)
     assert note is not None and str(dead.pid) in note
     assert sorted(p.name for p in (tmp_path / runlock.LOCKS).iterdir()) == [
-        "1.input.lock", "1.output.lock", "2.input.lock", "2.output.lock", "3.output.lock"]
+        "1.input.lock", "1.output.lock", "2.input.lock", "2.output.lock", "3.output.lock", "4.input.lock"]
     assert runlock.clear_stale(tmp_path) is None  # nothing more to clear
     assert runlock.clear_stale(tmp_path / "nothing") is None  # no record: Snakemake's own message stands
 
@@ -90,6 +96,6 @@ def test_a_run_records_only_the_locks_it_took_and_forgets_them_when_it_ends(tmp_
         (tmp_path / runlock.LOCKS / name).write_text("results/z\n")
     runlock.record(before, tmp_path)
     (mine,) = [p for p in (tmp_path / runlock.RUNS).iterdir() if "another-node" not in p.name]
-    assert json.loads(mine.read_text())["locks"] == ["1.input.lock", "1.output.lock"]
+    assert sorted(json.loads(mine.read_text())["locks"]) == ["1.input.lock", "1.output.lock"]
     runlock.forget(tmp_path)
     assert not mine.exists()

@@ -25,7 +25,8 @@ def _optics(scope: dict) -> dict:
 
 
 def _tiles(tile_px: int, overlap_px: int | None = None) -> dict:
-    """How `qpi predict` tiles a full field: tiles of the network's training size (on its input grid)."""
+    """How `qpi predict` tiles a full field: the network's training size on its input grid (the smallest
+    tile; `evaluate.tiled_predict` grows tiles where the output ignores the tile) and the blended overlap."""
     return {"tile_px": tile_px, "overlap_px": tile_px // 4 if overlap_px is None else overlap_px}
 
 
