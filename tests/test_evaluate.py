@@ -203,3 +203,14 @@ def test_qpi_predict_takes_an_mcnn_networks_planes_by_z_from_a_stack_or_plane_fi
     err = capsys.readouterr().err.strip()
     assert status == 1 and len(err.splitlines()) == 1 and "needs the planes at z = [-2, 2] µm, the input has z = [-2, 1] µm" in err
     assert not (tmp_path / "c.tif").exists()
+
+
+def test_qpi_predict_on_a_missing_cuda_is_one_sentence(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    save_model(tmp_path / "model.pt", models.build("srqpi_unet", upscale=4, width=2, depth=2))
+    io.write_image(tmp_path / "lr.tif", np.ones((32, 32), dtype=np.float32), pixel_um=0.65)
+    status = main(["predict", "--model", str(tmp_path / "model.pt"), str(tmp_path / "lr.tif"), "-o",
+                   str(tmp_path / "phase.tif"), "--device", "cuda"])
+    err = capsys.readouterr().err
+    assert status == 1 and "--device cuda" in err and "CUDA is not available" in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "phase.tif").exists()

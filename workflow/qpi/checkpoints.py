@@ -13,6 +13,7 @@ import dataclasses
 import hashlib
 import logging
 import random
+import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -114,6 +115,8 @@ def complete_card(card: dict | None, cfg: TrainConfig, data: str) -> dict:
 def _payload(path: Path, keys: set[str]) -> dict:
     """The dict torch saved at `path`, holding `keys`; else ValueError saying in a few words why not
     (torch raises RuntimeError, EOFError, UnpicklingError, ... by how a file broke)."""
+    if not zipfile.is_zipfile(path):  # torch.save writes a zip archive; torch.load's own message misleads here
+        raise ValueError("not the zip archive torch.save writes: another kind of file, or cut short")
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:

@@ -30,7 +30,7 @@ def apply(model_path: Path, inputs: list[Path], output: Path, device: str = "aut
           z_um: list[float] | None = None, pixel_um: float | None = None, normalise: str = "mean",
           progress: logging.Logger | None = log) -> dict[str, np.ndarray]:
     """Apply the network in `model_path` to the image(s) `inputs`, write `output`; return its images."""
-    from .device import select_device
+    from .device import DeviceError, select_device
     from .evaluate import tiled_predict
 
     if normalise not in NORMALISE:
@@ -44,7 +44,10 @@ def apply(model_path: Path, inputs: list[Path], output: Path, device: str = "aut
     spec = card["inputs"]
     size = tile or spec.get("tile_px", 64)
     overlap = size // 4 if tile else spec.get("overlap_px", size // 4)
-    dev = select_device(device)
+    try:
+        dev = select_device(device)
+    except DeviceError as err:
+        raise io.StackError(f"--device {device}: {err}.") from None
     y = tiled_predict(model.to(dev), x, factor, size, overlap, device=dev, log=progress, grow=tile is None)
     images = _outputs(family, y[None] if y.ndim == 2 else y, card)
     where = {"pixel_um": out_pixel or 1.0, "model": str(model_path), "family": family,
