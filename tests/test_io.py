@@ -390,6 +390,7 @@ def _with_plane(value, dtype="uint16", plane=2, pixels=slice(None)):
 
 INVALID = {
     "missing file": (_missing, "not found"),
+    "a folder": (lambda p: (p.mkdir(), (p, {}))[1], "is a folder, not a TIFF"),
     "not a tiff": (_text_file, "not a readable TIFF"),
     "truncated": (_truncated, "truncated or corrupt"),
     "2-D image": (_image_2d, "through-focus stack is needed"),

@@ -409,6 +409,9 @@ def read_image(path: str | Path) -> tuple[np.ndarray, dict]:
 
 def _read_tiff(path: Path) -> tuple[np.ndarray, dict, str]:
     """Pixels of the first series, metadata found in the file, and the series axes."""
+    if path.is_dir():
+        raise StackError(f"{path}: is a folder, not a TIFF; give the stack file in it, or its planes' files in "
+                         "z order.")
     if not path.is_file():
         raise StackError(f"{path}: file not found; check the path (relative paths start from the "
                          f"working directory {Path.cwd()}).")
