@@ -24,7 +24,7 @@ if workflow.is_main_process and not workflow.dryrun:  # a killed run's locks nev
     note = runlock.clear_stale()
     if note:
         print(note, file=sys.stderr)
-    LOCKS_OF_OTHERS = runlock.before_lock()
+    LOCKS_OF_OTHERS = runlock.held_locks()
 
 
 onstart:

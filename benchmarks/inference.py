@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from parity import build_spec, paper_config  # noqa: E402
 
 from qpi import models  # noqa: E402
-from qpi.evaluate import follows_the_tile, tiled_predict  # noqa: E402
+from qpi.evaluate import default_overlap, follows_the_tile, tiled_predict  # noqa: E402
 from timing import best_of  # noqa: E402
 
 
@@ -42,12 +42,12 @@ def networks(config: dict) -> dict[str, tuple]:
     s, m, d, c = (config[k] for k in ("srqpi", "mcnn", "despeckle", "contrans"))
     arch, kw = build_spec(s["models"]["unet"], upscale=s["binning"])
     planes = len(m["conditions"][m["convergence"]["condition"]]["z"])
-    quarter = {n: (n, n // 4) for n in (m["field_px"], d["field_px"], c["hr_px"])}
     out = {"srqpi_unet": (arch, kw, 1, s["evaluate"]["tile_lr"], s["evaluate"]["overlap_lr"], s["binning"]),
            "mcnn_mcnn": (*build_spec(m["models"]["mcnn"], in_channels=planes, out_channels=2), planes,
-                         *quarter[m["field_px"]], 1),
-           "despeckle_despecklenet": (*build_spec(d["models"]["despecklenet"]), 1, *quarter[d["field_px"]], 1),
-           "contrans_contrans": (*build_spec(c["models"]["contrans"]), 1, *quarter[c["hr_px"]], 1)}
+                         m["field_px"], default_overlap(m["field_px"]), 1),
+           "despeckle_despecklenet": (*build_spec(d["models"]["despecklenet"]), 1, d["field_px"],
+                                      default_overlap(d["field_px"]), 1),
+           "contrans_contrans": (*build_spec(c["models"]["contrans"]), 1, c["hr_px"], default_overlap(c["hr_px"]), 1)}
     return out
 
 

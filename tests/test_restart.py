@@ -91,7 +91,7 @@ def test_only_the_locks_of_a_dead_run_on_this_host_are_cleared(tmp_path):
 
 def test_a_run_records_only_the_locks_it_took_and_forgets_them_when_it_ends(tmp_path):
     _run_holding(tmp_path, os.getpid() + 1, "another-node", 0)
-    before = runlock.before_lock(tmp_path)
+    before = runlock.held_locks(tmp_path)
     for name in ("1.input.lock", "1.output.lock"):
         (tmp_path / runlock.LOCKS / name).write_text("results/z\n")
     runlock.record(before, tmp_path)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import contrans, despeckle, mcnn, paths, srqpi
+from .evaluate import default_overlap
 from .plan import architecture
 
 FAMILIES = {"srqpi": "DL-SRQPI", "mcnn": "MCNN", "despeckle": "DespeckleNet", "contrans": "ContransGAN"}
@@ -27,7 +28,7 @@ def _optics(scope: dict) -> dict:
 def _tiles(tile_px: int, overlap_px: int | None = None) -> dict:
     """How `qpi predict` tiles a full field: the network's training size on its input grid (the smallest
     tile; `evaluate.tiled_predict` grows tiles where the output ignores the tile) and the blended overlap."""
-    return {"tile_px": tile_px, "overlap_px": tile_px // 4 if overlap_px is None else overlap_px}
+    return {"tile_px": tile_px, "overlap_px": default_overlap(tile_px) if overlap_px is None else overlap_px}
 
 
 def _phase(pixel_um: float | None, **extra) -> dict:

@@ -33,6 +33,11 @@ def predict_batches(model, x: np.ndarray, device="cpu", batch: int = 16) -> np.n
     return np.concatenate(out)
 
 
+def default_overlap(tile: int) -> int:
+    """Pixels neighbouring tiles share unless a card says otherwise: a quarter of the tile."""
+    return tile // 4
+
+
 TILE_OUT_PX = 1024  # the largest output tile side a network whose output ignores the tile is run on (memory)
 
 

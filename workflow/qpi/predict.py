@@ -31,7 +31,7 @@ def apply(model_path: Path, inputs: list[Path], output: Path, device: str = "aut
           progress: logging.Logger | None = log) -> dict[str, np.ndarray]:
     """Apply the network in `model_path` to the image(s) `inputs`, write `output`; return its images."""
     from .device import DeviceError, select_device
-    from .evaluate import tiled_predict
+    from .evaluate import default_overlap, tiled_predict
 
     if normalise not in NORMALISE:
         raise ValueError(f"normalise must be one of {NORMALISE}, got {normalise!r}")
@@ -43,7 +43,7 @@ def apply(model_path: Path, inputs: list[Path], output: Path, device: str = "aut
     x, factor, out_pixel = prepare(card, inputs, z_um, pixel_um, normalise == "mean")
     spec = card["inputs"]
     size = tile or spec.get("tile_px", 64)
-    overlap = size // 4 if tile else spec.get("overlap_px", size // 4)
+    overlap = default_overlap(size) if tile else spec.get("overlap_px", default_overlap(size))
     try:
         dev = select_device(device)
     except DeviceError as err:

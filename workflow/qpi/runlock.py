@@ -3,7 +3,7 @@
 Snakemake locks the files a run reads and writes (`.snakemake/locks/<i>.input.lock`, `<i>.output.lock`)
 for the length of the run; SIGKILL, an out-of-memory kill or a power loss leaves them, and every later
 run over those files stops at "Directory cannot be locked" until the user runs `--unlock`. Each run of
-this workflow therefore notes the lock files there before it locks (`before_lock`, when the Snakefile
+this workflow therefore notes the lock files there before it locks (`held_locks`, when the Snakefile
 is read) and, once it holds its lock, records which of them are its own with its process id and host
 (`record`, from `onstart`, in `.snakemake/qpi_runs/`, each with its inode and mtime, as Snakemake reuses
 lock file names); a run that ends removes its record (`forget`).
@@ -23,7 +23,8 @@ RUNS = Path(".snakemake") / "qpi_runs"
 LOCKS = Path(".snakemake") / "locks"
 
 
-def _locks(workdir: str | Path) -> set[str]:
+def held_locks(workdir: str | Path = ".") -> set[str]:
+    """The names of the lock files in the working directory now (read before this run locks: others')."""
     return {p.name for p in (Path(workdir) / LOCKS).glob("*.lock")}
 
 
@@ -40,16 +41,11 @@ def _record_path(workdir: str | Path, pid: int) -> Path:
     return Path(workdir) / RUNS / f"{socket.gethostname()}-{pid}.json"
 
 
-def before_lock(workdir: str | Path = ".") -> set[str]:
-    """The lock files other runs hold now, before this run takes its own."""
-    return _locks(workdir)
-
-
 def record(before: set[str], workdir: str | Path = ".") -> None:
     """Note that this process, on this host, holds the lock files that appeared since `before`."""
     path = _record_path(workdir, os.getpid())
     path.parent.mkdir(parents=True, exist_ok=True)
-    mine = {name: _identity(Path(workdir) / LOCKS / name) for name in sorted(_locks(workdir) - before)}
+    mine = {name: _identity(Path(workdir) / LOCKS / name) for name in sorted(held_locks(workdir) - before)}
     path.write_text(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "locks": mine}))
 
 
