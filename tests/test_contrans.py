@@ -429,3 +429,15 @@ def test_cross_table_keeps_each_seed_and_eval_paths_name_every_seed():
     assert len(cross) == 4 and cross[cross["seed"] == 1]["ssim"].tolist() == pytest.approx([0.6, 0.6])
     paths = contrans.eval_paths([("hela", "4x", "contrans")], [0, 1])
     assert paths == ["results/contrans/hela/4x/eval/contrans_s0.csv", "results/contrans/hela/4x/eval/contrans_s1.csv"]
+
+
+def test_scores_carry_the_correlation_that_flags_an_inverted_phase(acquired):
+    test = acquired["test"]
+    inverted = test["tie"].max() - test["tie"]
+    rows = contrans.score(inverted, test, family="contrans", model="m", seed=0, train_condition="4x",
+                          test_condition="4x", specimen="s")
+    assert {r["metric"] for r in rows} == {"ssim", "psnr", "nrmse", "mae", "pearson"}
+    assert contrans.tile_mean(rows, "pearson", "4x") == pytest.approx(-1.0)
+    assert contrans.tile_mean(contrans.score(test["tie"] + 1.0, test, family="contrans", model="m", seed=0,
+                                             train_condition="4x", test_condition="4x", specimen="s"),
+                              "pearson", "4x") == pytest.approx(1.0)

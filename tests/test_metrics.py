@@ -97,3 +97,11 @@ def test_lpips_loads_the_trunk_from_the_cache_file(monkeypatch, tmp_path):
     truth = _phase()
     assert lp(truth + 0.3, truth) == pytest.approx(0, abs=1e-6)  # piston removed
     assert lp(truth + 0.3 * np.random.default_rng(2).random(truth.shape), truth) > 1e-4
+
+
+def test_pearson_is_blind_to_piston_and_scale_and_minus_one_for_an_inverted_image():
+    truth = _phase()
+    assert metrics.pearson(3.0 * truth + 1.0, truth) == pytest.approx(1.0)
+    assert metrics.pearson(truth.max() - truth, truth) == pytest.approx(-1.0)
+    assert metrics.score(-truth, truth)["pearson"] == pytest.approx(-1.0)
+    assert math.isnan(metrics.pearson(truth, np.ones_like(truth)))

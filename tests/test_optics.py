@@ -95,6 +95,20 @@ def test_in_focus_pure_phase_object_is_nearly_invisible():
     assert np.std(focus) < 0.1 * np.std(defocus)
 
 
+@pytest.mark.parametrize("coherence", [0.0, 0.6])
+def test_in_focus_image_cannot_tell_a_phase_from_its_negative_and_defocus_can(coherence):
+    # A real (aberration-free, in-focus) PSF and a symmetric source: the object of phase −φ has the
+    # conjugate field, hence the same intensity, absorption or not. So an in-focus intensity holds
+    # no trace of the phase's sign (why ContransGAN's sign must come from its phase-domain prior).
+    phase = 3.0 * smooth_cell(sigma_um=1.0) + 0.5 * np.roll(smooth_cell(sigma_um=0.4), (20, -15), axis=(0, 1))
+    amplitude = np.exp(-0.02 * phase)
+    scope = Microscope(na=0.25, coherence=coherence)
+    plus, minus = (image_stack(amplitude * np.exp(s * 1j * phase), np.array([0.0, 1.5]), scope, 0.1) for s in (1, -1))
+    np.testing.assert_allclose(plus[0], minus[0], atol=1e-9)
+    assert np.std(plus[0] - 1) > 1e-3  # the in-focus image is not blank: it just has no sign
+    assert np.std(plus[1] - minus[1]) > 0.1 * np.std(plus[1] - 1)
+
+
 def test_binning_averages_blocks():
     image = np.arange(16.0).reshape(4, 4)
     np.testing.assert_allclose(bin_pixels(image, 2), [[2.5, 4.5], [10.5, 12.5]])

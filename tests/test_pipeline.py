@@ -187,7 +187,7 @@ def test_smoke_summary_and_cross_condition_cover_every_family(smoke):
 def test_every_familys_scores_are_rows_of_one_schema(smoke):
     """One scorer, one row shape: every evaluation of every family writes `scores.COLUMNS` (labels of
     the family's own, such as a tile's fov, may stand among them)."""
-    from qpi.scores import COLUMNS, METRICS, TIMING
+    from qpi.scores import COLUMNS, CORRELATION, METRICS, TIMING
 
     results = smoke / "results"
     paths = sorted(results.glob("*/**/eval/*.csv")) + sorted(results.glob("srqpi/*/cross/*.csv"))
@@ -195,7 +195,7 @@ def test_every_familys_scores_are_rows_of_one_schema(smoke):
     for path in paths:
         rows = pd.read_csv(path)
         assert list(rows.columns[:5]) == COLUMNS[:5] and list(rows.columns[-4:]) == COLUMNS[-4:], path
-        assert set(COLUMNS) <= set(rows.columns) and set(rows["metric"]) <= {*METRICS, *TIMING}, path
+        assert set(COLUMNS) <= set(rows.columns) and set(rows["metric"]) <= {*METRICS, CORRELATION, *TIMING}, path
         families |= set(rows["family"])
     assert families == {"srqpi", "mcnn", "despeckle", "contrans"}
 

@@ -36,7 +36,7 @@ from .optics.binning import bin_pixels, upsample
 from .optics.imaging import Microscope, camera_intensity, shot_noise
 from .optics.phantoms import height_from_phase, make_phantom
 from .papers import PAPER_TABLE1
-from .scores import PIXEL_METRICS, condition_means, image_rows, seed_spread, wide
+from .scores import CORRELATION, PIXEL_METRICS, condition_means, image_rows, seed_spread, wide
 
 log = logging.getLogger("qpi.contrans")
 PARTS = ("train_a", "train_b", "test")
@@ -204,13 +204,20 @@ def onto_hr_grid(image: np.ndarray, coarser: float) -> np.ndarray:
 
 def score(prediction: np.ndarray, test: dict[str, np.ndarray], **labels) -> list[dict]:
     """Score rows (`scores.COLUMNS`, and the tile's `fov`) of SSIM, PSNR, NRMSE, MAE of predicted phases
-    against the TIE label (as the paper) and the exact phase, pistons removed."""
+    against the TIE label (as the paper) and the exact phase, pistons removed, and their Pearson r: the
+    in-focus inputs hold no trace of the phase's sign, so a generator may learn the inverted phase (r < 0)."""
     rows = []
     for reference in ("tie", "exact"):
         for i, (pred, truth) in enumerate(zip(prediction[:, 0], test[reference][:, 0])):
-            rows += image_rows(pred, truth, quantity="phase", reference=reference, names=PIXEL_METRICS, **labels,
-                               image=i, fov=int(test["fov"][i]))
+            rows += image_rows(pred, truth, quantity="phase", reference=reference, names=(*PIXEL_METRICS, CORRELATION),
+                               **labels, image=i, fov=int(test["fov"][i]))
     return rows
+
+
+def tile_mean(rows: list[dict], metric: str, objective: str) -> float:
+    """Mean of `metric` against the TIE label over the test tiles of `objective` (score rows)."""
+    return float(np.nanmean([r["value"] for r in rows if r["test_condition"] == objective
+                             and r["reference"] == "tie" and r["metric"] == metric]))
 
 
 def per_image_view(rows: pd.DataFrame) -> pd.DataFrame:

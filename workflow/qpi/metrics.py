@@ -106,8 +106,16 @@ def mae(pred: np.ndarray, truth: np.ndarray) -> float:
     return float(np.mean(np.abs(pred - truth)))
 
 
+def pearson(pred: np.ndarray, truth: np.ndarray) -> float:
+    """Pearson correlation of the pixels (piston- and scale-blind): −1 for an inverted image."""
+    pred, truth = _pair(pred, truth)
+    p, t = pred - pred.mean(), truth - truth.mean()
+    norm = float(np.sqrt(np.sum(p * p) * np.sum(t * t)))
+    return math.nan if norm == 0 else float(np.sum(p * t) / norm)
+
+
 def score(pred: np.ndarray, truth: np.ndarray, phase: bool = True) -> dict[str, float]:
-    """SSIM, PSNR (dB), NRMSE, MAE and the range R used; pistons removed first when `phase`."""
+    """SSIM, PSNR (dB), NRMSE, MAE, Pearson r and the range R used; pistons removed first when `phase`."""
     pred, truth = _pair(pred, truth)
     if phase:
         pred, truth = remove_piston(pred), remove_piston(truth)
@@ -116,6 +124,7 @@ def score(pred: np.ndarray, truth: np.ndarray, phase: bool = True) -> dict[str, 
         "psnr": psnr(pred, truth),
         "nrmse": nrmse(pred, truth),
         "mae": mae(pred, truth),
+        "pearson": pearson(pred, truth),
         "data_range": data_range(truth),
     }
 

@@ -252,7 +252,8 @@ def despeckle_diversity(per_image: pd.DataFrame):
 def contrans_compare(images: dict[str, np.ndarray], scores: dict[str, float], row: int, per_image: pd.DataFrame):
     """Top: one test tile — the input, the TIE label, the exact phase and each model's phase (SSIM
     against the label in the titles), phases on the label's colour scale, the profile row marked.
-    Bottom: the phase along that row, and per-tile SSIM (TIE label) per model."""
+    Bottom: the phase along that row, per-tile SSIM (TIE label) per model, and each seed's mean
+    correlation with the label (below 0: that run learnt the inverted phase)."""
     names = list(images)
     width = max(2.1 * len(names), 10)
     fig = plt.figure(figsize=(width, 0.8 * width / len(names) + 3.2))
@@ -268,7 +269,7 @@ def contrans_compare(images: dict[str, np.ndarray], scores: dict[str, float], ro
         ax.set_xticks([])
         ax.set_yticks([])
         ax.grid(False)
-    left, right = bottom.subplots(1, 2, gridspec_kw={"width_ratios": [2, 1]})
+    left, right, signs = bottom.subplots(1, 3, gridspec_kw={"width_ratios": [2, 1, 0.8]})
     for name in names[1:]:
         profile = images[name][row] - images[name].mean()
         style = {"color": "k", "lw": 2} if name == names[1] else {"lw": 1.2, "ls": ":" if name == names[2] else "-"}
@@ -278,7 +279,11 @@ def contrans_compare(images: dict[str, np.ndarray], scores: dict[str, float], ro
     ssim = per_image[per_image["reference"] == "tie"]
     sns.boxplot(data=ssim, x="model", y="ssim", ax=right, fliersize=2)
     right.set(xlabel="", ylabel="SSIM vs TIE label (test tiles)")
-    bottom.subplots_adjust(wspace=0.3, bottom=0.2)
+    runs = ssim.groupby(["model", "seed"], sort=False)["pearson"].mean().reset_index()
+    sns.stripplot(data=runs, x="model", y="pearson", ax=signs, size=6, jitter=0.15)
+    signs.axhline(0, color="k", lw=0.8)
+    signs.set(xlabel="", ylabel="r with TIE label (per seed)", ylim=(-1, 1))
+    bottom.subplots_adjust(wspace=0.35, bottom=0.2)
     return fig
 
 

@@ -1,9 +1,9 @@
 """Scoring, once for every family: one image pair → its metrics (`score_image`), and the
 aggregations every table is built from (`summarise`, `seed_spread`, `summarise_values`).
 
-`METRICS` names everything a score row can hold. SSIM, PSNR and NRMSE use the reference's range
-per image and the phases' pistons are removed (`qpi.metrics`); a prediction with NaN outside a
-field stop is scored inside it (`metrics.inside`); LPIPS is a `metrics.Lpips` passed in, NaN (with
+`METRICS` names the metrics of a score row by default; `CORRELATION` (Pearson r) is asked for by
+name. SSIM, PSNR and NRMSE use the reference's range per image and the phases' pistons are removed
+(`qpi.metrics`); a prediction with NaN outside a field stop is scored inside it (`metrics.inside`); LPIPS is a `metrics.Lpips` passed in, NaN (with
 `lpips_note` saying why) when its AlexNet trunk is not cached.
 """
 
@@ -18,6 +18,9 @@ from . import metrics
 
 METRICS = ("ssim", "psnr", "nrmse", "mae", "lpips")
 PIXEL_METRICS = METRICS[:4]  # compared pixel by pixel (LPIPS compares features)
+# Pearson r with the reference, asked for by name: an unpaired method's sign check (ContransGAN: an
+# in-focus intensity cannot tell φ from −φ, so a generator may learn the inverted phase, r < 0).
+CORRELATION = "pearson"
 TIMING = ("seconds_per_mpx",)
 # One per-image score row, for every family (a family may add labels of its own, e.g. a tile's fov).
 COLUMNS = ["family", "model", "seed", "train_condition", "test_condition", "image", "quantity", "reference", "metric",

@@ -1,7 +1,5 @@
 """One trained generator on every objective's test tiles: per-image scores and predicted phases."""
 
-import numpy as np
-
 from qpi import contrans
 from qpi.checkpoints import load_model
 from qpi.device import select_device, set_threads
@@ -24,7 +22,11 @@ with gpu_lease(p.device, log=log):
         rows += contrans.score(prediction, test, family="contrans", model=w.model, seed=int(w.seed),
                                train_condition=w.objective, test_condition=objective, specimen=w.specimen)
 save_results(rows, predictions, snakemake.output.scores, snakemake.output.predictions)
-ssim = {o: round(float(np.nanmean([r["value"] for r in rows if r["test_condition"] == o and r["reference"] == "tie"
-                                    and r["metric"] == "ssim"])), 3) for o in p.objectives}
+ssim = {o: round(contrans.tile_mean(rows, "ssim", o), 3) for o in p.objectives}
 log.info("%s_s%s trained on %s %s: mean SSIM (TIE label) by test objective %s", w.model, w.seed, w.specimen,
          w.objective, ssim)
+r = contrans.tile_mean(rows, "pearson", w.objective)
+if r < 0:
+    log.warning("%s_s%s: its phase correlates negatively with the TIE label (r %.2f): the generator learnt the "
+                "inverted phase, which an in-focus intensity cannot tell apart (benchmarks/swin_sign.py)", w.model,
+                w.seed, r)
