@@ -20,6 +20,8 @@
    every image (real and fake) as 4×4 block means, i.e. blind to the 4×4 patch texture the Swin
    generator draws. If the sign then comes out right on every seed, the texture is what crowds the
    sign out of D_B's verdict. A probe of the cause, not a setting the pipeline uses.
+5. Width (`--width W --models swin --out ...`): the same study with wider generators, to tell a
+   demo-scale effect from one of the layout.
 """
 
 from __future__ import annotations
@@ -64,8 +66,8 @@ class BlockMeanPatchGAN(torch.nn.Module):
         self.block, self.inner = block, models.build("patchgan", **patchgan)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        means = F.avg_pool2d(x, self.block, ceil_mode=True)
-        return self.inner(F.interpolate(means, scale_factor=self.block, mode="nearest")[..., : x.shape[-2], : x.shape[-1]])
+        blocks = F.interpolate(F.avg_pool2d(x, self.block, ceil_mode=True), scale_factor=self.block, mode="nearest")
+        return self.inner(blocks[..., : x.shape[-2], : x.shape[-1]])
 
 
 def demo_config() -> dict:
@@ -107,11 +109,12 @@ def d_probe(d: torch.nn.Module, real: torch.Tensor, fake: torch.Tensor, scale: f
                 for k, v in {"real": real, "fake": fake, "fake_sign_turned": turned, "fake_smoothed": smooth}.items()}
 
 
-def one_run(job: tuple[str, int]) -> dict:
-    name, seed = job
+def one_run(job: tuple[str, int, int | None]) -> dict:
+    name, seed, width = job
     torch.set_num_threads(1)
     cfg = demo_config()["contrans"]
     arch = dict(cfg["models"]["swin" if name == "swin_blurred_d" else name])
+    arch["width"] = width or arch["width"]
     arch_name = arch.pop("arch")
     train_a, train_b, test = (load_dataset(DATA / f"{p}.npz") for p in ("train_a", "train_b", "test"))
     domain_a = contrans.network_input(train_a[f"lr_{OBJECTIVE}"], cfg["hr_px"])
@@ -134,9 +137,9 @@ def one_run(job: tuple[str, int]) -> dict:
     spec = dict(train["discriminator"])
     d = models.build(spec.pop("arch"), **spec, in_channels=1)
     d.load_state_dict(state["states"]["d_b"])
-    ssim = np.mean([row["value"] for i in range(len(prediction))
-                    for row in image_rows(prediction[i, 0], test["tie"][i, 0], quantity="phase", reference="tie", names=("ssim",))])
-    return {"model": name, "seed": seed, "r_init": round(r_init, 3),
+    ssim = np.mean([row["value"] for pred, truth in zip(prediction[:, 0], test["tie"][:, 0])
+                    for row in image_rows(pred, truth, quantity="phase", reference="tie", names=("ssim",))])
+    return {"model": name, "seed": seed, "width": arch["width"], "r_init": round(r_init, 3),
             "r_final": round(correlation(prediction, test["tie"]), 3), "ssim": round(float(ssim), 3),
             "d_b": d_probe(d, torch.from_numpy(test["tie"]), torch.from_numpy(prediction), sb)}
 
@@ -145,11 +148,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--models", nargs="+", default=["contrans", "cnn", "swin", "swin_blurred_d"])
+    parser.add_argument("--width", type=int, help="every generator at this width instead of config.yaml's")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "swin_sign.json")
     args = parser.parse_args()
     cfg = demo_config()
     result = {"symmetry": sign_symmetry(cfg)}
-    jobs = [(m, s) for m in args.models for s in range(args.seeds)]
+    jobs = [(m, s, args.width) for m in args.models for s in range(args.seeds)]
     with multiprocessing.get_context("spawn").Pool(2) as pool:  # one thread each, as the demo's trainings
         runs = []
         for run in pool.imap(one_run, jobs):

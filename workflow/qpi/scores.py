@@ -3,8 +3,9 @@ aggregations every table is built from (`summarise`, `seed_spread`, `summarise_v
 
 `METRICS` names the metrics of a score row by default; `CORRELATION` (Pearson r) is asked for by
 name. SSIM, PSNR and NRMSE use the reference's range per image and the phases' pistons are removed
-(`qpi.metrics`); a prediction with NaN outside a field stop is scored inside it (`metrics.inside`); LPIPS is a `metrics.Lpips` passed in, NaN (with
-`lpips_note` saying why) when its AlexNet trunk is not cached.
+(`qpi.metrics`); a prediction with NaN outside a field stop is scored inside it (`metrics.inside`);
+LPIPS is a `metrics.Lpips` passed in, NaN (with `lpips_note` saying why) when its AlexNet trunk is
+not cached.
 """
 
 from __future__ import annotations
