@@ -407,7 +407,8 @@ def test_objectives_table_puts_the_papers_values_beside_ours_and_the_spread_over
                 for i, offset in enumerate((-0.1, 0.1)):
                     rows.append({"specimen": "hela", "model": "contrans", "train_objective": objective,
                                  "test_objective": objective, "reference": reference, "image": i, "seed": seed,
-                                 "ssim": value + shift + offset, "psnr": 20 + 10 * offset})
+                                 "ssim": value + shift + offset, "psnr": 20 + 10 * offset,
+                                 "pearson": 0.8 if seed == 0 else -0.5})
     rows.append({**rows[0], "test_objective": "10x"})  # cross-objective rows stay out of Table 1
     table = contrans.objectives_table(pd.DataFrame(rows))
     assert table["objective"].tolist() == ["4x", "10x"]
@@ -417,6 +418,7 @@ def test_objectives_table_puts_the_papers_values_beside_ours_and_the_spread_over
     assert first["ssim_std"] == pytest.approx(np.sqrt(0.1**2 + 0.02**2))  # tiles of every seed pooled
     assert first["psnr_seed_std"] == pytest.approx(0.0)
     assert (first["paper_ssim"], first["paper_psnr"]) == (0.898, 31.751)
+    assert first["pearson"] == pytest.approx(0.15) and first["inverted_seeds"] == 1  # seed 1 learnt −φ
     markdown = contrans.objectives_markdown(table)
     assert "0.500 ± 0.102" in markdown and "0.020" in markdown
 

@@ -229,8 +229,9 @@ def per_image_view(rows: pd.DataFrame) -> pd.DataFrame:
 def objectives_table(per_image: pd.DataFrame, model: str = "contrans") -> pd.DataFrame:
     """Table 1: `model` trained and tested on the same objective; SSIM and PSNR mean ± std over test
     tiles (all seeds pooled, as the paper's spread) against the TIE label, the same against the exact
-    phase, the std over seeds of each seed's mean (the replicates' spread; 0 with one seed), and the
-    paper's values beside."""
+    phase, the std over seeds of each seed's mean (the replicates' spread; 0 with one seed), the
+    correlation r with the label and the seeds whose r is negative (they learnt the inverted phase),
+    and the paper's values beside."""
     rows = per_image[(per_image["model"] == model) & (per_image["train_objective"] == per_image["test_objective"])]
     out = []
     for (specimen, objective), g in rows.groupby(["specimen", "test_objective"], sort=False):
@@ -247,6 +248,8 @@ def objectives_table(per_image: pd.DataFrame, model: str = "contrans") -> pd.Dat
             "psnr_seed_std": spread["psnr_seed_std"],
             "paper_psnr": paper[2], "paper_psnr_std": paper[3],
             "ssim_exact": exact_rows["ssim"].mean(), "psnr_exact": exact_rows["psnr"].mean(),
+            "pearson": tie_rows["pearson"].mean(),
+            "inverted_seeds": int((tie_rows.groupby("seed")["pearson"].mean() < 0).sum()),
         })
     return pd.DataFrame(out)
 
@@ -263,6 +266,8 @@ def objectives_wide(table: pd.DataFrame) -> pd.DataFrame:
         "PSNR dB (ours)": [pm(m, s, 1) for m, s in zip(table["psnr"], table["psnr_std"])],
         "PSNR dB (paper)": [pm(m, s, 1) for m, s in zip(table["paper_psnr"], table["paper_psnr_std"])],
         "SSIM vs exact (ours)": [f"{v:.3f}" for v in table["ssim_exact"]],
+        "r (ours)": [f"{v:+.2f}" for v in table["pearson"]],
+        "inverted seeds": table["inverted_seeds"].astype(str),
     })
 
 

@@ -16,6 +16,9 @@ notes = [
     "TIE label (as the paper), pistons removed, R = the label's range per tile. Paper: Table 1 of ContransGAN "
     "(Cells 2022, 11, 2394; HeLa: 'Hela cells', microspheres: 'PSMs').",
     "SSIM vs exact: the same predictions against the simulation's exact phase (the paper could not score this).",
+    "r: correlation with the TIE label; inverted seeds: runs whose r is negative. An in-focus intensity is the same "
+    "for a phase and its negative, so an unpaired generator can learn the inverted phase "
+    "(benchmarks/README.md, 'The phase's sign in the CycleGANs').",
     "Scale: see config `contrans` (the CPU demo trains a few hundred steps on a few dozen small tiles; the paper "
     "3500 unpaired images per domain for 80 epochs).",
 ]
