@@ -91,6 +91,16 @@ def test_an_unknown_network_is_one_line_at_planning_time(tmp_path):
     assert "Traceback" not in result.stdout + result.stderr
 
 
+def test_a_network_name_the_paths_cannot_hold_is_one_line_at_planning_time(tmp_path):
+    # An underscore in a name made the evaluation's inputs unbuildable, and an existing score file then
+    # stood in for them: the run planned nothing and said nothing.
+    result = plan(tmp_path, "despeckle: {models: {unet_gan: {arch: srqpi_unet, adversarial: true}}}\n")
+    assert result.returncode != 0
+    errors = [line for line in (result.stdout + result.stderr).splitlines() if line.startswith("error:")]
+    assert errors == ["error: despeckle.models.unet_gan: a network's name becomes part of its file paths and may "
+                      "hold only letters and digits; rename it, e.g. to 'unetgan'."]
+
+
 def test_the_budget_and_gpu_check_configs_plan(tmp_path):
     """config/budget.yaml adds each followed model at 3× and 10×; an unknown one is one line; the GPU
     check trains each family's comparison once."""

@@ -47,10 +47,13 @@ except ValueError as err:
     planning_error(f"DL-SRQPI: {err} ({where}).")
 
 
+MODEL_NAME = "[A-Za-z0-9]+"  # a network's config key: a part of its paths ({model}_s{seed})
+
+
 wildcard_constraints:
     stack="|".join(map(re.escape, STACKS)),
     condition="[A-Za-z0-9.+-]+",
-    model="[A-Za-z0-9]+",
+    model=MODEL_NAME,
     seed=r"\d+",
 
 
@@ -95,6 +98,10 @@ def check_architectures():
     from qpi import models  # registers every built-in network
 
     for family in ("srqpi", "mcnn", "despeckle", "contrans"):
+        for key in config[family]["models"]:
+            if not re.fullmatch(MODEL_NAME, key):  # a name the `model` wildcard refuses plans nothing, silently
+                planning_error(f"{family}.models.{key}: a network's name becomes part of its file paths and may "
+                               f"hold only letters and digits; rename it, e.g. to {re.sub('[^A-Za-z0-9]', '', key)!r}.")
         named = {f"{family}.models.{key}.arch": spec["arch"] for key, spec in config[family]["models"].items()}
         discriminator = config[family].get("train", {}).get("discriminator") or {}
         if "arch" in discriminator:
