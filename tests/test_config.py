@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -99,6 +100,18 @@ def test_a_network_name_the_paths_cannot_hold_is_one_line_at_planning_time(tmp_p
     errors = [line for line in (result.stdout + result.stderr).splitlines() if line.startswith("error:")]
     assert errors == ["error: despeckle.models.unet_gan: a network's name becomes part of its file paths and may "
                       "hold only letters and digits; rename it, e.g. to 'unetgan'."]
+
+
+@pytest.mark.parametrize("name", ["despeckle_gan_ablation", "despeckle_data_scale", "despeckle_patch_size"])
+def test_the_recorded_despeckle_probes_still_plan(tmp_path, name):
+    """benchmarks/README.md quotes these overlays' runs: each must still plan its trainings."""
+    result = plan(tmp_path, (ROOT / "benchmarks" / f"{name}.yaml").read_text(),
+                  targets=("results/tables/fidelity_budget.csv",))
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-3000:]
+    counts = {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", out, re.M)}
+    # the demo's 4 networks × 2 seeds, and the ablation's 2 networks × 3 budgets × 2 seeds
+    assert counts["despeckle_train"] == (8 + 12 if name == "despeckle_gan_ablation" else 8)
 
 
 def test_the_budget_and_gpu_check_configs_plan(tmp_path):
