@@ -49,7 +49,6 @@ from qpi.models.registry import register  # noqa: E402
 from qpi.optics.imaging import Microscope, camera_intensity  # noqa: E402
 from qpi.optics.phantoms import make_phantom  # noqa: E402
 from qpi.patches import load_dataset  # noqa: E402
-from qpi.scores import image_rows  # noqa: E402
 from qpi.train import seed_everything  # noqa: E402
 
 DATA = ROOT / "results" / "contrans" / "data" / "hela"
@@ -94,9 +93,10 @@ def sign_symmetry(cfg: dict) -> dict:
     return out
 
 
-def correlation(prediction: np.ndarray, label: np.ndarray) -> float:
-    """Mean over tiles of the Pearson correlation of prediction and label."""
-    return float(np.mean([np.corrcoef(p.ravel(), t.ravel())[0, 1] for p, t in zip(prediction[:, 0], label[:, 0])]))
+def against_label(prediction: np.ndarray, test: dict) -> tuple[float, float]:
+    """Mean test SSIM and Pearson r against the TIE label, as the pipeline scores them (contrans.score)."""
+    rows = contrans.score(prediction, test, test_condition=OBJECTIVE)
+    return contrans.tile_mean(rows, "ssim", OBJECTIVE), contrans.tile_mean(rows, "pearson", OBJECTIVE)
 
 
 def d_probe(d: torch.nn.Module, real: torch.Tensor, fake: torch.Tensor, scale: float) -> dict:
@@ -126,7 +126,7 @@ def one_run(job: tuple[str, int, int | None]) -> dict:
     sa, sb = domain_scale(domain_a), domain_scale(domain_b)
     seed_everything(seed)  # as train_cycle: G_AB is the first network built after seeding
     g0 = models.build(arch_name, **arch, in_channels=1, out_channels=1, in_scale=sa, out_scale=sb)
-    r_init = correlation(predict_batches(g0, x_test), test["tie"])
+    _, r_init = against_label(predict_batches(g0, x_test), test)
     with tempfile.TemporaryDirectory() as work:
         cycle = CycleConfig.from_dict(train)
         train_cycle(arch_name, arch, domain_a, domain_b, train_a["fov"], train_b["fov"], cycle, work)
@@ -137,10 +137,9 @@ def one_run(job: tuple[str, int, int | None]) -> dict:
     spec = dict(train["discriminator"])
     d = models.build(spec.pop("arch"), **spec, in_channels=1)
     d.load_state_dict(state["states"]["d_b"])
-    ssim = np.mean([row["value"] for pred, truth in zip(prediction[:, 0], test["tie"][:, 0])
-                    for row in image_rows(pred, truth, quantity="phase", reference="tie", names=("ssim",))])
+    ssim, r_final = against_label(prediction, test)
     return {"model": name, "seed": seed, "width": arch["width"], "r_init": round(r_init, 3),
-            "r_final": round(correlation(prediction, test["tie"]), 3), "ssim": round(float(ssim), 3),
+            "r_final": round(r_final, 3), "ssim": round(ssim, 3),
             "d_b": d_probe(d, torch.from_numpy(test["tie"]), torch.from_numpy(prediction), sb)}
 
 
