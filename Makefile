@@ -20,9 +20,9 @@ run: setup
 smoke: setup
 	$(VENV)/bin/snakemake --cores $(CORES) --configfile config/smoke.yaml
 
-test: setup
+test: setup  # one pytest worker per core, each test file on one worker (its pipeline-run fixture runs once)
 	$(VENV)/bin/snakemake --lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --dist loadfile
 
 test-claims: setup  # the papers' claims at toy scale (minutes of CPU training each)
 	$(PY) -m pytest -m claims -q

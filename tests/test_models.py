@@ -1,5 +1,8 @@
 """Models: shapes, gradients, overfitting one batch, registry and config round trips."""
 
+import subprocess
+import sys
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -89,6 +92,26 @@ def test_registry_lists_builds_and_records_config():
         "in_channels": 1, "out_channels": 1, "upscale": 4, "width": 4, "depth": 2,
         "interpolation": "bicubic", "up_mode": "transpose",
     }
+
+
+def test_the_builtin_table_names_each_network_by_the_module_that_registers_it():
+    import importlib
+
+    from qpi.models import registry
+
+    for module in set(models.BUILTIN.values()):
+        importlib.import_module(f"qpi.models.{module}")
+    ours = {name: registry.lookup(name).__module__ for name in registry.registered()
+            if registry.lookup(name).__module__.startswith("qpi.models.")}
+    assert ours == {name: f"qpi.models.{module}" for name, module in models.BUILTIN.items()}
+
+
+def test_listing_the_networks_imports_no_torch():  # what every snakemake call does while planning
+    code = ("import sys; from qpi import models; names = models.available(); "
+            "assert 'torch' not in sys.modules, 'torch imported'; print(len(names))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert int(done.stdout) == len(models.BUILTIN)
 
 
 def test_config_rebuilds_an_identical_model():

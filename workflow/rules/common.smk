@@ -95,7 +95,7 @@ TARGETS = []
 def check_architectures():
     """Every network the config names is a registered model: one line at planning time naming the key
     and the known names, instead of a failure when its training job starts."""
-    from qpi import models  # registers every built-in network
+    from qpi import models  # the names only: no torch while planning
 
     for family in ("srqpi", "mcnn", "despeckle", "contrans"):
         for key in config[family]["models"]:

@@ -3,7 +3,7 @@
 Every registered model records its resolved constructor arguments in `model.config` and its
 registry name in `model.registry_name`, so `build(model.registry_name, **model.config)` rebuilds
 the same architecture (this is what checkpoints store). It imports none of the models: each model
-file registers itself (`qpi.models` imports them all).
+file registers itself when `qpi.models.build` first imports it.
 """
 
 from __future__ import annotations
@@ -45,15 +45,13 @@ def register(name: str):
     return decorate
 
 
-def build(name: str, **kwargs) -> nn.Module:
-    """Construct the model registered as `name` with constructor arguments `kwargs`."""
-    if name not in _REGISTRY:
-        raise ValueError(f"unknown model {name!r}; available models: {', '.join(available())}")
-    return _REGISTRY[name](**kwargs)
+def lookup(name: str) -> type[nn.Module] | None:
+    """The class registered as `name`, or None."""
+    return _REGISTRY.get(name)
 
 
-def available() -> list[str]:
-    """Registered model names, sorted."""
+def registered() -> list[str]:
+    """Names registered so far (`qpi.models.available()` adds the built-ins not yet imported)."""
     return sorted(_REGISTRY)
 
 
