@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 
@@ -172,6 +173,26 @@ def test_interleaved_colour_is_refused_in_one_sentence(tmp_path, shape, axes):
     message = str(err.value)
     assert message.startswith(f"{tmp_path / 'colour.tif'}: is stored as an RGB/colour image")
     assert "save the stack as grey-level planes" in message and one_sentence(message)
+
+
+@pytest.mark.parametrize("compression", ["lzw", "zlib"])  # LZW: ZEN, NIS-Elements, LAS X and Bio-Formats exports
+def test_a_compressed_stack_reads_as_its_uncompressed_pixels(tmp_path, compression):
+    data = counts_stack().data.astype(np.uint16)
+    tifffile.imwrite(tmp_path / "s.tif", data, compression=compression, photometric="minisblack")
+    back = io.read_stack(tmp_path / "s.tif", z_um=[-1, 0, 1], wavelength_um=0.55, pixel_um=0.1)
+    np.testing.assert_array_equal(back.data, data)
+
+
+def test_a_compression_tifffile_cannot_decode_alone_names_the_package_not_corruption(tmp_path, monkeypatch):
+    tifffile.imwrite(tmp_path / "s.tif", counts_stack().data.astype(np.uint16), compression="lzw",
+                     photometric="minisblack")
+    # tifffile as installed without imagecodecs: its pure-Python codecs only, none cached yet
+    monkeypatch.setattr(tifffile.tifffile, "imagecodecs", importlib.import_module("tifffile._imagecodecs"))
+    monkeypatch.setattr(tifffile.TIFF.DECOMPRESSORS, "_codecs", {1: tifffile.tifffile.identityfunc})
+    with pytest.raises(io.StackError) as err:
+        io.read_stack(tmp_path / "s.tif", z_um=[-1, 0, 1], wavelength_um=0.55, pixel_um=0.1)
+    assert str(err.value).startswith(f"{tmp_path / 's.tif'}: is LZW-compressed, and reading it needs the imagecodecs")
+    assert "corrupt" not in str(err.value)
 
 
 def test_eight_bit_two_plane_stack_reads_and_saturation_is_judged_at_255(tmp_path):
