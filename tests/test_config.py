@@ -131,12 +131,3 @@ def test_the_budget_and_gpu_check_configs_plan(tmp_path):
     bad = plan(tmp_path, "budget: {multipliers: [1, 3], seeds: [0], families: {mcnn: [mcnn, unet]}}\n")
     assert bad.returncode != 0 and "error: budget.families.mcnn names ['unet'], not in mcnn.models (mcnn, trunk)" in (
         bad.stdout + bad.stderr)
-
-
-def test_the_default_profile_keeps_the_scheduler_from_waking_every_second_and_limits_nothing():
-    from snakemake.settings.types import MaxJobsPerTimespan
-
-    profile = yaml.safe_load((ROOT / "profiles" / "default" / "config.yaml").read_text())
-    window = MaxJobsPerTimespan.parse_choice(profile["max-jobs-per-timespan"])  # as Snakemake parses it
-    assert window.timespan >= 60  # benchmarks/scheduler.py: Snakemake's 1 s window multiplies its wake-ups
-    assert window.max_jobs / window.timespan >= 10  # jobs per second: no local run starts them faster
