@@ -101,8 +101,8 @@ def test_the_builtin_table_names_each_network_by_the_module_that_registers_it():
 
     for module in set(models.BUILTIN.values()):
         importlib.import_module(f"qpi.models.{module}")
-    ours = {name: registry.lookup(name).__module__ for name in registry.registered()
-            if registry.lookup(name).__module__.startswith("qpi.models.")}
+    modules = {name: registry.lookup(name).__module__ for name in registry.registered()}
+    ours = {name: module for name, module in modules.items() if module.startswith("qpi.models.")}
     assert ours == {name: f"qpi.models.{module}" for name, module in models.BUILTIN.items()}
 
 

@@ -417,20 +417,22 @@ def _read_tiff(path: Path) -> tuple[np.ndarray, dict, str]:
                          f"working directory {Path.cwd()}).")
     try:
         with tifffile.TiffFile(path) as tif:
-            series = tif.series
-            data = series[0].asarray()
-            axes = series[0].axes
-            ij = tif.imagej_metadata or {}
-            ome = tif.ome_metadata if tif.is_ome else None
-            meta = _file_metadata(tif.pages[0], ij, ome)
+            compression = tif.pages[0].compression
+            decodable = compression in tifffile.TIFF.DECOMPRESSORS  # tifffile alone lacks LZW, JPEG, ...
+            if decodable:
+                series = tif.series
+                data = series[0].asarray()
+                axes = series[0].axes
+                ij = tif.imagej_metadata or {}
+                ome = tif.ome_metadata if tif.is_ome else None
+                meta = _file_metadata(tif.pages[0], ij, ome)
     except (tifffile.TiffFileError, ValueError, OSError, IndexError, KeyError, struct.error) as exc:
-        codec = re.match(r"<COMPRESSION\.(\w+): \d+> requires the 'imagecodecs' package", str(exc).strip("\"'"))
-        if codec:  # a sound file in a compression tifffile cannot decode alone
-            raise StackError(f"{path}: is {codec.group(1)}-compressed, and reading it needs the imagecodecs "
-                             "package: pip install imagecodecs (deep-qpi installs it), or re-export the file "
-                             "uncompressed (Fiji File > Save As > Tiff).") from None
         raise StackError(f"{path}: is not a readable TIFF (truncated or corrupt: {exc}); re-export it as a "
                          "multi-page TIFF, e.g. with Fiji File > Save As > Tiff.") from None
+    if not decodable:
+        raise StackError(f"{path}: is {compression.name}-compressed, and reading it needs the imagecodecs "
+                         "package: pip install imagecodecs (deep-qpi installs it), or re-export the file "
+                         "uncompressed (Fiji File > Save As > Tiff).")
     planes = int(np.prod([n for n, a in zip(data.shape, axes) if a not in "YXS"]))
     promised = ij.get("images")
     if isinstance(promised, int) and promised > planes:
