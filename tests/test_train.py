@@ -154,6 +154,30 @@ def test_a_checkpoint_of_another_architecture_or_other_data_is_not_resumed(tmp_p
     assert same["resumed"] and same["steps"] == 3
 
 
+def test_a_checkpoint_of_other_training_settings_is_not_resumed_nor_returned(tmp_path, caplog):
+    """Snakemake re-runs a job whose params changed; continuing (or, when it had finished, returning)
+    the old run would hand back a model of the old settings under the new ones."""
+    finished = _fit(tmp_path, epochs=2)
+    with caplog.at_level(logging.WARNING, logger="qpi.checkpoints"):
+        other_lr = _fit(tmp_path, epochs=2, lr=3e-3)
+    assert not other_lr["resumed"] and other_lr["steps"] == finished["steps"] == 4
+    assert any("other training settings (lr)" in r.getMessage() for r in caplog.records)
+    shorter = _fit(tmp_path, epochs=1, lr=3e-3)
+    assert not shorter["resumed"] and shorter["steps"] == 2
+    threads = _fit(tmp_path, epochs=1, lr=3e-3, threads=2, checkpoint_every=2)  # where it runs: no change
+    assert threads["resumed"]
+
+
+@pytest.mark.parametrize("schedule, continued", [(None, True), ({"name": "step", "step_size": 1}, True),
+                                                 ({"name": "cosine"}, False),
+                                                 ({"name": "linear", "constant_epochs": 1}, False)])
+def test_a_longer_run_continues_a_shorter_one_only_where_the_schedule_does_not_span_the_run(
+        tmp_path, schedule, continued):
+    _fit(tmp_path, epochs=2, lr_schedule=schedule)
+    longer = _fit(tmp_path, epochs=3, lr_schedule=schedule)
+    assert longer["resumed"] is continued and longer["steps"] == 6
+
+
 @pytest.mark.parametrize("damage", ["truncated", "empty", "not_a_checkpoint"])
 def test_an_unreadable_checkpoint_is_moved_aside_and_training_starts_afresh(tmp_path, caplog, damage):
     _fit(tmp_path, epochs=1)

@@ -30,9 +30,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("qpi.checkpoints")
 
-# Settings a resumed run may change without changing the trajectory it continues.
-RESUMABLE_CHANGES = {"epochs", "max_steps", "checkpoint_every", "val_every", "val_every_steps", "device", "threads",
-                     "pin_memory"}
+# Settings a resumed run may change without changing a number it writes: where and on how many
+# threads it runs, how often it checkpoints, and where it stops (`max_steps`). `epochs` too, where
+# the lr schedule does not spread over the run (`spans_run`): a longer run then continues a shorter one.
+RESUMABLE_CHANGES = {"max_steps", "checkpoint_every", "device", "threads", "pin_memory"}
 
 
 def rng_state() -> dict:
@@ -166,18 +167,59 @@ def read_checkpoint(path: Path) -> dict | None:
         return None
 
 
-def resumable(path: Path, model: nn.Module, data: str) -> dict | None:
-    """The checkpoint at `path` when it is one of this very model and data, else None (training
-    starts afresh: a re-run after a config or data change must not continue a stale run, nor one
-    whose checkpoint cannot be read)."""
+def resumable(path: Path, model: nn.Module, stateful: dict[str, Any], data: str, cfg: TrainConfig) -> dict | None:
+    """The checkpoint at `path` when it continues this very run, else None and training starts afresh:
+    a re-run after a change of model, data or training settings (Snakemake re-runs a job whose params
+    changed) must not continue, or return, the stale run, nor trip on weights of another shape (a
+    discriminator's layout, networks rebuilt by a newer deep-qpi)."""
     payload = read_checkpoint(path) if path.exists() else None
     if payload is None:
         return None
-    if (payload["model"], payload["kwargs"], payload["progress"].get("data")) != (
-            model.registry_name, model.config, data):
-        log.warning("%s was written for another model or other data: starting afresh", path)
+    why = stale(payload, model, stateful, data, cfg)
+    if why:
+        log.warning("%s was written for %s: starting afresh", path, why)
         return None
     return payload
+
+
+def stale(payload: dict, model: nn.Module, stateful: dict[str, Any], data: str, cfg: TrainConfig) -> str:
+    """What keeps checkpoint `payload` from continuing a run of `model` on `data` with settings `cfg`
+    ('' when nothing does)."""
+    if (payload["model"], payload["kwargs"]) != (model.registry_name, model.config):
+        return "another model"
+    if payload["progress"].get("data") != data:
+        return "other data"
+    changed = changed_settings(payload.get("train_config", {}), cfg)
+    if changed:
+        return f"other training settings ({', '.join(changed)})"
+    progress = payload["progress"]
+    if progress["epoch"] > cfg.epochs or (cfg.max_steps is not None and progress["step"] > cfg.max_steps):
+        return "a longer run"
+    states = {"model": payload["state_dict"], **payload.get("states", {})}
+    modules = {"model": model, **{k: v for k, v in stateful.items() if isinstance(v, nn.Module)}}
+    if any(k not in states or _shapes(states[k]) != _shapes(m.state_dict()) for k, m in modules.items()):
+        return "networks of another shape"
+    return ""
+
+
+def changed_settings(saved: dict, cfg: TrainConfig) -> list[str]:
+    """The settings in `cfg` that differ from a checkpoint's `saved` ones and change what the run writes."""
+    now = dataclasses.asdict(cfg)
+    changed = {k for k, v in now.items() if saved.get(k) != v} - RESUMABLE_CHANGES
+    if not spans_run(now["lr_schedule"]):
+        changed.discard("epochs")
+    return sorted(changed)
+
+
+def spans_run(schedule: dict | None) -> bool:
+    """Whether an lr schedule (`train.make_scheduler`) is spread over the run's epochs, so that a
+    run of other length follows other rates from its first epoch."""
+    name = (schedule or {}).get("name")
+    return name == "linear" or (name == "cosine" and "epochs" not in schedule)
+
+
+def _shapes(state: dict) -> dict:
+    return {k: tuple(v.shape) for k, v in state.items() if isinstance(v, torch.Tensor)}
 
 
 def save_checkpoint(
@@ -202,20 +244,16 @@ def save_checkpoint(
         torch.save(payload, f)  # through a Python file: a full disk is an OSError (errno), not RuntimeError
 
 
-def load_checkpoint(path: Path, payload: dict, model: nn.Module, stateful: dict[str, Any], cfg: TrainConfig) -> dict:
+def load_checkpoint(path: Path, payload: dict, model: nn.Module, stateful: dict[str, Any]) -> dict:
     """Restore a checkpoint `payload` that `resumable` read from `path` into `model`, `stateful`, the
     RNGs and the run's files beside `path`; return the progress.
 
     The files are rewritten as they were at the checkpoint: Snakemake deletes the outputs of a
     failed job, and whatever a killed run wrote after its last checkpoint is redone on resume.
     """
-    saved = payload["train_config"]
-    changed = {k for k, v in dataclasses.asdict(cfg).items() if saved.get(k) != v} - RESUMABLE_CHANGES
-    if changed:
-        log.warning("resuming %s with changed settings %s: not reproducible any more", path, sorted(changed))
     model.load_state_dict(payload["state_dict"])
     for name, obj in stateful.items():
-        if obj is not None and name in payload["states"]:  # absent: a switch (amp) turned on since
+        if obj is not None:
             obj.load_state_dict(payload["states"][name])
     set_rng_state(payload["rng"])
     for name, content in payload.get("files", {}).items():

@@ -333,9 +333,9 @@ def start_run(out: Path, cfg: TrainConfig, model: nn.Module, stateful: dict[str,
     open `steps.csv` and (when `validated`) `epochs.csv`. A resumed run keeps only the log rows up
     to its checkpoint's step, so rows written after the last checkpoint of a killed run are not repeated."""
     digest = data_digest(*data)
-    checkpoint = resumable(out / "last.pt", model, digest)
+    checkpoint = resumable(out / "last.pt", model, stateful, digest, cfg)
     resumed = checkpoint is not None
-    progress = load_checkpoint(out / "last.pt", checkpoint, model, stateful, cfg) if resumed else new_progress(digest)
+    progress = load_checkpoint(out / "last.pt", checkpoint, model, stateful) if resumed else new_progress(digest)
     if resumed:
         log.info("resuming %s at epoch %d, step %d", out / "last.pt", progress["epoch"], progress["step"])
     keep = (lambda row: int(row["step"]) <= progress["step"]) if resumed else None
