@@ -102,7 +102,12 @@ def test_a_network_name_the_paths_cannot_hold_is_one_line_at_planning_time(tmp_p
                       "hold only letters and digits; rename it, e.g. to 'unetgan'."]
 
 
-@pytest.mark.parametrize("name", ["despeckle_gan_ablation", "despeckle_data_scale", "despeckle_patch_size"])
+# each probe's own trainings: networks × budgets × seeds
+PROBE_TRAININGS = {"despeckle_gan_ablation": 2 * 3 * 2, "despeckle_data_scale": 0, "despeckle_patch_size": 0,
+                   "despeckle_capacity": 3 * 3 * 2}
+
+
+@pytest.mark.parametrize("name", PROBE_TRAININGS)
 def test_the_recorded_despeckle_probes_still_plan(tmp_path, name):
     """benchmarks/README.md quotes these overlays' runs: each must still plan its trainings."""
     result = plan(tmp_path, (ROOT / "benchmarks" / f"{name}.yaml").read_text(),
@@ -110,8 +115,8 @@ def test_the_recorded_despeckle_probes_still_plan(tmp_path, name):
     out = result.stdout + result.stderr
     assert result.returncode == 0, out[-3000:]
     counts = {m[1]: int(m[2]) for m in re.finditer(r"^(\w+)\s+(\d+)$", out, re.M)}
-    # the demo's 4 networks × 2 seeds, and the ablation's 2 networks × 3 budgets × 2 seeds
-    assert counts["despeckle_train"] == (8 + 12 if name == "despeckle_gan_ablation" else 8)
+    # the demo's 4 networks × 2 seeds (each evaluation scores every network of its condition), and the probe's
+    assert counts["despeckle_train"] == 8 + PROBE_TRAININGS[name]
 
 
 def test_the_budget_and_gpu_check_configs_plan(tmp_path):
