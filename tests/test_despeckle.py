@@ -310,3 +310,14 @@ def test_resize_upsampling_turns_a_flat_map_into_a_flat_map_and_transposed_into_
     twin = models.build("despeckle_twin", channels=(4, 8, 20), residual_blocks=1, complex_blocks=1, resize=True)
     assert net(torch.randn(2, 1, 16, 16)).shape == (2, 2, 16, 16) and twin(torch.randn(1, 1, 16, 16)).shape[1] == 2
     assert not any(isinstance(m, torch.nn.ConvTranspose2d) for m in net.modules())
+
+
+def test_a_network_trained_without_the_gan_is_not_given_the_gans_settings():
+    """Snakemake re-runs a job whose params change: a new discriminator or alpha must re-run only the GANs."""
+    from qpi.despeckle import train_settings
+    cfg = {"train": {"epochs": 8, "lr": 1e-3, "betas": [0.5, 0.999], "alpha": 100.0,
+                     "discriminator": {"arch": "patchgan", "width": 16, "layers": 3}},
+           "models": {"despecklenet": {"arch": "despecklenet", "adversarial": True},
+                      "unet": {"arch": "srqpi_unet", "adversarial": False, "train": {"epochs": 16}}}}
+    assert train_settings(cfg, "despecklenet") == cfg["train"]
+    assert train_settings(cfg, "unet") == {"epochs": 16, "lr": 1e-3, "betas": [0.5, 0.999]}

@@ -29,6 +29,7 @@ from .optics import speckle
 from .optics.binning import bin_pixels
 from .optics.imaging import Microscope, camera_intensity, shot_noise
 from .optics.phantoms import make_phantom
+from .plan import model_train
 from .scores import condition_means, image_rows
 
 log = logging.getLogger("qpi.despeckle")
@@ -85,6 +86,18 @@ def trained(cfg: dict, conditions: dict[str, dict]) -> dict[str, list[str]]:
     for condition, model in wanted:
         out.setdefault(shared(conditions, condition, ["train", "val"]), set()).add(model)
     return {c: [m for m in cfg["models"] if m in models] for c, models in out.items()}
+
+
+GAN_ONLY = ("discriminator", "alpha", "betas_d")  # training settings only an adversarial run reads
+
+
+def train_settings(cfg: dict, model: str) -> dict:
+    """A network's training settings (`plan.model_train`); one trained without the adversarial term
+    (U-Net, IDiffNet) leaves out the GAN's, so a new discriminator or α re-runs only the GANs."""
+    train = model_train(cfg, model)
+    if cfg["models"][model].get("adversarial", False):
+        return train
+    return {k: v for k, v in train.items() if k not in GAN_ONLY}
 
 
 def calibrated(cfg: dict, models: list[str]) -> list[bool]:

@@ -100,7 +100,7 @@ rule despeckle_train:
         spec=lambda w: plan.architecture(DESPECKLE, w.model),
         label=DESPECKLE["label"],
         input_power=DESPECKLE["input_power"],
-        train=lambda w: plan.model_train(DESPECKLE, w.model),
+        train=lambda w: despeckle.train_settings(DESPECKLE, w.model),
         device=config["device"],
         workdir=subpath(output.model, parent=True),
     threads: DESPECKLE["threads"]
