@@ -253,7 +253,7 @@ def load_checkpoint(path: Path, payload: dict, model: nn.Module, stateful: dict[
     """
     model.load_state_dict(payload["state_dict"])
     for name, obj in stateful.items():
-        if obj is not None:
+        if obj is not None and name in payload["states"]:  # absent: fp16's loss scaler of a run resumed on a GPU
             obj.load_state_dict(payload["states"][name])
     set_rng_state(payload["rng"])
     for name, content in payload.get("files", {}).items():
