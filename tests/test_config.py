@@ -104,7 +104,7 @@ def test_a_network_name_the_paths_cannot_hold_is_one_line_at_planning_time(tmp_p
 
 # each probe's own trainings: networks × budgets × seeds
 PROBE_TRAININGS = {"despeckle_gan_ablation": 2 * 3 * 2, "despeckle_data_scale": 0, "despeckle_patch_size": 0,
-                   "despeckle_capacity": 3 * 3 * 2}
+                   "despeckle_capacity": 3 * 3 * 2, "despeckle_upsampling": 2 * 3 * 3 + 4}  # + the demo's 4 at seed 2
 
 
 @pytest.mark.parametrize("name", PROBE_TRAININGS)
