@@ -148,8 +148,7 @@ def test_paired_training_learns_and_resumes_to_the_same_weights(tmp_path):
     assert pd.read_csv(tmp_path / "full" / "epochs.csv")["val_loss"].notna().all()
 
 
-
-def test_a_discriminator_of_another_layout_or_shape_starts_afresh_instead_of_crashing(tmp_path, monkeypatch):
+def test_a_discriminator_of_another_layout_or_shape_starts_afresh_instead_of_crashing(tmp_path):
     """A re-run after the discriminator's layout changed in the config, or its weights' shapes in a
     newer deep-qpi, trained afresh; loading the old state raised on every re-run."""
     train, val = pairs(8, 1), pairs(4, 2)
@@ -165,6 +164,7 @@ def test_a_discriminator_of_another_layout_or_shape_starts_afresh_instead_of_cra
     torch.save(payload, tmp_path / "last.pt")
     summary = gan.train_paired("despecklenet", ARCH, train, val, gan.PairedConfig(**wider), tmp_path)
     assert not summary["resumed"] and summary["steps"] == 2
+
 
 def test_baselines_train_on_their_reconstruction_loss_alone(tmp_path):
     train, val = pairs(8, 3), pairs(4, 4)
