@@ -4,7 +4,8 @@ import sys
 
 from snakemake.utils import min_version, validate
 
-from qpi import budget, runlock
+from qpi.report import budget
+from qpi.core import runlock
 
 min_version("8.0")
 

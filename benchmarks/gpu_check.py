@@ -3,7 +3,7 @@
     python benchmarks/gpu_check.py                  # on a GPU machine → benchmarks/gpu_check.json
     python benchmarks/gpu_check.py --tiny --directory DIR --out X.json    # the same comparison, smoke-sized, on CPU
 
-Runs Snakemake on the comparison's table (qpi.budget's one headline test SSIM per network and seed,
+Runs Snakemake on the comparison's table (qpi.report.budget's one headline test SSIM per network and seed,
 results/tables/fidelity_budget.csv) with `--resources gpu=1`, so the trainings take the GPU one at a
 time while simulation fills the CPUs; records the wall time, the device, the per-rule job seconds
 (the `benchmark:` files) and every run's SSIM, with the mean per family and model. `--tiny` layers the

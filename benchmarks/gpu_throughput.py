@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from qpi import gan, train
+from qpi.training import paired_gan, train
 
 SWITCHES = {
     "fp32": {},
@@ -68,8 +68,8 @@ def run_case(case, switch: dict, steps: int, work: Path) -> dict:
         cfg = train.TrainConfig(**common, loss=loss, **switch)
         train.train_supervised(model, kwargs, *data, cfg, work)
     else:
-        cfg = gan.PairedConfig(**common, discriminator={"arch": "patchgan", "in_channels": 3, "width": 64}, **switch)
-        gan.train_paired(model, kwargs, *data, cfg, work)
+        cfg = paired_gan.PairedConfig(**common, discriminator={"arch": "patchgan", "in_channels": 3, "width": 64}, **switch)
+        paired_gan.train_paired(model, kwargs, *data, cfg, work)
     return {"family": family, "scale": scale, "model": model, "input": "x".join(map(str, x_shape)), "batch": batch,
             "samples_per_s": round(step_rate(work / "steps.csv", batch), 1), "final_loss": final_loss(work / "steps.csv"),
             "wall_s": round(time.perf_counter() - tic, 1)}

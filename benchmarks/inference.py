@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from parity import build_spec, paper_config  # noqa: E402
 
 from qpi import models  # noqa: E402
-from qpi.evaluate import default_overlap, follows_the_tile, tiled_predict  # noqa: E402
+from qpi.training.evaluate import default_overlap, follows_the_tile, tiled_predict  # noqa: E402
 from timing import best_of  # noqa: E402
 
 
@@ -38,7 +38,7 @@ FIELD_OUT = 1024  # output pixels across the demo networks' field
 
 def networks(config: dict) -> dict[str, tuple]:
     """family → (arch, kwargs, input channels, tile and overlap on the input grid, output/input scale),
-    tiles and overlaps as the model cards give them (`qpi.cards`)."""
+    tiles and overlaps as the model cards give them (`qpi.report.cards`)."""
     s, m, d, c = (config[k] for k in ("srqpi", "mcnn", "despeckle", "contrans"))
     arch, kw = build_spec(s["models"]["unet"], upscale=s["binning"])
     planes = len(m["conditions"][m["convergence"]["condition"]]["z"])

@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from qpi import losses, models, train
+from qpi.training import losses, train
+from qpi import models
 
 
 def samples_per_second(model, optimizer, batches, batch_size):

@@ -198,7 +198,7 @@ def _demo_config() -> dict:
                                                             ("despeckle", "despecklenet", "pooled"),
                                                             ("contrans", "contrans", "10x")])
 def test_every_familys_card_says_what_its_network_takes_and_gives(family, model, condition):
-    from qpi import cards
+    from qpi.report import cards
 
     card = cards.for_run(_demo_config(), family, model, condition)
     channels = card["inputs"]["channels"], card["outputs"]["channels"]
@@ -221,7 +221,8 @@ def test_info_prints_the_card_of_a_trained_model_and_one_sentence_for_an_old_fil
 
     import torch
 
-    from qpi import cards, checkpoints, train
+    from qpi.report import cards
+    from qpi.training import checkpoints, train
     from toys import sr_pairs, train_config
 
     card = cards.for_run(_demo_config(), "srqpi", "unet", "z2")

@@ -5,7 +5,10 @@ import pandas as pd
 import pytest
 import torch
 
-from qpi import checkpoints, contrans, cyclegan, losses, metrics, models, train
+from qpi.training import checkpoints, cycle_gan, losses, train
+from qpi.families import contrans
+from qpi.scoring import metrics
+from qpi import models
 from qpi.models.contrans import (
     PatchEmbed, PatchExpand, SwinBlock, WindowAttention, relative_position_index, shift_mask, window_partition,
     window_reverse,
@@ -210,10 +213,10 @@ class Scale(torch.nn.Module):
 
 def test_cycle_loss_is_zero_for_inverse_generators_and_l1_otherwise():
     a, b = torch.rand(2, 1, 8, 8), torch.rand(2, 1, 8, 8)
-    assert cyclegan.cycle_loss(Scale(2.0), Scale(0.5), a, b).item() == pytest.approx(0.0)
+    assert cycle_gan.cycle_loss(Scale(2.0), Scale(0.5), a, b).item() == pytest.approx(0.0)
     # G_BA∘G_AB = 1.5·id: the cycle errors are 0.5·mean|a| + 0.5·mean|b|
     expected = 0.5 * a.abs().mean() + 0.5 * b.abs().mean()
-    assert cyclegan.cycle_loss(Scale(3.0), Scale(0.5), a, b).item() == pytest.approx(expected.item(), rel=1e-6)
+    assert cycle_gan.cycle_loss(Scale(3.0), Scale(0.5), a, b).item() == pytest.approx(expected.item(), rel=1e-6)
 
 
 def test_lsgan_targets_one_for_real_and_zero_for_fake():
@@ -224,20 +227,20 @@ def test_lsgan_targets_one_for_real_and_zero_for_fake():
 
 def test_image_pool_fills_then_swaps_and_round_trips_its_state():
     torch.manual_seed(0)
-    pool = cyclegan.ImagePool(4)
+    pool = cycle_gan.ImagePool(4)
     first = torch.arange(4.0).view(4, 1, 1, 1)
     assert torch.equal(pool.query(first), first)  # filling: returned as they come
     out = pool.query(torch.full((64, 1, 1, 1), 9.0))
     swapped = (out != 9.0).sum().item()
     assert 0 < swapped <= 4  # some queries came back as stored earlier images
-    other = cyclegan.ImagePool(4)
+    other = cycle_gan.ImagePool(4)
     other.load_state_dict(pool.state_dict())
     assert torch.equal(torch.stack(other.images), torch.stack(pool.images))
-    assert torch.equal(cyclegan.ImagePool(0).query(first), first)
+    assert torch.equal(cycle_gan.ImagePool(0).query(first), first)
 
 
 def test_linear_decay_is_constant_then_falls_to_zero():
-    cfg = cyclegan.CycleConfig(epochs=6, lr=1.0, lr_schedule={"name": "linear", "constant_epochs": 2})
+    cfg = cycle_gan.CycleConfig(epochs=6, lr=1.0, lr_schedule={"name": "linear", "constant_epochs": 2})
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
     scheduler = train.make_scheduler(optimizer, cfg)
     rates = []
@@ -247,7 +250,7 @@ def test_linear_decay_is_constant_then_falls_to_zero():
         scheduler.step()
     assert rates == pytest.approx([1.0, 1.0, 0.8, 0.6, 0.4, 0.2])
     with pytest.raises(ValueError, match="constant_epochs < epochs"):
-        train.make_scheduler(optimizer, cyclegan.CycleConfig(epochs=2, lr_schedule={"name": "linear",
+        train.make_scheduler(optimizer, cycle_gan.CycleConfig(epochs=2, lr_schedule={"name": "linear",
                                                                                                "constant_epochs": 2}))
 
 
@@ -259,14 +262,14 @@ def _domains(n=8, size=16, seed=0):
 
 
 def _cfg(**kw):
-    return cyclegan.CycleConfig(**{"epochs": 2, "batch_size": 4, "lr": 1e-3, "device": "cpu", "threads": 1,
+    return cycle_gan.CycleConfig(**{"epochs": 2, "batch_size": 4, "lr": 1e-3, "device": "cpu", "threads": 1,
                                    "discriminator": {"arch": "patchgan", "width": 4, "layers": 2}, **kw})
 
 
 def test_cycle_training_writes_logs_a_scaled_generator_and_resumes_exactly(tmp_path):
     a, b, fa, fb = _domains()
     kwargs = {"width": 4, "depth": 1, "window": 4, "head_dim": 4}
-    whole = cyclegan.train_cycle("contrans", kwargs, a, b, fa, fb, _cfg(epochs=3), tmp_path / "whole")
+    whole = cycle_gan.train_cycle("contrans", kwargs, a, b, fa, fb, _cfg(epochs=3), tmp_path / "whole")
     assert whole["steps"] == 6
     steps = pd.read_csv(tmp_path / "whole" / "steps.csv")
     assert len(steps) == 6 and np.isfinite(steps[["loss_g", "loss_cycle", "loss_d_a", "loss_d_b"]].to_numpy()).all()
@@ -274,8 +277,8 @@ def test_cycle_training_writes_logs_a_scaled_generator_and_resumes_exactly(tmp_p
     assert generator.in_scale == pytest.approx(a.std(), rel=1e-4)
     assert generator.out_scale == pytest.approx(b.std(), rel=1e-4)
     # stopped after 3 steps (mid-epoch), then resumed to the end: the same weights
-    cyclegan.train_cycle("contrans", kwargs, a, b, fa, fb, _cfg(epochs=3, max_steps=3), tmp_path / "split")
-    resumed = cyclegan.train_cycle("contrans", kwargs, a, b, fa, fb, _cfg(epochs=3), tmp_path / "split")
+    cycle_gan.train_cycle("contrans", kwargs, a, b, fa, fb, _cfg(epochs=3, max_steps=3), tmp_path / "split")
+    resumed = cycle_gan.train_cycle("contrans", kwargs, a, b, fa, fb, _cfg(epochs=3), tmp_path / "split")
     assert resumed["resumed"] and resumed["steps"] == 6
     again = checkpoints.load_model(tmp_path / "split" / "generator.pt")
     for (name, p), q in zip(generator.state_dict().items(), again.state_dict().values()):
@@ -295,7 +298,7 @@ def test_cycle_gan_learns_to_reconstruct_through_the_other_domain(tmp_path):
     a, b = smooth(16), 5 * smooth(16)
     # 120 steps: from the authors' N(0, 0.02) init Adam moves the output conv ≤ lr per step, so the
     # cycle error falls steadily but slowly (1.69 → 1.11 after 40 steps, 0.42 after 120)
-    cyclegan.train_cycle("contrans_unet", {"width": 4, "depth": 1}, a, b, np.arange(16), 100 + np.arange(16),
+    cycle_gan.train_cycle("contrans_unet", {"width": 4, "depth": 1}, a, b, np.arange(16), 100 + np.arange(16),
                          _cfg(epochs=30, lr=3e-3), tmp_path)
     steps = pd.read_csv(tmp_path / "steps.csv")
     first, last = steps["loss_cycle"].iloc[:4].mean(), steps["loss_cycle"].iloc[-4:].mean()
@@ -308,10 +311,10 @@ def test_cycle_gan_learns_to_reconstruct_through_the_other_domain(tmp_path):
 def test_unpaired_plan_never_pairs_a_field_of_view_with_itself():
     fov_a = np.arange(10)
     fov_b = 100 + np.arange(13)
-    cyclegan.check_unpaired(fov_a, fov_b)
+    cycle_gan.check_unpaired(fov_a, fov_b)
     seen_a, seen_b = set(), set()
     for epoch in range(5):
-        plan = cyclegan.unpaired_plan(len(fov_a), len(fov_b), 4, seed=0, epoch=epoch)
+        plan = cycle_gan.unpaired_plan(len(fov_a), len(fov_b), 4, seed=0, epoch=epoch)
         assert len(plan) == 13 // 4
         for index_a, op_a, index_b, op_b in plan:
             assert len(index_a) == len(index_b) == 4
@@ -320,16 +323,16 @@ def test_unpaired_plan_never_pairs_a_field_of_view_with_itself():
             seen_b |= set(index_b.tolist())
     assert seen_a == set(range(10)) and seen_b == set(range(13))
     # the two domains are shuffled independently: the pairing changes from epoch to epoch
-    plans = [cyclegan.unpaired_plan(10, 10, 10, seed=0, epoch=e)[0] for e in range(2)]
+    plans = [cycle_gan.unpaired_plan(10, 10, 10, seed=0, epoch=e)[0] for e in range(2)]
     assert not np.array_equal(plans[0][0] - plans[0][2], plans[1][0] - plans[1][2])
 
 
 def test_training_domains_sharing_a_field_of_view_are_refused():
     with pytest.raises(ValueError, match="share 1 fields of view"):
-        cyclegan.check_unpaired(np.array([1, 2, 3]), np.array([3, 4]))
+        cycle_gan.check_unpaired(np.array([1, 2, 3]), np.array([3, 4]))
     a, b, fa, _ = _domains()
     with pytest.raises(ValueError, match="different fields of view"):
-        cyclegan.train_cycle("contrans_unet", {"width": 4, "depth": 1}, a, b, fa, fa, _cfg(), "/nonexistent/never")
+        cycle_gan.train_cycle("contrans_unet", {"width": 4, "depth": 1}, a, b, fa, fa, _cfg(), "/nonexistent/never")
 
 
 SCOPE = dict(wavelength_um=0.55, camera_pixel_um=6.5, oversample=2, medium_index=1.33, source_step=0.3)

@@ -5,9 +5,10 @@ import pandas as pd
 import pytest
 import torch
 
-from qpi import gan, losses, models
-from qpi.checkpoints import load_model
-from qpi.losses import npcc
+from qpi.training import losses, paired_gan
+from qpi import models
+from qpi.training.checkpoints import load_model
+from qpi.training.losses import npcc
 from qpi.models.despeckle import ComplexResidualBlock
 
 
@@ -108,7 +109,7 @@ def test_discriminator_learns_real_from_fake_and_the_generator_loss_responds():
     frozen = torch.optim.Adam(g.parameters(), lr=0.0)
     d_losses, adv = [], []
     for _ in range(8):
-        step = gan.gan_step(g, d, frozen, opt_d, x, y, alpha=0.35, recon=losses.loss("l1"))
+        step = paired_gan.gan_step(g, d, frozen, opt_d, x, y, alpha=0.35, recon=losses.loss("l1"))
         d_losses.append(step["loss_d"].item())
         adv.append(step["loss_adv"].item())
     assert d_losses[-1] < 0.8 * d_losses[0]  # 0.71 → 0.49
@@ -119,7 +120,7 @@ def test_discriminator_learns_real_from_fake_and_the_generator_loss_responds():
     assert adv[-1] > adv[0]  # ...so fooling it costs the generator more
     # ...and a generator step moves the generator's output (and changes its loss).
     before = g(x).detach()
-    step = gan.gan_step(g, d, opt_g, opt_d, x, y, alpha=0.35, recon=losses.loss("l1"))
+    step = paired_gan.gan_step(g, d, opt_g, opt_d, x, y, alpha=0.35, recon=losses.loss("l1"))
     assert not torch.allclose(g(x), before)
     assert not any(loss.requires_grad for loss in step.values())  # detached: read later, device not waited on
     assert step["loss"].item() == pytest.approx((step["loss_adv"] + 0.35 * step["loss_recon"]).item(), rel=1e-6)
@@ -137,9 +138,9 @@ ARCH = dict(channels=(4, 8), residual_blocks=1, complex_blocks=1)
 
 def test_paired_training_learns_and_resumes_to_the_same_weights(tmp_path):
     train, val = pairs(16, 1), pairs(4, 2)
-    full = gan.train_paired("despecklenet", ARCH, train, val, gan.PairedConfig(**CFG), tmp_path / "full")
-    gan.train_paired("despecklenet", ARCH, train, val, gan.PairedConfig(**CFG, max_steps=5), tmp_path / "cut")
-    resumed = gan.train_paired("despecklenet", ARCH, train, val, gan.PairedConfig(**CFG), tmp_path / "cut")
+    full = paired_gan.train_paired("despecklenet", ARCH, train, val, paired_gan.PairedConfig(**CFG), tmp_path / "full")
+    paired_gan.train_paired("despecklenet", ARCH, train, val, paired_gan.PairedConfig(**CFG, max_steps=5), tmp_path / "cut")
+    resumed = paired_gan.train_paired("despecklenet", ARCH, train, val, paired_gan.PairedConfig(**CFG), tmp_path / "cut")
     assert resumed["resumed"] and resumed["steps"] == full["steps"] == 12
     a, b = (load_model(tmp_path / run / "last.pt").state_dict() for run in ("full", "cut"))
     assert all(torch.equal(a[k], b[k]) for k in a)
@@ -153,23 +154,23 @@ def test_a_discriminator_of_another_layout_or_shape_starts_afresh_instead_of_cra
     newer deep-qpi, trained afresh; loading the old state raised on every re-run."""
     train, val = pairs(8, 1), pairs(4, 2)
     cfg = {**CFG, "epochs": 1}
-    gan.train_paired("despecklenet", ARCH, train, val, gan.PairedConfig(**cfg), tmp_path)
+    paired_gan.train_paired("despecklenet", ARCH, train, val, paired_gan.PairedConfig(**cfg), tmp_path)
     wider = {**cfg, "discriminator": {**CFG["discriminator"], "width": 8}}
-    summary = gan.train_paired("despecklenet", ARCH, train, val, gan.PairedConfig(**wider), tmp_path)
+    summary = paired_gan.train_paired("despecklenet", ARCH, train, val, paired_gan.PairedConfig(**wider), tmp_path)
     assert not summary["resumed"] and summary["steps"] == 2
 
     payload = torch.load(tmp_path / "last.pt", weights_only=True)
     state = payload["states"]["discriminator"]
     state["body.0.0.weight"] = torch.zeros(5, *state["body.0.0.weight"].shape[1:])  # as if rebuilt since
     torch.save(payload, tmp_path / "last.pt")
-    summary = gan.train_paired("despecklenet", ARCH, train, val, gan.PairedConfig(**wider), tmp_path)
+    summary = paired_gan.train_paired("despecklenet", ARCH, train, val, paired_gan.PairedConfig(**wider), tmp_path)
     assert not summary["resumed"] and summary["steps"] == 2
 
 
 def test_baselines_train_on_their_reconstruction_loss_alone(tmp_path):
     train, val = pairs(8, 3), pairs(4, 4)
-    cfg = gan.PairedConfig(**{**CFG, "epochs": 2}, adversarial=False, loss="npcc")
-    summary = gan.train_paired("idiffnet", dict(width=4, growth=2, layers=1, depth=2), train, val, cfg, tmp_path)
+    cfg = paired_gan.PairedConfig(**{**CFG, "epochs": 2}, adversarial=False, loss="npcc")
+    summary = paired_gan.train_paired("idiffnet", dict(width=4, growth=2, layers=1, depth=2), train, val, cfg, tmp_path)
     steps = pd.read_csv(tmp_path / "steps.csv")
     assert summary["steps"] == 4 and steps["loss_d"].isna().all()
     assert (steps["loss"] >= -1).all() and (steps["loss"] <= 1).all()  # NPCC is a correlation
@@ -179,7 +180,7 @@ def test_baselines_train_on_their_reconstruction_loss_alone(tmp_path):
 
 
 def test_family_data_targets_acquisition_sets_and_scores():
-    from qpi import despeckle
+    from qpi.families import despeckle
     from qpi.optics.imaging import Microscope
 
     scope = Microscope(wavelength_um=0.55, na=0.25, magnification=10, coherence=0.3, oversample=2)
@@ -215,7 +216,7 @@ def test_family_data_targets_acquisition_sets_and_scores():
 
 
 def test_conditions_share_equal_data_and_networks():
-    from qpi import despeckle
+    from qpi.families import despeckle
 
     cfg = {"diffuser": {"kind": "tape", "rms_rad": 3.0}, "correlation_um": [0.5, 1.5], "example_level": 2,
            "sets": {"train": 12, "val": 2, "test": 4}, "diversity": {"sets": [6, 12]},
@@ -235,7 +236,7 @@ def test_conditions_share_equal_data_and_networks():
 
 
 def test_each_network_trains_once_and_is_scored_on_every_distinct_test_split():
-    from qpi import despeckle
+    from qpi.families import despeckle
 
     cfg = {"diffuser": {"kind": "tape", "rms_rad": 3.0}, "correlation_um": [0.5, 1.5], "example_level": 2,
            "sets": {"train": 12, "val": 2, "test": 4}, "models": {"dn": {}, "twin": {}, "unet": {}},
@@ -254,7 +255,7 @@ def test_each_network_trains_once_and_is_scored_on_every_distinct_test_split():
 
 
 def test_pooled_levels_train_one_network_per_model_on_sets_cycling_through_the_levels():
-    from qpi import despeckle
+    from qpi.families import despeckle
 
     cfg = {"diffuser": {"kind": "tape", "rms_rad": 3.0}, "correlation_um": [0.5, 1.5, 3.0], "example_level": 2,
            "sets": {"train": 12, "val": 2, "test": 4}, "models": {"dn": {}, "unet": {}}, "levels_training": "pooled",
@@ -270,7 +271,7 @@ def test_pooled_levels_train_one_network_per_model_on_sets_cycling_through_the_l
 
 
 def test_a_list_of_correlation_lengths_gives_set_s_the_s_th_length():
-    from qpi import despeckle
+    from qpi.families import despeckle
     from qpi.optics.imaging import Microscope
 
     scope = Microscope(wavelength_um=0.55, na=0.25, magnification=10, camera_pixel_um=6.5, oversample=1)
@@ -287,7 +288,7 @@ def test_a_list_of_correlation_lengths_gives_set_s_the_s_th_length():
 
 
 def test_affine_fit_undoes_a_per_channel_scale_and_offset():
-    from qpi import despeckle
+    from qpi.families import despeckle
 
     y = np.random.default_rng(0).standard_normal((3, 2, 8, 8)).astype(np.float32)
     pred = y * np.array([0.2, -3.0])[None, :, None, None] + np.array([1.0, 0.5])[None, :, None, None]
@@ -314,7 +315,7 @@ def test_resize_upsampling_turns_a_flat_map_into_a_flat_map_and_transposed_into_
 
 def test_a_network_trained_without_the_gan_is_not_given_the_gans_settings():
     """Snakemake re-runs a job whose params change: a new discriminator or alpha must re-run only the GANs."""
-    from qpi.despeckle import train_settings
+    from qpi.families.despeckle import train_settings
     cfg = {"train": {"epochs": 8, "lr": 1e-3, "betas": [0.5, 0.999], "alpha": 100.0,
                      "discriminator": {"arch": "patchgan", "width": 16, "layers": 3}},
            "models": {"despecklenet": {"arch": "despecklenet", "adversarial": True},

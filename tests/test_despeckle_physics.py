@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from qpi import despeckle
+from qpi.families import despeckle
 from qpi.optics import speckle
 from qpi.optics.imaging import Microscope
 

@@ -5,10 +5,13 @@ import pandas as pd
 import pytest
 import torch
 
-from qpi import evaluate, io, models, scores, srqpi
-from qpi.checkpoints import save_model
+from qpi.training import evaluate
+from qpi import io, models
+from qpi.scoring import scores
+from qpi.families import srqpi
+from qpi.training.checkpoints import save_model
 from qpi.cli import main
-from qpi.patches import edge_fraction, extract_pairs, grid, paired_dataset, split_fields
+from qpi.training.patches import edge_fraction, extract_pairs, grid, paired_dataset, split_fields
 
 
 @pytest.mark.parametrize("shape", [(40, 40), (37, 53), (16, 20)])

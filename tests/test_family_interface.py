@@ -11,7 +11,8 @@ import pytest
 import yaml
 from snakemake.utils import validate
 
-from qpi import contrans, despeckle, mcnn, scores, srqpi
+from qpi.families import contrans, despeckle, mcnn, srqpi
+from qpi.scoring import scores
 
 ROOT = Path(__file__).resolve().parents[1]
 FAMILIES = {"srqpi": srqpi, "mcnn": mcnn, "despeckle": despeckle, "contrans": contrans}

@@ -12,25 +12,27 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "workflow" / "qpi"
 
-LAYERS = [
-    ("base", ["atomic", "device", "lease", "papers", "paths", "metrics", "seeds", "plan", "runlock"]),
-    ("data", ["io", "logs", "optics", "optics.*"]),
-    ("physics", ["tie", "patches"]),
-    ("networks", ["models", "models.*", "losses"]),
-    ("engines", ["train", "checkpoints", "gan", "cyclegan", "evaluate", "scores"]),
-    ("families", ["srqpi", "mcnn", "despeckle", "contrans", "validation"]),
-    ("views", ["tables", "summary", "plots", "budget", "cards", "predict"]),
-    ("interface", ["cli"]),
+LAYERS = [  # (layer, its packages or top-level modules), lowest first
+    ("core", ["core"]),
+    ("scoring", ["scoring"]),
+    ("io", ["io"]),
+    ("optics", ["optics"]),
+    ("tie", ["tie"]),
+    ("models", ["models"]),
+    ("training", ["training"]),
+    ("families", ["families"]),
+    ("report", ["report"]),
+    ("interface", ["predict", "cli"]),
 ]
 
 
 def layer_of(module: str) -> int:
-    name = module.removeprefix("qpi.")
+    """The layer of a module: that of its top-level package (or of the top-level module itself)."""
+    top = module.removeprefix("qpi.").split(".")[0]
     for rank, (_, members) in enumerate(LAYERS):
-        for member in members:
-            if name == member or (member.endswith(".*") and name.startswith(member[:-1])):
-                return rank
-    raise AssertionError(f"qpi.{name} is in no layer of {__file__}: place it")
+        if top in members:
+            return rank
+    raise AssertionError(f"qpi.{top} is in no layer of {__file__}: place the package there")
 
 
 def module_name(path: Path) -> str:
@@ -125,15 +127,25 @@ def test_the_cycle_finder_finds_cycles(edges, expected):
 
 
 def test_a_wrong_way_import_is_caught(tmp_path, monkeypatch):
-    """The checker itself: a base module importing a family is reported."""
+    """The checker itself: a core module importing a family is reported (a lazy import too), an
+    annotation-only import is not."""
     monkeypatch.setattr(sys.modules[__name__], "PACKAGE", tmp_path / "qpi")
-    (tmp_path / "qpi").mkdir()
+    for package in ("core", "families", "families/srqpi"):
+        (tmp_path / "qpi" / package).mkdir(parents=True)
+        (tmp_path / "qpi" / package / "__init__.py").write_text("")
     (tmp_path / "qpi" / "__init__.py").write_text("")
-    (tmp_path / "qpi" / "metrics.py").write_text("def f():\n    from .srqpi import g\n")
-    (tmp_path / "qpi" / "srqpi.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n"
-                                                "    from qpi.cli import x\n")
+    (tmp_path / "qpi" / "core" / "paths.py").write_text("def f():\n    from ..families.srqpi import g\n")
+    (tmp_path / "qpi" / "families" / "srqpi" / "plan.py").write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from qpi.cli import x\n")
     (tmp_path / "qpi" / "cli.py").write_text("")
     edges = graph()
-    assert edges["qpi.metrics"] == {"qpi.srqpi"} and edges["qpi.srqpi"] == set()
-    with pytest.raises(AssertionError, match="metrics .base. imports qpi.srqpi .families."):
+    assert edges["qpi.core.paths"] == {"qpi.families.srqpi"} and edges["qpi.families.srqpi.plan"] == set()
+    with pytest.raises(AssertionError, match="core.paths .core. imports qpi.families.srqpi .families."):
         test_every_import_runs_down_the_layers()
+
+
+def test_one_import_style():
+    """Every qpi import is absolute (`from qpi.core import paths`): a module reads the same wherever it lives."""
+    relative = [f"{path.relative_to(PACKAGE.parent)}:{node.lineno}" for path in sorted(PACKAGE.rglob("*.py"))
+                for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.ImportFrom) and node.level]
+    assert not relative, "relative imports: " + ", ".join(relative)

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from qpi import lease
+from qpi.core import lease
 
 # A GPU job: once `go` exists, lease a device, mark it busy (failing if another job already marked
 # it) and hold it.
 HOLDER = textwrap.dedent("""
     import logging, os, sys, time
-    from qpi.lease import gpu_lease
+    from qpi.core.lease import gpu_lease
     logging.basicConfig(level=logging.INFO)
     marks, hold_s = sys.argv[1], float(sys.argv[2])
     print("ready", flush=True)

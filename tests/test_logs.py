@@ -8,7 +8,7 @@ import pytest
 
 SCRIPT = """
 from qpi.io import StackError
-from qpi.logs import log_to
+from qpi.core.logs import log_to
 log = log_to({log!r})
 log.info("started")
 raise {error}
@@ -35,8 +35,8 @@ def test_an_error_ends_in_the_log_and_on_the_terminal(tmp_path, error, one_line)
 
 FULL_DISK = """
 import errno
-from qpi.atomic import atomic_path
-from qpi.logs import log_to
+from qpi.core.atomic import atomic_path
+from qpi.core.logs import log_to
 log_to({log!r})
 with atomic_path({out!r}) as tmp:
     tmp.write_bytes(b"half a table")
@@ -58,9 +58,9 @@ def test_a_full_disk_leaves_no_partial_output_and_is_one_sentence(tmp_path):
 
 FULL_DISK_MODEL = """
 import errno, io
-import qpi.checkpoints as checkpoints
+import qpi.training.checkpoints as checkpoints
 from qpi import models
-from qpi.logs import log_to
+from qpi.core.logs import log_to
 
 
 class Full(io.FileIO):  # a disk that fills on the first write

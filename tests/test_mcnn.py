@@ -6,11 +6,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from qpi import checkpoints, mcnn, metrics, models, train
-from qpi.losses import multiscale_l1, pool_target
+from qpi.training import checkpoints, train
+from qpi.families import mcnn
+from qpi.scoring import metrics
+from qpi import models
+from qpi.training.losses import multiscale_l1, pool_target
 from qpi.models.mcnn import MCNN
 from qpi.optics.imaging import Microscope
-from qpi.seeds import dataset_seed
+from qpi.core.seeds import dataset_seed
 
 SCOPE = Microscope(magnification=10, na=0.25, coherence=0.0)  # 0.65 µm pixels, coherent
 

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from qpi import metrics
+from qpi.scoring import metrics
 
 
 def _phase(n=64):

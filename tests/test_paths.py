@@ -1,11 +1,11 @@
-"""Paths are defined once (qpi.paths): the rule files spell none, and the templates are sound."""
+"""Paths are defined once (qpi.core.paths): the rule files spell none, and the templates are sound."""
 
 import re
 from pathlib import Path
 
 import pytest
 
-from qpi import paths
+from qpi.core import paths
 
 ROOT = Path(__file__).resolve().parents[1]
 RULE_FILES = sorted((ROOT / "workflow" / "rules").glob("*.smk")) + [ROOT / "Snakefile"]
@@ -14,7 +14,7 @@ RULE_FILES = sorted((ROOT / "workflow" / "rules").glob("*.smk")) + [ROOT / "Snak
 def test_the_rule_files_spell_no_results_path_of_their_own():
     literals = [f"{p.name}:{n}" for p in RULE_FILES for n, line in enumerate(p.read_text().splitlines(), 1)
                 if re.search(r"[\"']results/", line)]
-    assert not literals, f"use qpi.paths in the rules, not literals: {literals}"
+    assert not literals, f"use qpi.core.paths in the rules, not literals: {literals}"
 
 
 def test_every_template_lies_under_results_and_names_one_file():

@@ -187,7 +187,7 @@ def test_smoke_summary_and_cross_condition_cover_every_family(smoke):
 def test_every_familys_scores_are_rows_of_one_schema(smoke):
     """One scorer, one row shape: every evaluation of every family writes `scores.COLUMNS` (labels of
     the family's own, such as a tile's fov, may stand among them)."""
-    from qpi.scores import COLUMNS, CORRELATION, METRICS, TIMING
+    from qpi.scoring.scores import COLUMNS, CORRELATION, METRICS, TIMING
 
     results = smoke / "results"
     paths = sorted(results.glob("*/**/eval/*.csv")) + sorted(results.glob("srqpi/*/cross/*.csv"))
@@ -224,8 +224,8 @@ def test_second_run_has_nothing_to_do(smoke):
 
 @pytest.mark.slow
 def test_every_trained_network_carries_its_model_card(smoke):
-    from qpi import cards
-    from qpi.checkpoints import read_card
+    from qpi.report import cards
+    from qpi.training.checkpoints import read_card
 
     files = {"srqpi": "srqpi/z2/models/unet_s0/best.pt", "mcnn": "mcnn/n2/models/mcnn_s0/best.pt",
              "despeckle": "despeckle/pooled/models/despecklenet_s0/best.pt",
@@ -294,7 +294,7 @@ def test_qpi_predict_gives_the_numbers_of_the_pipelines_own_evaluation(smoke, tm
     """A smoke model applied by `qpi predict` to an image of its test data, written as a TIFF, gives
     the prediction its evaluation rule stored (the card alone tells predict how to prepare the input)."""
     from qpi import io
-    from qpi.checkpoints import read_card
+    from qpi.training.checkpoints import read_card
 
     results = smoke / "results"
     given = tmp_path / "input.tif"
@@ -314,7 +314,7 @@ def test_qpi_predict_gives_the_numbers_of_the_pipelines_own_evaluation(smoke, tm
         expected = {"phase": stored[0], "amplitude": stored[1]}
     elif family == "despeckle":
         model = results / "despeckle/pooled/models/despecklenet_s0/best.pt"
-        from qpi.despeckle import prediction_key
+        from qpi.families.despeckle import prediction_key
 
         io.write_image(given, np.load(results / "despeckle/l2/speckle/test.npz")["speckle"][2, 0],
                        pixel_um=read_card(model)["inputs"]["pixel_um"])

@@ -6,7 +6,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from qpi import budget, despeckle, mcnn, plan, srqpi
+from qpi.report import budget
+from qpi.families import despeckle, mcnn, srqpi
+from qpi.core import plan
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -15,7 +15,7 @@ import pytest
 from fingerprint import fingerprint
 from test_pipeline import ROOT, SNAKEMAKE, snakemake
 
-from qpi import runlock
+from qpi.core import runlock
 
 TARGET = "results/tables/srqpi_benchmark.csv"  # simulation, TIE labels, two trainings, evaluations
 

@@ -10,7 +10,7 @@ import time
 
 import torch
 
-from qpi import train
+from qpi.training import train
 
 STEPS_PER_EPOCH = 16  # 64 samples, batch 4
 EPOCHS = 8  # ~5 s uninterrupted on one free core
@@ -19,7 +19,7 @@ EPOCHS = 8  # ~5 s uninterrupted on one free core
 JOB = textwrap.dedent(f"""
     import json, sys
     import numpy as np, torch, torch.nn.functional as F
-    from qpi import train
+    from qpi.training import train
 
     def data(n, seed):
         x = np.random.default_rng(seed).random((n, 1, 8, 8), dtype=np.float32)

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qpi import scores
+from qpi.scoring import scores
 
 LABELS = dict(family="f", model="m", seed=0, train_condition="a", test_condition="b")
 

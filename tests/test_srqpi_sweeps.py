@@ -5,7 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qpi import plots, srqpi, summary
+from qpi.report import plots, summary
+from qpi.families import srqpi
 from qpi.optics.imaging import Camera, Microscope, source_points
 from qpi.optics.phantoms import microlens_array
 from qpi.optics.simulate import simulate_field

@@ -5,7 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qpi import contrans, plots, scores, summary, tables
+from qpi.families import contrans
+from qpi.report import plots, summary, tables
+from qpi.scoring import scores
 
 
 def tidy(family, model, train, test, seed, metric, value):

@@ -8,8 +8,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from qpi import cyclegan, device, gan, losses, models, train
-from qpi.train import Accel
+from qpi.training import cycle_gan, losses, paired_gan, train
+from qpi.core import device
+from qpi import models
+from qpi.training.train import Accel
 from toys import sr_pairs, train_config
 
 MODEL = {"width": 4, "depth": 2}  # tiny U-Net (with batch norm): 8×8 LR → 32×32 HR
@@ -75,7 +77,7 @@ def test_each_switch_on_cpu_trains_the_paired_gan_to_the_same_weights_as_off(tmp
     cfg = dict(epochs=1, batch_size=4, device="cpu", threads=1, discriminator={"arch": "patchgan", "width": 4, "layers": 2})
     arch = dict(channels=(4, 8), residual_blocks=1, complex_blocks=1)
     for name, extra in (("off", {}), ("on", switch)):
-        gan.train_paired("despecklenet", arch, pairs, pairs, gan.PairedConfig(**cfg, **extra), tmp_path / name)
+        paired_gan.train_paired("despecklenet", arch, pairs, pairs, paired_gan.PairedConfig(**cfg, **extra), tmp_path / name)
     off, on = (torch.load(tmp_path / d / "last.pt", weights_only=True) for d in ("off", "on"))
     assert all(torch.equal(off["state_dict"][k], on["state_dict"][k]) for k in off["state_dict"])
     assert on["states"].keys() == {"optimizer", "discriminator", "optimizer_d"}
@@ -120,7 +122,7 @@ def _gan_step(scaler):
     opt_g, opt_d = (torch.optim.SGD(m.parameters(), lr=0.1) for m in (g, d))
     x = torch.randn(2, 1, 16, 16)
     y = torch.cat([torch.tanh(x), x], 1)
-    gan.gan_step(g, d, opt_g, opt_d, x, y, 0.35, losses.loss("l1"), scaler=scaler)
+    paired_gan.gan_step(g, d, opt_g, opt_d, x, y, 0.35, losses.loss("l1"), scaler=scaler)
     return [*g.state_dict().values(), *d.state_dict().values()]
 
 
@@ -129,12 +131,12 @@ def _cycle_step(scaler):
     torch.manual_seed(0)
     g_ab, g_ba = (models.build("contrans_unet", width=4, depth=1) for _ in range(2))
     d_a, d_b = (models.build("patchgan", width=4, layers=2, in_channels=1) for _ in range(2))
-    nets = cyclegan.CycleGAN(g_ab, g_ba, d_a, d_b)
+    nets = cycle_gan.CycleGAN(g_ab, g_ba, d_a, d_b)
     opt_g = torch.optim.SGD([*g_ab.parameters(), *g_ba.parameters()], lr=0.1)
     opt_d = torch.optim.SGD([*d_a.parameters(), *d_b.parameters()], lr=0.1)
     a, b = torch.randn(2, 1, 16, 16), 3 * torch.randn(2, 1, 16, 16)
-    pools = (cyclegan.ImagePool(4), cyclegan.ImagePool(4))
-    cyclegan.cycle_step(nets, opt_g, opt_d, pools, a, b, 1.0, 3.0, 10.0, scaler=scaler)
+    pools = (cycle_gan.ImagePool(4), cycle_gan.ImagePool(4))
+    cycle_gan.cycle_step(nets, opt_g, opt_d, pools, a, b, 1.0, 3.0, 10.0, scaler=scaler)
     return list(nets.state_dict().values())
 
 

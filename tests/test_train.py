@@ -8,8 +8,9 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from qpi import checkpoints, device, train
-from qpi.train import TrainConfig
+from qpi.training import checkpoints, train
+from qpi.core import device
+from qpi.training.train import TrainConfig
 from toys import sr_pairs, train_config
 
 MODEL = {"width": 4, "depth": 2}  # tiny U-Net: 8×8 LR → 32×32 HR
@@ -158,7 +159,7 @@ def test_a_checkpoint_of_other_training_settings_is_not_resumed_nor_returned(tmp
     """Snakemake re-runs a job whose params changed; continuing (or, when it had finished, returning)
     the old run would hand back a model of the old settings under the new ones."""
     finished = _fit(tmp_path, epochs=2)
-    with caplog.at_level(logging.WARNING, logger="qpi.checkpoints"):
+    with caplog.at_level(logging.WARNING, logger="qpi.training.checkpoints"):
         other_lr = _fit(tmp_path, epochs=2, lr=3e-3)
     assert not other_lr["resumed"] and other_lr["steps"] == finished["steps"] == 4
     assert any("other training settings (lr)" in r.getMessage() for r in caplog.records)
@@ -188,7 +189,7 @@ def test_an_unreadable_checkpoint_is_moved_aside_and_training_starts_afresh(tmp_
         last.write_bytes(b"")
     else:
         torch.save({"weights": torch.zeros(2)}, last)
-    with caplog.at_level(logging.WARNING, logger="qpi.checkpoints"):
+    with caplog.at_level(logging.WARNING, logger="qpi.training.checkpoints"):
         summary = _fit(tmp_path, epochs=2)
     assert not summary["resumed"] and summary["steps"] == 4  # both epochs: 2 steps each
     assert (tmp_path / "last.pt.corrupt").exists() and checkpoints.read_checkpoint(last) is not None

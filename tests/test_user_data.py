@@ -13,7 +13,8 @@ import pytest
 import tifffile
 import yaml
 
-from qpi import io, metrics
+from qpi import io
+from qpi.scoring import metrics
 from qpi.optics.imaging import Camera, Microscope
 from qpi.optics.simulate import simulate_field
 

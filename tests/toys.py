@@ -4,7 +4,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from qpi.train import TrainConfig
+from qpi.training.train import TrainConfig
 
 
 def sr_pairs(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

@@ -190,8 +190,8 @@ def _info(args: argparse.Namespace) -> int:
         raise io.StackError(f"{args.model}: model not found; check the path.")
     import json
 
-    from qpi.cards import test_metrics
-    from qpi.checkpoints import read_card
+    from qpi.report.cards import test_metrics
+    from qpi.training.checkpoints import read_card
 
     try:
         card = read_card(args.model)
@@ -207,7 +207,7 @@ def _info(args: argparse.Namespace) -> int:
 
 def card_lines(path: Path, card: dict) -> list[str]:
     """A model card as a few readable lines (`qpi info`)."""
-    from qpi.cards import FAMILIES
+    from qpi.report.cards import FAMILIES
 
     def spec(d: dict) -> str:
         return ", ".join(f"{k} {v}" for k, v in d.items() if v is not None)

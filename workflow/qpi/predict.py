@@ -1,6 +1,6 @@
 """`qpi predict`: apply a trained network of any family to a full field, as its model card says.
 
-The card (`qpi.cards`) says what a network expects and gives. DL-SRQPI: one LR intensity image →
+The card (`qpi.report.cards`) says what a network expects and gives. DL-SRQPI: one LR intensity image →
 phase on a grid `upscale`× finer. MCNN: the planes at the card's z (a stack, or one file per plane in
 z order; a stack with more planes gives the ones needed) → phase, and amplitude where trained.
 DespeckleNet and its baselines: one speckle image → intensity and phase. ContransGAN: one low-NA
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from . import io
+from qpi import io
 
 PIXEL_TOLERANCE = 0.02  # relative pixel-size mismatch accepted between an input file and the card
 NORMALISE = ("mean", "none")
@@ -30,8 +30,8 @@ def apply(model_path: Path, inputs: list[Path], output: Path, device: str = "aut
           z_um: list[float] | None = None, pixel_um: float | None = None, normalise: str = "mean",
           progress: logging.Logger | None = log) -> dict[str, np.ndarray]:
     """Apply the network in `model_path` to the image(s) `inputs`, write `output`; return its images."""
-    from .device import DeviceError, select_device
-    from .evaluate import default_overlap, tiled_predict
+    from qpi.core.device import DeviceError, select_device
+    from qpi.training.evaluate import default_overlap, tiled_predict
 
     if normalise not in NORMALISE:
         raise ValueError(f"normalise must be one of {NORMALISE}, got {normalise!r}")
@@ -62,7 +62,7 @@ def apply(model_path: Path, inputs: list[Path], output: Path, device: str = "aut
 
 def _load(model_path: Path):
     """The network and its card; a card-less DL-SRQPI model file gets the DL-SRQPI card it implies."""
-    from .checkpoints import card_from, model_from, read_model_file
+    from qpi.training.checkpoints import card_from, model_from, read_model_file
 
     try:  # on the CPU first: a CUDA error later is not a bad file
         payload = read_model_file(model_path)
@@ -91,7 +91,7 @@ def _srqpi(card, inputs, z_um, pixel_um, normalise):
 
 
 def _mcnn(card, inputs, z_um, pixel_um, normalise):
-    from .mcnn import network_input
+    from qpi.families.mcnn import network_input
 
     spec = card["inputs"]
     wanted = [c["z_um"] for c in spec["channels"]]
@@ -108,14 +108,14 @@ def _mcnn(card, inputs, z_um, pixel_um, normalise):
 
 
 def _despeckle(card, inputs, z_um, pixel_um, normalise):
-    from .despeckle import network_input
+    from qpi.families.despeckle import network_input
 
     image, pixel = _image(inputs[0], card, pixel_um)
     return network_input(_relative(image, normalise), card["inputs"]["power"])[None], 1, pixel
 
 
 def _contrans(card, inputs, z_um, pixel_um, normalise):
-    from .contrans import onto_hr_grid
+    from qpi.families.contrans import onto_hr_grid
 
     image, pixel = _image(inputs[0], card, pixel_um)
     hr_pixel = card["outputs"]["channels"][0]["pixel_um"]
@@ -154,7 +154,7 @@ def _check_pixel(where: str, found: float | None, expected: float | None) -> Non
 def _outputs(family: str, y: np.ndarray, card: dict) -> dict[str, np.ndarray]:
     """Named output images from the network's output channels (C', H, W), in the card's quantities."""
     if family == "despeckle":
-        from .despeckle import outputs
+        from qpi.families.despeckle import outputs
 
         return {k: v[0] for k, v in outputs(y[None]).items()}
     names = [c["quantity"] for c in card["outputs"].get("channels", [{"quantity": "phase"}])]
@@ -162,7 +162,7 @@ def _outputs(family: str, y: np.ndarray, card: dict) -> dict[str, np.ndarray]:
         raise io.StackError(f"the network gives {len(y)} channels where its card names {names}; the model file is "
                             "inconsistent: re-run its training job.")
     if family == "mcnn":
-        from .mcnn import network_output
+        from qpi.families.mcnn import network_output
 
         y = network_output(y[None])[0]
     return dict(zip(names, y))

@@ -2,7 +2,7 @@
 # at k× the demo's training. Without `budget`, the figure is drawn from the recorded run (benchmarks/).
 from pathlib import Path
 
-from qpi import budget
+from qpi.report import budget
 
 BUDGET_RUNS = budget.runs(config)
 BUDGET_RECORD = str(Path(workflow.basedir) / "benchmarks" / "budget.csv")  # the recorded run

@@ -3,12 +3,13 @@
 import re
 import sys
 
-from qpi.io import StackError, read_sample_sheet, sheet_overrides
-from qpi.patches import split_fields
-from qpi.plan import parse_stack_name, simulated_stacks, stack_seed
-from qpi.seeds import field_seed
-from qpi import paths, plan, srqpi
-from qpi.srqpi import planes_um, sweep_values
+from qpi.io import read_sample_sheet, sheet_overrides, StackError
+from qpi.training.patches import split_fields
+from qpi.core.plan import parse_stack_name, simulated_stacks, stack_seed
+from qpi.core.seeds import field_seed
+from qpi.core import paths, plan
+from qpi.families import srqpi
+from qpi.families.srqpi import planes_um, sweep_values
 
 SIMULATE = config["data"] == "simulated"  # "user": the sample sheet's stacks only, no virtual microscope
 
@@ -152,7 +153,7 @@ def srqpi_cross_scores(networks):
 
 
 def despeckle_as(condition, splits):
-    """The DespeckleNet condition whose data `condition` uses on `splits` (qpi.despeckle.shared)."""
+    """The DespeckleNet condition whose data `condition` uses on `splits` (qpi.families.despeckle.shared)."""
     return despeckle.shared(DESPECKLE_CONDITIONS, condition, splits)
 
 

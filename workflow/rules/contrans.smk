@@ -1,5 +1,5 @@
 # ContransGAN: unpaired low-NA (4×/10×/20×/40×) intensity → 40×/0.65 TIE phase, CycleGAN with a CNN + Swin generator.
-from qpi import contrans
+from qpi.families import contrans
 
 CONTRANS = config["contrans"]
 if SIMULATE:  # a simulated study: `data: user` runs DL-SRQPI on the sample sheet alone

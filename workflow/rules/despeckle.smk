@@ -1,5 +1,5 @@
 # DespeckleNet: one laser speckle image through a diffuser → intensity and phase (paired GAN, U-Net, IDiffNet, twin).
-from qpi import despeckle
+from qpi.families import despeckle
 
 DESPECKLE = config["despeckle"]
 if SIMULATE:  # a simulated study: `data: user` runs DL-SRQPI on the sample sheet alone
@@ -13,7 +13,7 @@ if SIMULATE:  # a simulated study: `data: user` runs DL-SRQPI on the sample shee
         paths.table("despeckle_cross", "html"),
     ]
 
-# Conditions (qpi.despeckle.conditions): levels l1, l2, ... (and `pooled`, every level in one training set,
+# Conditions (qpi.families.despeckle.conditions): levels l1, l2, ... (and `pooled`, every level in one training set,
 # with levels_training: pooled); sets<k> (diversity); tape, petri, tissue.
 # A condition acquired like an earlier one shares its data (`shared` on the splits) and networks: at the
 # example level, sets<train sets> and the default diffuser kind (tape) are that level's condition.

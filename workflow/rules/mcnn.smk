@@ -1,5 +1,5 @@
 # MCNN: multi-scale U-Net, phase (+ amplitude) from 1, 2 or N defocused planes of simulated natural images.
-from qpi import mcnn
+from qpi.families import mcnn
 
 
 MCNN = config["mcnn"]

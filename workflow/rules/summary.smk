@@ -1,5 +1,5 @@
 # Across families: our headline numbers beside the papers', and the cross-condition matrix.
-from qpi.summary import in_distribution_set
+from qpi.report.summary import in_distribution_set
 
 if SIMULATE:  # a simulated study: `data: user` runs DL-SRQPI on the sample sheet alone
     TARGETS += [

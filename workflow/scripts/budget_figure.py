@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from qpi import plots
-from qpi.logs import log_to
+from qpi.report import plots
+from qpi.core.logs import log_to
 
 log_to(snakemake.log[0])
 paper = {(family, model): value for family, model, value in snakemake.params.paper}

@@ -1,8 +1,8 @@
 """Table: the budget runs' headline test SSIM (config/budget.yaml), one row per family, model, budget and seed."""
 
-from qpi import budget
-from qpi.logs import log_to
-from qpi.tables import write_table
+from qpi.report import budget
+from qpi.core.logs import log_to
+from qpi.report.tables import write_table
 
 log_to(snakemake.log[0])
 write_table(budget.scores(snakemake.params.runs), snakemake.output.table)

@@ -4,9 +4,10 @@
 import numpy as np
 import pandas as pd
 
-from qpi import contrans, plots
-from qpi.logs import log_to
-from qpi.patches import load_dataset
+from qpi.families import contrans
+from qpi.report import plots
+from qpi.core.logs import log_to
+from qpi.training.patches import load_dataset
 
 log = log_to(snakemake.log[0])
 p = snakemake.params

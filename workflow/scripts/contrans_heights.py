@@ -2,9 +2,10 @@
 
 import numpy as np
 
-from qpi import contrans, plots, tables
-from qpi.logs import log_to
-from qpi.patches import load_dataset
+from qpi.families import contrans
+from qpi.report import plots, tables
+from qpi.core.logs import log_to
+from qpi.training.patches import load_dataset
 
 log = log_to(snakemake.log[0])
 p = snakemake.params

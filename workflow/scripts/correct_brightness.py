@@ -1,7 +1,7 @@
 """Brightness correction of one stack: flat field and/or DL-SRQPI's rescale to the global mean."""
 
 from qpi import io, tie
-from qpi.logs import log_to
+from qpi.core.logs import log_to
 
 log = log_to(snakemake.log[0])
 stack = io.read_stack(snakemake.input.stack)

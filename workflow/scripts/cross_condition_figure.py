@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from qpi import plots, summary
-from qpi.logs import log_to
+from qpi.report import plots, summary
+from qpi.core.logs import log_to
 
 log = log_to(snakemake.log[0])
 grids = summary.cross_grids(pd.read_csv(snakemake.input.table))

@@ -2,8 +2,9 @@
 
 import pandas as pd
 
-from qpi import contrans, summary, tables
-from qpi.logs import log_to
+from qpi.families import contrans
+from qpi.report import summary, tables
+from qpi.core.logs import log_to
 
 log = log_to(snakemake.log[0])
 i = snakemake.input

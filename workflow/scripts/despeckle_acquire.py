@@ -1,10 +1,11 @@
 """Speckle images of one split through fresh diffusers, one per acquisition set."""
 
-from qpi import despeckle, patches
-from qpi.logs import log_to
+from qpi.families import despeckle
+from qpi.training import patches
+from qpi.core.logs import log_to
 from qpi.optics import speckle
 from qpi.optics.imaging import Microscope
-from qpi.seeds import dataset_seed
+from qpi.core.seeds import dataset_seed
 
 log = log_to(snakemake.log[0])
 p, w = snakemake.params, snakemake.wildcards

@@ -2,8 +2,9 @@
 
 import pandas as pd
 
-from qpi import despeckle, plots
-from qpi.logs import log_to
+from qpi.families import despeckle
+from qpi.report import plots
+from qpi.core.logs import log_to
 
 log = log_to(snakemake.log[0])
 scores = pd.concat([pd.read_csv(path) for path in snakemake.input.scores], ignore_index=True)

@@ -1,7 +1,7 @@
 """Validate one raw stack (one file, or one file per plane) and store it as float32 sorted by z."""
 
 from qpi import io
-from qpi.logs import log_to
+from qpi.core.logs import log_to
 
 log = log_to(snakemake.log[0])
 stack = io.read_stack(list(snakemake.input.raw), **snakemake.params.overrides)

@@ -2,13 +2,13 @@
 
 import numpy as np
 
-from qpi import mcnn
-from qpi.checkpoints import load_model
-from qpi.device import select_device, set_threads
-from qpi.evaluate import save_results
-from qpi.lease import gpu_lease
-from qpi.logs import log_to
-from qpi.patches import load_dataset
+from qpi.families import mcnn
+from qpi.training.checkpoints import load_model
+from qpi.core.device import select_device, set_threads
+from qpi.training.evaluate import save_results
+from qpi.core.lease import gpu_lease
+from qpi.core.logs import log_to
+from qpi.training.patches import load_dataset
 
 log = log_to(snakemake.log[0])
 p, w = snakemake.params, snakemake.wildcards

@@ -2,11 +2,11 @@
 
 import numpy as np
 
-from qpi import mcnn
-from qpi.evaluate import save_results
-from qpi.logs import log_to
+from qpi.families import mcnn
+from qpi.training.evaluate import save_results
+from qpi.core.logs import log_to
 from qpi.optics.imaging import Microscope
-from qpi.patches import load_dataset
+from qpi.training.patches import load_dataset
 
 log = log_to(snakemake.log[0])
 p, w = snakemake.params, snakemake.wildcards

@@ -2,11 +2,12 @@
 
 import numpy as np
 
-from qpi import cards, mcnn
-from qpi.lease import gpu_lease
-from qpi.logs import log_to
-from qpi.patches import load_dataset
-from qpi.train import TrainConfig, train_supervised
+from qpi.report import cards
+from qpi.families import mcnn
+from qpi.core.lease import gpu_lease
+from qpi.core.logs import log_to
+from qpi.training.patches import load_dataset
+from qpi.training.train import train_supervised, TrainConfig
 
 log = log_to(snakemake.log[0])
 p = snakemake.params

@@ -1,7 +1,7 @@
 """Simulate one raw through-focus stack of a random specimen with the virtual microscope."""
 
 from qpi import io
-from qpi.logs import log_to
+from qpi.core.logs import log_to
 from qpi.optics.imaging import Camera, Microscope
 from qpi.optics.simulate import simulate_field
 

@@ -3,8 +3,10 @@
 import numpy as np
 import pandas as pd
 
-from qpi import io, plots, srqpi
-from qpi.logs import log_to
+from qpi import io
+from qpi.report import plots
+from qpi.families import srqpi
+from qpi.core.logs import log_to
 
 log = log_to(snakemake.log[0])
 p = snakemake.params

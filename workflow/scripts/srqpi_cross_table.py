@@ -2,8 +2,10 @@
 
 import pandas as pd
 
-from qpi import scores, srqpi, tables
-from qpi.logs import log_to
+from qpi.scoring import scores
+from qpi.families import srqpi
+from qpi.report import tables
+from qpi.core.logs import log_to
 
 log = log_to(snakemake.log[0])
 rows = scores.wide(pd.concat(map(pd.read_csv, snakemake.input.scores), ignore_index=True))

@@ -1,7 +1,8 @@
 """Paired LR-intensity / HR-phase patches of the train and val fields of view."""
 
-from qpi import io, patches
-from qpi.logs import log_to
+from qpi import io
+from qpi.training import patches
+from qpi.core.logs import log_to
 
 log = log_to(snakemake.log[0])
 p = snakemake.params

@@ -2,8 +2,9 @@
 
 import numpy as np
 
-from qpi import io, srqpi
-from qpi.logs import log_to
+from qpi import io
+from qpi.families import srqpi
+from qpi.core.logs import log_to
 
 log = log_to(snakemake.log[0])
 p = snakemake.params

@@ -1,8 +1,10 @@
 """Classical DL-SRQPI baseline: TIE on the two-plane LR input, upsampled to the HR grid, scored."""
 
-from qpi import evaluate, io, srqpi, tie
+from qpi.training import evaluate
+from qpi import io, tie
+from qpi.families import srqpi
 from qpi.optics.binning import upsample
-from qpi.logs import log_to
+from qpi.core.logs import log_to
 
 log = log_to(snakemake.log[0])
 p, w = snakemake.params, snakemake.wildcards

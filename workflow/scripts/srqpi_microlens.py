@@ -2,12 +2,15 @@
 
 import numpy as np
 
-from qpi import evaluate, io, srqpi, tables, tie
-from qpi.atomic import atomic_path
-from qpi.checkpoints import load_model
-from qpi.device import select_device, set_threads
-from qpi.lease import gpu_lease
-from qpi.logs import log_to
+from qpi.training import evaluate
+from qpi import io, tie
+from qpi.families import srqpi
+from qpi.report import tables
+from qpi.core.atomic import atomic_path
+from qpi.training.checkpoints import load_model
+from qpi.core.device import select_device, set_threads
+from qpi.core.lease import gpu_lease
+from qpi.core.logs import log_to
 from qpi.optics.binning import upsample
 
 log = log_to(snakemake.log[0])

@@ -3,8 +3,8 @@
 import numpy as np
 import pandas as pd
 
-from qpi import plots
-from qpi.logs import log_to
+from qpi.report import plots
+from qpi.core.logs import log_to
 
 log_to(snakemake.log[0])
 with np.load(snakemake.input.maps) as maps:

@@ -1,7 +1,7 @@
 """Specimens imaged again through a condition's own microscope, brightness-corrected as ingest + correct do."""
 
 from qpi import io, tie
-from qpi.logs import log_to
+from qpi.core.logs import log_to
 from qpi.optics.imaging import Camera, Microscope
 from qpi.optics.simulate import simulate_field
 

@@ -2,8 +2,9 @@
 
 import pandas as pd
 
-from qpi import plots, srqpi
-from qpi.logs import log_to
+from qpi.report import plots
+from qpi.families import srqpi
+from qpi.core.logs import log_to
 
 log_to(snakemake.log[0])
 sweep = snakemake.wildcards.sweep

@@ -1,9 +1,10 @@
 """Train one DL-SRQPI network (U-Net or SRCNN) on the patch dataset of one condition."""
 
-from qpi import cards, patches
-from qpi.lease import gpu_lease
-from qpi.logs import log_to
-from qpi.train import TrainConfig, train_supervised
+from qpi.report import cards
+from qpi.training import patches
+from qpi.core.lease import gpu_lease
+from qpi.core.logs import log_to
+from qpi.training.train import train_supervised, TrainConfig
 
 log = log_to(snakemake.log[0])
 p = snakemake.params

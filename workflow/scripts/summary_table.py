@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from qpi import summary, tables
-from qpi.logs import log_to
+from qpi.report import summary, tables
+from qpi.core.logs import log_to
 
 log = log_to(snakemake.log[0])
 i, p = snakemake.input, snakemake.params

@@ -3,7 +3,7 @@
 import numpy as np
 
 from qpi import io, tie
-from qpi.logs import log_to
+from qpi.core.logs import log_to
 
 log = log_to(snakemake.log[0])
 p = snakemake.params

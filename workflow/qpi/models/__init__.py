@@ -4,7 +4,7 @@ Each built-in name is listed here with the module that defines it, so `available
 torch: every `snakemake` call checks the config's networks with it while planning, and importing
 torch was 2.5 s of a 5.7 s dry run. `build` imports a network's module on first use; the module
 registers its classes (`qpi.models.registry`), and a test pins this table to what they register.
-The shared blocks are in `qpi.models.layers`, the losses in `qpi.losses`.
+The shared blocks are in `qpi.models.layers`, the losses in `qpi.training.losses`.
 """
 
 import importlib

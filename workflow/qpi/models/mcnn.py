@@ -20,7 +20,7 @@ training sums the MAE of every head against its pooled target, so the deep decod
 direct signal for the low spatial frequencies. With `heads=1` the same trunk is the single-scale
 baseline (config key `trunk`). In train mode the model returns every head's output (full
 resolution first); in eval mode only the full-resolution tensor, so
-`qpi.losses.multiscale_l1(model(x), y)` is the multi-scale loss while training and the plain MAE
+`qpi.training.losses.multiscale_l1(model(x), y)` is the multi-scale loss while training and the plain MAE
 while validating.
 
 Inputs (N, C, H, W): C defocused intensities as channels; outputs (N, C', H, W): phase (rad) and,

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import fft
 
-from .binning import bin_pixels
-from .propagation import frequencies, pad_amount, transfer_function
+from qpi.optics.binning import bin_pixels
+from qpi.optics.propagation import frequencies, pad_amount, transfer_function
 
 
 FIELD_STOPS = ("circle", "octagon", "polygon")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..io import Stack
-from .binning import bin_pixels
-from .imaging import Camera, Microscope, expose, image_stack
-from .phantoms import make_phantom
+from qpi.io import Stack
+from qpi.optics.binning import bin_pixels
+from qpi.optics.imaging import Camera, expose, image_stack, Microscope
+from qpi.optics.phantoms import make_phantom
 
 
 def acquire(

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from .propagation import angular_spectrum, frequencies, transfer_function
+from qpi.optics.propagation import angular_spectrum, frequencies, transfer_function
 
 DIFFUSERS = ("tape", "petri", "tissue")
 

@@ -15,13 +15,10 @@ from pathlib import Path
 import numpy as np
 import tifffile
 
-from qpi.atomic import atomic_path
+from qpi.core.atomic import atomic_path
+from qpi.core.errors import StackError
 
 log = logging.getLogger(__name__)
-
-
-class StackError(ValueError):
-    """A problem with a user's input file; the message names the file, the problem and the fix."""
 
 
 @dataclass

@@ -6,7 +6,7 @@ same loop trains a plain network on its reconstruction loss alone (the family's 
 the U-Net, the negative Pearson correlation for IDiffNet), so every model of the family shares
 batches, augmentation, logs and checkpoints.
 
-It runs on the shared run loop (`qpi.train.run_epochs`): batches and dihedral augmentation fixed by
+It runs on the shared run loop (`qpi.training.train.run_epochs`): batches and dihedral augmentation fixed by
 (seed, epoch), CSV logs, checkpoints holding both networks and optimisers, RNGs and logs, so an
 interrupted run resumes to the same result on CPU. GPU switches (`amp`, `channels_last`, `compile`,
 `pin_memory`) as in the supervised loop; ignored on CPU (`accel_for`).
@@ -23,14 +23,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from qpi import losses, models
-from qpi.device import autocast
-from qpi.train import (
+from qpi.training import losses
+from qpi import models
+from qpi.core.device import autocast
+from qpi.training.train import (
     TrainConfig, accelerated, as_tensor, backward_step, batch_loader, batches_per_epoch, check_pairs, loss_scaler,
     make_optimizer, make_scheduler, pair_plan, prepare, run_epochs, start_run, validator,
 )
 
-log = logging.getLogger("qpi.gan")
+log = logging.getLogger("qpi.training.paired_gan")
 
 STEP_FIELDS = ("step", "epoch", "loss", "loss_d", "loss_adv", "loss_recon", "lr", "seconds")
 

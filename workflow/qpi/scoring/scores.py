@@ -3,7 +3,7 @@ aggregations every table is built from (`summarise`, `seed_spread`, `summarise_v
 
 `METRICS` names the metrics of a score row by default; `CORRELATION` (Pearson r) is asked for by
 name. SSIM, PSNR and NRMSE use the reference's range per image and the phases' pistons are removed
-(`qpi.metrics`); a prediction with NaN outside a field stop is scored inside it (`metrics.inside`);
+(`qpi.scoring.metrics`); a prediction with NaN outside a field stop is scored inside it (`metrics.inside`);
 LPIPS is a `metrics.Lpips` passed in, NaN (with `lpips_note` saying why) when its AlexNet trunk is
 not cached.
 """
@@ -15,7 +15,7 @@ import math
 import numpy as np
 import pandas as pd
 
-from . import metrics
+from qpi.scoring import metrics
 
 METRICS = ("ssim", "psnr", "nrmse", "mae", "lpips")
 PIXEL_METRICS = METRICS[:4]  # compared pixel by pixel (LPIPS compares features)

@@ -6,7 +6,7 @@ import logging
 
 import torch
 
-log = logging.getLogger("qpi.device")
+log = logging.getLogger("qpi.core.device")
 
 AMP_DTYPES: dict[str, torch.dtype | None] = {"off": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 

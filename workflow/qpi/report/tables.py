@@ -1,6 +1,6 @@
 """Result tables on disk: CSV (full precision), Markdown and HTML (3 decimals, notes below).
 
-The numbers in them come from `qpi.scores`."""
+The numbers in them come from `qpi.scoring.scores`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .atomic import atomic_path
+from qpi.core.atomic import atomic_path
 
 CODE = re.compile(r"`([^`]+)`")  # Markdown code spans in notes
 HTML_STYLE = (

@@ -23,12 +23,12 @@ import torch
 from torch import nn
 
 from qpi import models
-from qpi.atomic import atomic_path
+from qpi.core.atomic import atomic_path
 
 if TYPE_CHECKING:
-    from qpi.train import TrainConfig
+    from qpi.training.train import TrainConfig
 
-log = logging.getLogger("qpi.checkpoints")
+log = logging.getLogger("qpi.training.checkpoints")
 
 # Settings a resumed run may change without changing a number it writes: where and on how many
 # threads it runs, how often it checkpoints, and where it stops (`max_steps`). `epochs` too, where
@@ -107,7 +107,7 @@ def code_version() -> str:
 
 
 def complete_card(card: dict | None, cfg: TrainConfig, data: str) -> dict:
-    """A run's model card (`qpi.cards.for_run`) with what only the trainer knows: the seed, the digest
+    """A run's model card (`qpi.report.cards.for_run`) with what only the trainer knows: the seed, the digest
     of the training data, the training settings and the code version."""
     return {**(card or {}), "seed": cfg.seed, "code": code_version(),
             "training": {"data_digest": data, "settings": dataclasses.asdict(cfg)}}

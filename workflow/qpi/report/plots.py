@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-from .atomic import atomic_path  # noqa: E402
+from qpi.core.atomic import atomic_path  # noqa: E402
 
 sns.set_theme(context="paper", style="whitegrid", font_scale=1.1)
 
@@ -112,7 +112,7 @@ def mcnn_convergence(table: pd.DataFrame):
 def fidelity_budget(table: pd.DataFrame, paper: dict[tuple[str, str], float] | None = None):
     """Test SSIM against training budget (× the demo's epochs), one panel per family: each model's
     mean ± std over seeds (line and band) and every seed (dots); the paper's SSIM as a dotted line
-    where it gives one. Rows: qpi.budget.BUDGET_COLUMNS."""
+    where it gives one. Rows: qpi.report.budget.BUDGET_COLUMNS."""
     families = list(dict.fromkeys(table["family"]))
     fig, axes = plt.subplots(1, len(families), figsize=(3.6 * len(families), 3.6), squeeze=False)
     for ax, family in zip(axes[0], families):
@@ -383,7 +383,7 @@ def srqpi_sweep(per_image: pd.DataFrame, axis_label: str):
 def srqpi_microlens(maps: dict[str, np.ndarray], table: pd.DataFrame, pixel_um: float, pitch_um: float):
     """Top: LR input, true and DL-SRQPI heights (one scale), the network's height error. Bottom: a
     line profile through the lens apexes nearest the centre, every method against the truth."""
-    from .srqpi import lens_peaks, profile_row
+    from qpi.families.srqpi import lens_peaks, profile_row
 
     truth = maps["truth"]
     methods = [m for m in maps if m not in ("input", "truth")]

@@ -22,17 +22,17 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from . import tie
-from .io import Stack
-from .logs import progress_stream
-from .optics import speckle
-from .optics.binning import bin_pixels
-from .optics.imaging import Microscope, camera_intensity, shot_noise
-from .optics.phantoms import make_phantom
-from .plan import model_train
-from .scores import condition_means, image_rows
+from qpi import tie
+from qpi.io import Stack
+from qpi.core.logs import progress_stream
+from qpi.optics import speckle
+from qpi.optics.binning import bin_pixels
+from qpi.optics.imaging import camera_intensity, Microscope, shot_noise
+from qpi.optics.phantoms import make_phantom
+from qpi.core.plan import model_train
+from qpi.scoring.scores import condition_means, image_rows
 
-log = logging.getLogger("qpi.despeckle")
+log = logging.getLogger("qpi.families.despeckle")
 REPORTED = ("ssim", "nrmse", "lpips")  # the paper's three metrics
 
 

@@ -8,6 +8,8 @@ import logging
 import sys
 from pathlib import Path
 
+from qpi.core.errors import StackError
+
 FULL = (errno.ENOSPC, errno.EDQUOT)  # a full disk, or a quota reached
 
 
@@ -34,7 +36,6 @@ def _log_uncaught(kind, error, traceback) -> None:
     """How every pipeline script ends on an error: a problem with the user's input (`StackError`)
     or a full disk as one sentence, anything else with its traceback — in the rule's log and on the
     terminal; the exit status is 1 either way."""
-    from .io import StackError
 
     log = logging.getLogger("qpi")
     if issubclass(kind, StackError):

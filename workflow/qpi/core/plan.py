@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from .seeds import field_seed
+from qpi.core.seeds import field_seed
 
 _STACK = re.compile(r"(?P<kind>.+)_(?P<index>\d+)")
 

@@ -1,9 +1,9 @@
 """Training: the run and epoch loop every trainer shares, and supervised training on it.
 
-`start_run` resumes or starts a run (progress, CSV logs, checkpoint: `qpi.checkpoints`) and
+`start_run` resumes or starts a run (progress, CSV logs, checkpoint: `qpi.training.checkpoints`) and
 `run_epochs` drives it: batch plans, prefetching, max_steps, schedulers, validation and checkpoint
 cadence. A trainer gives it a plan, a batch loader and a step: `train_supervised` here, the paired
-GAN in `qpi.gan`, the cycle-GAN in `qpi.cyclegan`.
+GAN in `qpi.training.paired_gan`, the cycle-GAN in `qpi.training.cycle_gan`.
 
 Reproducibility: batch order and augmentation depend only on (seed, epoch), and a checkpoint holds
 every piece of state (weights, optimiser, scheduler, RNGs, counters) and the run's logs and best
@@ -31,14 +31,15 @@ import torch
 from torch import nn
 from tqdm import tqdm
 
-from qpi import losses, models
-from qpi.atomic import atomic_path
-from qpi.checkpoints import complete_card, data_digest, load_checkpoint, resumable, save_checkpoint, save_model
-from qpi.device import autocast, autocast_dtype, grad_scaler, select_device, set_threads
-from qpi.logs import progress_stream
-from qpi.scores import score_image
+from qpi.training import losses
+from qpi import models
+from qpi.core.atomic import atomic_path
+from qpi.training.checkpoints import complete_card, data_digest, load_checkpoint, resumable, save_checkpoint, save_model
+from qpi.core.device import autocast, autocast_dtype, grad_scaler, select_device, set_threads
+from qpi.core.logs import progress_stream
+from qpi.scoring.scores import score_image
 
-log = logging.getLogger("qpi.train")
+log = logging.getLogger("qpi.training.train")
 
 STEP_FIELDS = ("step", "epoch", "loss", "lr", "seconds")
 EPOCH_FIELDS = ("epoch", "step", "val_loss", "val_ssim", "val_psnr")
@@ -522,7 +523,7 @@ def train_supervised(
     card: dict | None = None,
 ) -> dict:
     """Train `model_name` on (input, target) pairs; resume from `out_dir/last.pt` if present.
-    `card` (qpi.cards.for_run) is saved, completed, with the model.
+    `card` (qpi.report.cards.for_run) is saved, completed, with the model.
 
     Writes `steps.csv`, `epochs.csv`, `last.pt` (every `checkpoint_every` epochs and at the end)
     and `best.pt` (lowest validation loss) under `out_dir`; returns a summary of the run.

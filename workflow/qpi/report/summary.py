@@ -1,7 +1,7 @@
 """Across families: our headline metrics beside the papers' (summary) and one cross-condition table.
 
 Every function takes the families' own tables (tidy CSVs read into DataFrames) and returns a new one;
-no I/O. The papers' numbers are in `qpi.papers`.
+no I/O. The papers' numbers are in `qpi.core.papers`.
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .papers import PAPER, PAPER_TABLE1
-from .scores import CROSS_COLUMNS, PIXEL_METRICS, phase_reference, seed_spread
+from qpi.core.papers import PAPER, PAPER_TABLE1
+from qpi.scoring.scores import CROSS_COLUMNS, phase_reference, PIXEL_METRICS, seed_spread
 
 SUMMARY_COLUMNS = ["family", "method", "setting", "seeds", "ssim", "ssim_seed_std", "paper_ssim", "psnr", "paper_psnr",
                    "nrmse", "mae", "paper_mae", "conditions_differ", "difference", "paper_note"]
@@ -34,7 +34,7 @@ def srqpi_headlines(benchmark: pd.DataFrame) -> pd.DataFrame:
     reference = phase_reference(benchmark)
     rows = benchmark[benchmark["reference"] == reference]
     out = _mean_metrics(rows, "method")
-    if "seeds" in rows:  # the benchmark's own replicate spread (qpi.scores.summarise), mean over conditions
+    if "seeds" in rows:  # the benchmark's own replicate spread (qpi.scoring.scores.summarise), mean over conditions
         out = out.merge(rows.groupby("method", sort=False)[["seeds", "ssim_seed_std"]]
                         .agg({"seeds": "max", "ssim_seed_std": "mean"}).reset_index(), on="method")
     conditions = ", ".join(dict.fromkeys(rows["condition"].astype(str)))

@@ -10,7 +10,7 @@ Both domains are divided by their spread (`domain_scale`) before the networks se
 so λ weighs two cycle errors of comparable size; the generators carry those scales (`in_scale`,
 `out_scale`), so the saved G_AB maps raw intensity contrast to radians.
 
-It runs on the shared run loop (`qpi.train.run_epochs`): seeding, batches and dihedral augmentation
+It runs on the shared run loop (`qpi.training.train.run_epochs`): seeding, batches and dihedral augmentation
 fixed by (seed, epoch), CSV logs, and checkpoints holding every network, optimiser, scheduler,
 pool, RNG and the log as written, so a killed run resumes to the same result on CPU. GPU switches:
 `amp` (autocast; fp16 with loss scaling), `channels_last` and `pin_memory`; ignored on CPU (`accel_for`).
@@ -28,15 +28,15 @@ import torch.nn.functional as F
 from torch import nn
 
 from qpi import models
-from qpi.checkpoints import save_model
-from qpi.device import autocast
-from qpi.losses import lsgan
-from qpi.train import (
+from qpi.training.checkpoints import save_model
+from qpi.core.device import autocast
+from qpi.training.losses import lsgan
+from qpi.training.train import (
     TrainConfig, as_tensor, backward_step, batch_loader, loss_scaler, make_optimizer, make_scheduler, prepare,
     run_epochs, start_run,
 )
 
-log = logging.getLogger("qpi.cyclegan")
+log = logging.getLogger("qpi.training.cycle_gan")
 STEP_FIELDS = ("step", "epoch", "loss_g", "loss_gan", "loss_cycle", "loss_d_a", "loss_d_b", "lr", "seconds")
 
 

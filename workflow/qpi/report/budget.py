@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import despeckle, paths
-from .papers import PAPER, PAPER_TABLE1
-from .plan import architecture, model_train
-from .scores import phase_reference
-from .summary import in_distribution_set
+from qpi.families import despeckle
+from qpi.core import paths
+from qpi.core.papers import PAPER, PAPER_TABLE1
+from qpi.core.plan import architecture, model_train
+from qpi.scoring.scores import phase_reference
+from qpi.report.summary import in_distribution_set
 
 SCHEDULE_EPOCHS = ("constant_epochs", "step_size")  # lr_schedule keys counted in epochs
 BUDGET_COLUMNS = ["family", "model", "multiplier", "seed", "epochs", "ssim", "images"]

@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
-from .paths import RESULTS
+from qpi.core.paths import RESULTS
 
 GPUS_ENV = "QPI_GPUS"  # overrides the device count (tests, machines without nvidia-smi)
 LEASE_DIR_ENV = "QPI_LEASE_DIR"  # one directory per machine when several pipelines share its GPUs
@@ -92,7 +92,7 @@ def gpu_lease(
     first free of the machine's GPUs is leased from `lease_dir` (default `$QPI_LEASE_DIR`, else
     `results/.gpu_leases`), waiting up to `timeout_s` seconds, and released when the block ends.
     """
-    log = log or logging.getLogger("qpi.lease")
+    log = log or logging.getLogger("qpi.core.lease")
     preset = os.environ.get("CUDA_VISIBLE_DEVICES")
     n = 0 if device == "cpu" or preset is not None else gpu_count()
     if n == 0:

@@ -20,8 +20,8 @@ import os
 import ducc0.fft
 import numpy as np
 
-from .io import FOCUS_TOL_UM, Stack, StackError, format_z
-from .optics.propagation import angular_spectrum, frequencies
+from qpi.io import FOCUS_TOL_UM, format_z, Stack, StackError
+from qpi.optics.propagation import angular_spectrum, frequencies
 
 log = logging.getLogger(__name__)
 

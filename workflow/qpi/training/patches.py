@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
-from .atomic import atomic_path
+from qpi.core.atomic import atomic_path
 
 SPLITS = ("train", "val", "test")
 

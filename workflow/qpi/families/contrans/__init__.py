@@ -29,16 +29,17 @@ import pandas as pd
 from scipy import fft
 from tqdm import tqdm
 
-from . import paths, tie
-from .io import Stack
-from .logs import progress_stream
-from .optics.binning import bin_pixels, upsample
-from .optics.imaging import Microscope, camera_intensity, shot_noise
-from .optics.phantoms import height_from_phase, make_phantom
-from .papers import PAPER_TABLE1
-from .scores import CORRELATION, PIXEL_METRICS, condition_means, image_rows, seed_spread, wide
+from qpi.core import paths
+from qpi import tie
+from qpi.io import Stack
+from qpi.core.logs import progress_stream
+from qpi.optics.binning import bin_pixels, upsample
+from qpi.optics.imaging import camera_intensity, Microscope, shot_noise
+from qpi.optics.phantoms import height_from_phase, make_phantom
+from qpi.core.papers import PAPER_TABLE1
+from qpi.scoring.scores import condition_means, CORRELATION, image_rows, PIXEL_METRICS, seed_spread, wide
 
-log = logging.getLogger("qpi.contrans")
+log = logging.getLogger("qpi.families.contrans")
 PARTS = ("train_a", "train_b", "test")
 FOV_OFFSET = {"train_a": 0, "train_b": 100_000, "test": 200_000}  # fov ids of different parts never meet
 

@@ -6,11 +6,11 @@ import time
 
 import numpy as np
 
-from . import tie
-from .io import Stack
-from .optics.binning import bin_pixels
-from .optics.imaging import Microscope, camera_intensity
-from .scores import score_image
+from qpi import tie
+from qpi.io import Stack
+from qpi.optics.binning import bin_pixels
+from qpi.optics.imaging import camera_intensity, Microscope
+from qpi.scoring.scores import score_image
 
 
 def tie_sweep(

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import contrans, despeckle, mcnn, paths, srqpi
-from .evaluate import default_overlap
-from .plan import architecture
+from qpi.families import contrans, despeckle, mcnn, srqpi
+from qpi.core import paths
+from qpi.training.evaluate import default_overlap
+from qpi.core.plan import architecture
 
 FAMILIES = {"srqpi": "DL-SRQPI", "mcnn": "MCNN", "despeckle": "DespeckleNet", "contrans": "ContransGAN"}
 

@@ -6,7 +6,7 @@ import time
 
 import numpy as np
 
-from .patches import grid
+from qpi.training.patches import grid
 
 
 def ramp(size: int, overlap: int) -> np.ndarray:
@@ -124,7 +124,7 @@ def save_results(rows: list[dict], predictions: dict, table_path, predictions_pa
     """Per-image scores as tidy CSV and predictions as compressed .npz, both atomically."""
     import pandas as pd
 
-    from .atomic import atomic_path
+    from qpi.core.atomic import atomic_path
 
     with atomic_path(table_path) as tmp:
         pd.DataFrame(rows).to_csv(tmp, index=False)

@@ -18,16 +18,16 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from .evaluate import predict_batches
-from .io import Stack
-from .logs import progress_stream
-from .optics.binning import bin_pixels
-from .optics.imaging import Microscope, camera_intensity, shot_noise
-from .optics.phantoms import make_phantom
-from .paths import run_name
-from .scores import PIXEL_METRICS, condition_means, image_rows
+from qpi.training.evaluate import predict_batches
+from qpi.io import Stack
+from qpi.core.logs import progress_stream
+from qpi.optics.binning import bin_pixels
+from qpi.optics.imaging import camera_intensity, Microscope, shot_noise
+from qpi.optics.phantoms import make_phantom
+from qpi.core.paths import run_name
+from qpi.scoring.scores import condition_means, image_rows, PIXEL_METRICS
 
-log = logging.getLogger("qpi.mcnn")
+log = logging.getLogger("qpi.families.mcnn")
 
 
 def condition_planes(offsets: list[float], dz_um: float) -> np.ndarray:
@@ -186,7 +186,7 @@ def tie_baseline(
     """Multi-plane TIE on the planes at `z_um` → (N, 2, H, W): phase (rad, mean 0) and the amplitude
     √Ī of the symmetric planes' mean (what TIE takes as the in-focus intensity). None when the
     planes cannot give dI/dz (one plane, or not symmetric about focus)."""
-    from . import tie
+    from qpi import tie
 
     z = np.asarray(z_um, float)
     if not tie_possible(z):
