@@ -4,8 +4,9 @@ import sys
 
 from snakemake.utils import min_version, validate
 
-from qpi.report import budget
+from qpi import families
 from qpi.core import runlock
+from qpi.report import budget
 
 min_version("8.0")
 
@@ -44,10 +45,8 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/ingest.smk"
 include: "workflow/rules/tie.smk"
-include: "workflow/rules/srqpi.smk"
-include: "workflow/rules/mcnn.smk"
-include: "workflow/rules/despeckle.smk"
-include: "workflow/rules/contrans.smk"
+for family in families.names():  # each family's rules, in the registry's order
+    include: f"workflow/rules/{family}.smk"
 include: "workflow/rules/summary.smk"
 include: "workflow/rules/budget.smk"
 

@@ -22,7 +22,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from qpi.training import paired_gan, train
+from qpi.training import paired_gan
+from qpi.training.config import TrainConfig
+from qpi.training.supervised import train_supervised
 
 SWITCHES = {
     "fp32": {},
@@ -65,8 +67,8 @@ def run_case(case, switch: dict, steps: int, work: Path) -> dict:
     tic = time.perf_counter()
     if trainer == "supervised":
         loss = "multiscale_l1" if model == "mcnn" else "l1"  # MCNN trains on all its heads
-        cfg = train.TrainConfig(**common, loss=loss, **switch)
-        train.train_supervised(model, kwargs, *data, cfg, work)
+        cfg = TrainConfig(**common, loss=loss, **switch)
+        train_supervised(model, kwargs, *data, cfg, work)
     else:
         cfg = paired_gan.PairedConfig(**common, discriminator={"arch": "patchgan", "in_channels": 3, "width": 64}, **switch)
         paired_gan.train_paired(model, kwargs, *data, cfg, work)

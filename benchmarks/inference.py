@@ -27,11 +27,10 @@ sys.path.insert(0, str(ROOT / "workflow"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from parity import build_spec, paper_config  # noqa: E402
+from timing import best_of  # noqa: E402
 
 from qpi import models  # noqa: E402
 from qpi.training.evaluate import default_overlap, follows_the_tile, tiled_predict  # noqa: E402
-from timing import best_of  # noqa: E402
-
 
 FIELD_OUT = 1024  # output pixels across the demo networks' field
 

@@ -14,8 +14,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from qpi.training import losses, train
 from qpi import models
+from qpi.training import losses
+from qpi.training.batches import dihedral, epoch_plan, take
+from qpi.training.supervised import train_step
 
 
 def samples_per_second(model, optimizer, batches, batch_size):
@@ -23,7 +25,7 @@ def samples_per_second(model, optimizer, batches, batch_size):
     start = time.perf_counter()
     n = 0
     for xb, yb in batches():
-        train.train_step(model, optimizer, loss_fn, xb, yb)
+        train_step(model, optimizer, loss_fn, xb, yb)
         n += batch_size
     return n / (time.perf_counter() - start)
 
@@ -44,9 +46,9 @@ def main(n=256, lr_size=32, batch_size=8, width=8, threads=2):
         return iter(ready)
 
     def trainer_path():
-        index, ops = train.epoch_plan(n, batch_size, seed=0, epoch=0)
+        index, ops = epoch_plan(n, batch_size, seed=0, epoch=0)
         for idx, op in zip(index, ops):
-            yield (train.dihedral(train.take(xt, idx, device), op), train.dihedral(train.take(yt, idx, device), op))
+            yield (dihedral(take(xt, idx, device), op), dihedral(take(yt, idx, device), op))
 
     dataset = torch.utils.data.TensorDataset(xt, yt)
 

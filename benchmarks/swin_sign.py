@@ -42,15 +42,15 @@ sys.path.insert(0, str(ROOT / "workflow"))
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from qpi.families import contrans  # noqa: E402
 from qpi import models
+from qpi.families import contrans  # noqa: E402
+from qpi.models.registry import register  # noqa: E402
+from qpi.optics.imaging import Microscope, camera_intensity  # noqa: E402
+from qpi.optics.phantoms import make_phantom  # noqa: E402
+from qpi.training.accel import seed_everything  # noqa: E402
 from qpi.training.cycle_gan import CycleConfig, domain_scale, train_cycle  # noqa: E402
 from qpi.training.evaluate import predict_batches  # noqa: E402
-from qpi.models.registry import register  # noqa: E402
-from qpi.optics.imaging import camera_intensity, Microscope  # noqa: E402
-from qpi.optics.phantoms import make_phantom  # noqa: E402
 from qpi.training.patches import load_dataset  # noqa: E402
-from qpi.training.train import seed_everything  # noqa: E402
 
 DATA = ROOT / "results" / "contrans" / "data" / "hela"
 OBJECTIVE = "10x"

@@ -8,9 +8,10 @@ import platform
 from pathlib import Path
 
 import numpy as np
+from timing import best_of
 
 from qpi import tie
-from timing import best_of
+from qpi.tie import solvers
 
 
 def main(n=2048):
@@ -20,7 +21,7 @@ def main(n=2048):
     field = rng.standard_normal((n, n)) + 0j
     solver = best_of(lambda: tie.fft_solver(i0, didz, 0.1625, 0.55, eps=1e-9))
     # fft_solver needs: fft(J), ifft(∂y ψ), ifft(∂x ψ), fft(gy), fft(gx), ifft(div): 6 transforms
-    floor = best_of(lambda: [tie._fft2(field, 1) for _ in range(6)])  # the solver's own FFT (ducc0)
+    floor = best_of(lambda: [solvers._fft2(field, 1) for _ in range(6)])  # the solver's own FFT (ducc0)
     dct = best_of(lambda: tie.dct_solver(i0, didz, 0.1625, 0.55, eps=1e-9), repeats=2)
     result = {
         "image": f"{n}x{n}",

@@ -16,11 +16,11 @@ from pathlib import Path
 
 import numpy as np
 import tifffile
+from timing import best_of_process
 
 from qpi.optics.imaging import field_stop_mask
 from qpi.optics.phantoms import make_phantom
 from qpi.optics.propagation import angular_spectrum, frequencies
-from timing import best_of_process
 
 N, PIXEL_UM, WAVELENGTH_UM, DZ_UM, NA = 1280, 0.2325, 0.55, 2.5, 0.4
 

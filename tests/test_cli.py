@@ -220,14 +220,14 @@ def test_info_prints_the_card_of_a_trained_model_and_one_sentence_for_an_old_fil
     import json
 
     import torch
-
-    from qpi.report import cards
-    from qpi.training import checkpoints, train
     from toys import sr_pairs, train_config
 
+    from qpi.report import cards
+    from qpi.training import checkpoints, supervised
+
     card = cards.for_run(_demo_config(), "srqpi", "unet", "z2")
-    train.train_supervised("srqpi_unet", {"width": 4, "depth": 2}, sr_pairs(8, 0), sr_pairs(2, 1),
-                           train_config(epochs=1, seed=3), tmp_path / "run", card=card)
+    supervised.train_supervised("srqpi_unet", {"width": 4, "depth": 2}, sr_pairs(8, 0), sr_pairs(2, 1),
+                                train_config(epochs=1, seed=3), tmp_path / "run", card=card)
     model = tmp_path / "run" / "best.pt"
     text = qpi("info", model)
     assert text.returncode == 0, text.stderr

@@ -10,7 +10,7 @@ import pytest
 import tifffile
 
 from qpi import io
-from qpi.optics.imaging import Camera, camera_aperture, Microscope
+from qpi.optics.imaging import Camera, Microscope, camera_aperture
 from qpi.optics.simulate import simulate_field
 
 OPTICS = ["--wavelength-um", "0.55", "--pixel-um", "0.1625"]

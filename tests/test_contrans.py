@@ -5,16 +5,22 @@ import pandas as pd
 import pytest
 import torch
 
-from qpi.training import checkpoints, cycle_gan, losses, train
-from qpi.families import contrans
-from qpi.scoring import metrics
 from qpi import models
+from qpi.families import contrans
 from qpi.models.contrans import (
-    PatchEmbed, PatchExpand, SwinBlock, WindowAttention, relative_position_index, shift_mask, window_partition,
+    PatchEmbed,
+    PatchExpand,
+    SwinBlock,
+    WindowAttention,
+    relative_position_index,
+    shift_mask,
+    window_partition,
     window_reverse,
 )
 from qpi.optics.imaging import Microscope
 from qpi.optics.phantoms import microspheres_with_centres
+from qpi.scoring import metrics
+from qpi.training import checkpoints, cycle_gan, losses, optim
 
 GENERATORS = {
     "contrans": {"width": 4, "depth": 2, "window": 4, "head_dim": 4},
@@ -242,7 +248,7 @@ def test_image_pool_fills_then_swaps_and_round_trips_its_state():
 def test_linear_decay_is_constant_then_falls_to_zero():
     cfg = cycle_gan.CycleConfig(epochs=6, lr=1.0, lr_schedule={"name": "linear", "constant_epochs": 2})
     optimizer = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=1.0)
-    scheduler = train.make_scheduler(optimizer, cfg)
+    scheduler = optim.make_scheduler(optimizer, cfg)
     rates = []
     for _ in range(6):
         rates.append(optimizer.param_groups[0]["lr"])
@@ -250,7 +256,7 @@ def test_linear_decay_is_constant_then_falls_to_zero():
         scheduler.step()
     assert rates == pytest.approx([1.0, 1.0, 0.8, 0.6, 0.4, 0.2])
     with pytest.raises(ValueError, match="constant_epochs < epochs"):
-        train.make_scheduler(optimizer, cycle_gan.CycleConfig(epochs=2, lr_schedule={"name": "linear",
+        optim.make_scheduler(optimizer, cycle_gan.CycleConfig(epochs=2, lr_schedule={"name": "linear",
                                                                                                "constant_epochs": 2}))
 
 

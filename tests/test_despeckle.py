@@ -5,12 +5,11 @@ import pandas as pd
 import pytest
 import torch
 
-from qpi.training import losses, paired_gan
 from qpi import models
+from qpi.models.despeckle import ComplexResidualBlock
+from qpi.training import losses, paired_gan
 from qpi.training.checkpoints import load_model
 from qpi.training.losses import npcc
-from qpi.models.despeckle import ComplexResidualBlock
-
 
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
 

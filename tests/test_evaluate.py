@@ -5,12 +5,12 @@ import pandas as pd
 import pytest
 import torch
 
-from qpi.training import evaluate
 from qpi import io, models
-from qpi.scoring import scores
-from qpi.families import srqpi
-from qpi.training.checkpoints import save_model
 from qpi.cli import main
+from qpi.families import srqpi
+from qpi.scoring import scores
+from qpi.training import evaluate
+from qpi.training.checkpoints import save_model
 from qpi.training.patches import edge_fraction, extract_pairs, grid, paired_dataset, split_fields
 
 

@@ -5,7 +5,7 @@ import pytest
 from scipy import ndimage
 
 from qpi.optics.binning import bin_pixels
-from qpi.optics.imaging import Camera, camera_aperture, expose, field_stop_mask, image_stack, Microscope
+from qpi.optics.imaging import Camera, Microscope, camera_aperture, expose, field_stop_mask, image_stack
 from qpi.optics.simulate import acquire, simulate_field
 
 N = 256  # simulation grid (128 camera pixels at oversample 2)

@@ -6,14 +6,15 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from qpi.training import checkpoints, train
-from qpi.families import mcnn
-from qpi.scoring import metrics
 from qpi import models
-from qpi.training.losses import multiscale_l1, pool_target
+from qpi.core.seeds import dataset_seed
+from qpi.families import mcnn
 from qpi.models.mcnn import MCNN
 from qpi.optics.imaging import Microscope
-from qpi.core.seeds import dataset_seed
+from qpi.scoring import metrics
+from qpi.training import checkpoints, supervised
+from qpi.training.config import TrainConfig
+from qpi.training.losses import multiscale_l1, pool_target
 
 SCOPE = Microscope(magnification=10, na=0.25, coherence=0.0)  # 0.65 µm pixels, coherent
 
@@ -144,8 +145,8 @@ def test_multiscale_loss_with_one_head_is_the_plain_mae():
 
 def test_trainer_validates_mcnn_with_the_plain_mae_of_its_full_resolution_output(tmp_path):
     x, y = mcnn.laplacian_toy(8, 16, 2.0, seed=0)
-    cfg = train.TrainConfig(epochs=1, batch_size=8, loss="multiscale_l1", device="cpu", threads=1)
-    train.train_supervised("mcnn", {"width": 4, "depth": 2, "heads": 3}, (x, y), (x[:4], y[:4]), cfg, tmp_path)
+    cfg = TrainConfig(epochs=1, batch_size=8, loss="multiscale_l1", device="cpu", threads=1)
+    supervised.train_supervised("mcnn", {"width": 4, "depth": 2, "heads": 3}, (x, y), (x[:4], y[:4]), cfg, tmp_path)
     val_loss = float(pd.read_csv(tmp_path / "epochs.csv")["val_loss"].iloc[-1])
     model = checkpoints.load_model(tmp_path / "best.pt")
     with torch.no_grad():

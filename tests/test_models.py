@@ -11,7 +11,6 @@ from torch import nn
 from qpi import models
 from qpi.models.srqpi import SRCNN, UNet
 
-
 pytestmark = pytest.mark.usefixtures("torch_one_thread")
 
 

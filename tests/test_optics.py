@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from qpi.optics.binning import bin_pixels, degrade
-from qpi.optics.imaging import Camera, expose, image_stack, Microscope, source_points
+from qpi.optics.imaging import Camera, Microscope, expose, image_stack, source_points
 from qpi.optics.propagation import angular_spectrum, frequencies, transfer_function
 
 

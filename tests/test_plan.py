@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from qpi.report import budget
-from qpi.families import despeckle, mcnn, srqpi
 from qpi.core import plan
+from qpi.families import despeckle, mcnn, srqpi
+from qpi.report import budget
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -10,7 +10,8 @@ import time
 
 import torch
 
-from qpi.training import train
+from qpi.training import loop, supervised
+from qpi.training.config import TrainConfig
 
 STEPS_PER_EPOCH = 16  # 64 samples, batch 4
 EPOCHS = 8  # ~5 s uninterrupted on one free core
@@ -19,17 +20,18 @@ EPOCHS = 8  # ~5 s uninterrupted on one free core
 JOB = textwrap.dedent(f"""
     import json, sys
     import numpy as np, torch, torch.nn.functional as F
-    from qpi.training import train
+    from qpi.training.config import TrainConfig
+    from qpi.training.supervised import train_supervised
 
     def data(n, seed):
         x = np.random.default_rng(seed).random((n, 1, 8, 8), dtype=np.float32)
         y = F.interpolate(torch.from_numpy(x), scale_factor=4, mode="bicubic", align_corners=False)
         return x, (2 * y - 1).numpy()
 
-    cfg = train.TrainConfig(epochs={EPOCHS}, batch_size=4, lr=1e-2, device="cpu", threads=1, seed=7,
-                            checkpoint_every=1, lr_schedule={{"name": "step", "step_size": 2, "gamma": 0.7}})
-    summary = train.train_supervised("srqpi_unet", {{"width": 4, "depth": 2}}, data(64, 0), data(4, 1), cfg,
-                                     sys.argv[1])
+    cfg = TrainConfig(epochs={EPOCHS}, batch_size=4, lr=1e-2, device="cpu", threads=1, seed=7,
+                      checkpoint_every=1, lr_schedule={{"name": "step", "step_size": 2, "gamma": 0.7}})
+    summary = train_supervised("srqpi_unet", {{"width": 4, "depth": 2}}, data(64, 0), data(4, 1), cfg,
+                               sys.argv[1])
     print(json.dumps({{k: summary[k] for k in ("resumed", "steps", "epochs")}}))
 """)
 
@@ -92,20 +94,20 @@ def test_a_sigkilled_training_resumes_to_the_weights_and_logs_of_an_uninterrupte
 def test_a_row_torn_by_a_kill_is_not_kept_on_resume(tmp_path):
     path = tmp_path / "steps.csv"
     path.write_text("step,epoch,loss,lr,seconds\n1,1,0.5,0.01,0.1\n2,1,0.4,0.01,0.1\n1")  # "1" of row 12
-    log = train.CsvLog(path, train.STEP_FIELDS, keep=lambda row: int(row["step"]) <= 2)
+    log = loop.CsvLog(path, loop.STEP_FIELDS, keep=lambda row: int(row["step"]) <= 2)
     log.write(step=3, epoch=1, loss=0.3, lr=0.01, seconds=0.1)  # flushed at once: visible while running
     assert _rows(path, ("step", "loss")) == [["1", "0.5"], ["2", "0.4"], ["3", "0.3"]]
     log.close()
 
 
 def test_a_checkpoint_puts_back_the_run_files_as_they_were_and_partial_writes_are_cleared(tmp_path):
-    train.train_supervised("srqpi_unet", {"width": 4, "depth": 2}, *_tiny_sets(), _tiny_cfg(epochs=1), tmp_path)
+    supervised.train_supervised("srqpi_unet", {"width": 4, "depth": 2}, *_tiny_sets(), _tiny_cfg(epochs=1), tmp_path)
     saved = {name: (tmp_path / name).read_bytes() for name in ("steps.csv", "epochs.csv", "best.pt")}
     (tmp_path / "steps.csv").write_text("garbage")
     (tmp_path / "best.pt").unlink()
     partial = tmp_path / ".last.pt.abc123.pt"  # a checkpoint write cut short by a kill
     partial.write_bytes(b"torn")
-    summary = train.train_supervised(
+    summary = supervised.train_supervised(
         "srqpi_unet", {"width": 4, "depth": 2}, *_tiny_sets(), _tiny_cfg(epochs=1), tmp_path)
     assert summary["resumed"] and summary["steps"] == 2
     assert {name: (tmp_path / name).read_bytes() for name in saved} == saved
@@ -119,4 +121,4 @@ def _tiny_sets():
 
 
 def _tiny_cfg(**kw):
-    return train.TrainConfig(**{"batch_size": 4, "lr": 1e-2, "device": "cpu", "threads": 1, **kw})
+    return TrainConfig(**{"batch_size": 4, "lr": 1e-2, "device": "cpu", "threads": 1, **kw})

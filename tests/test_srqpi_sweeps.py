@@ -5,11 +5,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from qpi.report import plots, summary
 from qpi.families import srqpi
+from qpi.families.srqpi import figures
 from qpi.optics.imaging import Camera, Microscope, source_points
 from qpi.optics.phantoms import microlens_array
 from qpi.optics.simulate import simulate_field
+from qpi.report import summary
 
 
 def test_reimaging_at_another_coherence_keeps_the_specimen_and_changes_the_image():
@@ -84,7 +85,7 @@ def test_sweep_tables_score_against_the_exact_phase_and_become_tidy(scores):
     assert off["value"].item() == pytest.approx(0.61)
     grids = summary.cross_grids(summary.cross_condition([tidy]))
     assert grids[("srqpi", "unet-defocus", "ssim")].shape == (3, 2)
-    fig = plots.srqpi_sweep(per_image, "defocus z (µm)")
+    fig = figures.sweep(per_image, "defocus z (µm)")
     assert len(fig.axes[0].get_legend().get_texts()) == 3 and "adaptive" in fig.axes[1].get_title()
     plt.close(fig)
 

@@ -5,7 +5,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from qpi import families
 from qpi.families import contrans
+from qpi.families.mcnn.family import in_distribution_set
 from qpi.report import plots, summary, tables
 from qpi.scoring import scores
 
@@ -65,34 +67,36 @@ def test_cross_grids_average_seeds_and_pick_each_familys_ssim(despeckle_cross, c
 
 
 def test_headlines_read_each_familys_table():
+    srqpi_f, mcnn_f, despeckle_f, contrans_f = families.every()[:4]
     benchmark = pd.DataFrame({"reference": ["exact", "exact", "tie", "exact"], "condition": ["z1", "z2", "z1", "z1"],
                               "method": ["unet", "unet", "unet", "tie-fft"], "ssim": [0.9, 0.7, 0.1, 0.5],
                               "psnr": [30.0, 20.0, 5.0, 18.0]})
-    srqpi = summary.srqpi_headlines(benchmark).set_index("method")
+    srqpi = srqpi_f.headlines({"srqpi_benchmark": benchmark}).set_index("method")
     assert srqpi.loc["unet", "ssim"] == pytest.approx(0.8)  # exact phase only, mean over z1 and z2
     assert "z1, z2" in srqpi.loc["unet", "setting"] and "exact" in srqpi.loc["unet", "setting"]
     replicated = benchmark.assign(seeds=[3, 3, 3, 1], ssim_seed_std=[0.02, 0.04, 0.5, 0.0])
-    srqpi = summary.srqpi_headlines(replicated).set_index("method")
+    srqpi = srqpi_f.headlines({"srqpi_benchmark": replicated}).set_index("method")
     assert (srqpi.loc["unet", "seeds"], srqpi.loc["unet", "ssim_seed_std"]) == (3, pytest.approx(0.03))
     transfer = pd.DataFrame([tidy("mcnn", "mcnn", "natural", t, s, m, v)
                              for t in ("natural", "hela") for s, v in ((0, 0.2), (1, 0.4))
                              for m in ("ssim", "mae", "amplitude_ssim")])
-    mcnn = summary.mcnn_headlines(transfer, "natural")
+    mcnn = mcnn_f.headlines({"mcnn_transfer": transfer}, "natural")
     assert mcnn["ssim"].tolist() == pytest.approx([0.3]) and mcnn["mae"].tolist() == pytest.approx([0.3])
     assert mcnn["seeds"].tolist() == [2] and mcnn["ssim_seed_std"].tolist() == pytest.approx([0.1])
     assert "amplitude_ssim" not in mcnn
     correlation = pd.DataFrame({"model": ["despecklenet"] * 2, "level": ["l1", "l2"], "ssim_phase": [0.6, 0.4],
                                 "ssim_intensity": [0.9, 0.9], "nrmse_phase": [0.1, 0.3]})
-    speckle = summary.despeckle_headlines(correlation)
+    speckle = despeckle_f.headlines({"despeckle_correlation": correlation})
     assert speckle.loc[0, "ssim"] == pytest.approx(0.5) and speckle.loc[0, "nrmse"] == pytest.approx(0.2)
     scores = pd.DataFrame({"model": "despecklenet", "seed": [0, 0, 1, 1], "quantity": "phase", "reference": "tie",
                            "metric": "ssim", "value": [0.6, 0.4, 0.8, 0.6]})
-    speckle = summary.despeckle_headlines(correlation, pd.concat([scores, scores.assign(quantity="intensity")]))
+    speckle = despeckle_f.headlines({"despeckle_correlation": correlation,
+                                    "despeckle_per_image": pd.concat([scores, scores.assign(quantity="intensity")])})
     assert (speckle.loc[0, "seeds"], speckle.loc[0, "ssim_seed_std"]) == (2, pytest.approx(0.1))
     per_image = pd.DataFrame({"specimen": ["hela"] * 3 + ["microspheres"], "reference": ["tie", "tie", "exact", "tie"],
                               "train_objective": ["10x", "4x", "10x", "10x"], "test_objective": ["10x"] * 4,
                               "model": ["contrans"] * 4, "ssim": [0.8, 0.1, 0.2, 0.3], "psnr": [30.0, 1.0, 2.0, 3.0]})
-    contrans = summary.contrans_headlines(per_image, "hela", "10x")
+    contrans = contrans_f.headlines({"contrans_per_image": per_image}, "hela", "10x")
     assert contrans["ssim"].tolist() == [0.8] and contrans["psnr"].tolist() == [30.0]
     assert (contrans.loc[0, "seeds"], contrans.loc[0, "ssim_seed_std"]) == (1, 0.0)  # no seed column: one run
 
@@ -111,13 +115,15 @@ def test_summary_puts_the_papers_numbers_beside_ours_and_marks_differences():
                           "ssim": [0.9, 0.6]}),
             pd.DataFrame({"family": ["contrans"], "method": ["contrans"], "setting": "s", "ssim": [0.5],
                           "psnr": [20.0]})]
-    demo = summary.summary_table(ours, "demo", ("hela", "10x"))
+    papers = {"contrans": families.get("contrans").paper({"contrans": {"baselines": {"specimen": "hela",
+                                                                                    "objective": "10x"}}})}
+    demo = summary.summary_table(ours, "demo", papers)
     assert list(demo.columns) == summary.SUMMARY_COLUMNS
     demo = demo.set_index("method")
     assert demo.loc["unet", "paper_ssim"] == 0.96 and np.isnan(demo.loc["tie-fft", "paper_ssim"])
     assert (demo.loc["contrans", "paper_ssim"], demo.loc["contrans", "paper_psnr"]) == (0.922, 32.171)
     assert demo["conditions_differ"].all() and demo["difference"].str.contains("demo scale").all()
-    paper = summary.summary_table(ours, "paper", ("hela", "10x")).set_index("method")
+    paper = summary.summary_table(ours, "paper", papers).set_index("method")
     assert not paper.loc["unet", "conditions_differ"]  # simulated, as the paper's 0.96
     assert paper.loc["contrans", "conditions_differ"] and "experimental" in paper.loc["contrans", "difference"]
 
@@ -125,9 +131,9 @@ def test_summary_puts_the_papers_numbers_beside_ours_and_marks_differences():
 def test_mcnn_headline_set_is_the_test_set_like_the_training_data():
     datasets = {"train": {"kind": "natural"}, "val": {"kind": "natural"}, "hela": {"kind": "hela"},
                 "pictures": {"kind": "natural"}}
-    assert summary.in_distribution_set(datasets, ["hela", "pictures"]) == "pictures"
+    assert in_distribution_set(datasets, ["hela", "pictures"]) == "pictures"
     with pytest.raises(ValueError, match="no set of the training kind"):
-        summary.in_distribution_set(datasets, ["hela"])
+        in_distribution_set(datasets, ["hela"])
 
 
 def test_html_table_rounds_marks_missing_values_and_escapes_notes(tmp_path):

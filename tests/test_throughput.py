@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-
-from qpi.training import cycle_gan, losses, paired_gan, train
-from qpi.core import device
-from qpi import models
-from qpi.training.train import Accel
 from toys import sr_pairs, train_config
+
+from qpi import models
+from qpi.core import device
+from qpi.training import accel, batches, cycle_gan, loop, losses, paired_gan, supervised
+from qpi.training.accel import Accel
 
 MODEL = {"width": 4, "depth": 2}  # tiny U-Net (with batch norm): 8×8 LR → 32×32 HR
 ALL_ON = {"amp": "bf16", "channels_last": True, "compile": True, "pin_memory": True}
@@ -48,23 +48,23 @@ def test_precision_follows_the_selected_device(monkeypatch):
 
 def test_switches_apply_on_cuda_and_are_ignored_on_cpu_with_one_log_line(caplog):
     cfg = train_config(**ALL_ON)
-    assert train.accel_for(cfg, torch.device("cuda")) == Accel(torch.bfloat16, True, True, True)
-    assert train.accel_for(train_config(amp="fp16"), torch.device("cuda")).dtype == torch.float16
+    assert accel.accel_for(cfg, torch.device("cuda")) == Accel(torch.bfloat16, True, True, True)
+    assert accel.accel_for(train_config(amp="fp16"), torch.device("cuda")).dtype == torch.float16
     with caplog.at_level(logging.INFO, logger="qpi"):
-        assert train.accel_for(cfg, torch.device("cpu")) == Accel()
-        assert train.accel_for(train_config(), torch.device("cpu")) == Accel()  # nothing asked: nothing logged
+        assert accel.accel_for(cfg, torch.device("cpu")) == Accel()
+        assert accel.accel_for(train_config(), torch.device("cpu")) == Accel()  # nothing asked: nothing logged
     assert [r.getMessage() for r in caplog.records] == [
         "GPU switches amp=bf16, channels_last=True, compile=True, pin_memory=True ignored on cpu"]
     with pytest.raises(ValueError, match="unknown amp"):
-        train.accel_for(train_config(amp="half"), torch.device("cpu"))
+        accel.accel_for(train_config(amp="half"), torch.device("cpu"))
 
 
 @pytest.mark.parametrize("switch", [{"amp": "bf16"}, {"amp": "fp16"}, {"channels_last": True},
                                     {"compile": True}, {"pin_memory": True}])
 def test_each_switch_on_cpu_trains_to_the_same_weights_as_off(tmp_path, switch):
     """The CPU path stays the reproducible float32 one whatever the GPU switches say."""
-    train.train_supervised("srqpi_unet", MODEL, sr_pairs(8, 0), sr_pairs(2, 1), train_config(), tmp_path / "off")
-    train.train_supervised("srqpi_unet", MODEL, sr_pairs(8, 0), sr_pairs(2, 1), train_config(**switch), tmp_path / "on")
+    supervised.train_supervised("srqpi_unet", MODEL, sr_pairs(8, 0), sr_pairs(2, 1), train_config(), tmp_path / "off")
+    supervised.train_supervised("srqpi_unet", MODEL, sr_pairs(8, 0), sr_pairs(2, 1), train_config(**switch), tmp_path / "on")
     off, on = (torch.load(tmp_path / d / "last.pt", weights_only=True)["state_dict"] for d in ("off", "on"))
     assert all(torch.equal(off[k], on[k]) for k in off)
     assert torch.load(tmp_path / "on" / "last.pt", weights_only=True)["states"].keys() == {"optimizer"}
@@ -98,8 +98,8 @@ def test_a_scaled_step_equals_an_unscaled_one_and_an_overflow_skips_the_step():
     plain, opt, x, y = _step_setup()
     scaled, opt_scaled, _, _ = _step_setup()
     scaler = torch.amp.GradScaler("cpu", init_scale=2.0**12)  # the CUDA scaler's logic, testable on CPU
-    loss = train.queue_step(plain, opt, F.mse_loss, x, y)
-    loss_scaled = train.queue_step(scaled, opt_scaled, F.mse_loss, x, y, scaler=scaler)
+    loss = supervised.queue_step(plain, opt, F.mse_loss, x, y)
+    loss_scaled = supervised.queue_step(scaled, opt_scaled, F.mse_loss, x, y, scaler=scaler)
     assert torch.equal(loss, loss_scaled) and not loss_scaled.requires_grad
     assert all(torch.equal(a, b) for a, b in zip(plain.state_dict().values(), scaled.state_dict().values()))
 
@@ -109,7 +109,7 @@ def test_a_scaled_step_equals_an_unscaled_one_and_an_overflow_skips_the_step():
     def huge_loss(pred, target):  # its gradients, scaled by 2¹⁰⁰, overflow float32
         return 1e10 * F.mse_loss(pred, target)
 
-    train.queue_step(scaled, opt_scaled, huge_loss, x, y, scaler=overflow)
+    supervised.queue_step(scaled, opt_scaled, huge_loss, x, y, scaler=overflow)
     assert all(torch.equal(before[k], scaled.state_dict()[k]) for k in before)  # step skipped
     assert overflow.get_scale() == 2.0**99  # and the scale halved
 
@@ -151,7 +151,7 @@ def test_a_scaled_gan_step_equals_an_unscaled_one(gan_step):
 def test_an_autocast_step_runs_in_reduced_precision_with_a_float32_loss():
     model, opt, x, y = _step_setup()
     reference, _, _, _ = _step_setup()
-    loss = train.queue_step(model, opt, F.mse_loss, x, y, dtype=torch.bfloat16)
+    loss = supervised.queue_step(model, opt, F.mse_loss, x, y, dtype=torch.bfloat16)
     with torch.no_grad():
         exact = F.mse_loss(reference.train()(x), y)
     assert loss.dtype == torch.float32
@@ -164,13 +164,13 @@ def test_an_autocast_step_runs_in_reduced_precision_with_a_float32_loss():
 def test_prefetching_batches_trains_on_the_plan_in_order():
     """Losses and weights equal a plain loop over the same (indices, op) plan: no batch shifted."""
     x, y = (torch.from_numpy(a) for a in sr_pairs(12, 0))
-    plan = list(zip(*train.epoch_plan(12, 4, seed=3, epoch=0)))
+    plan = list(zip(*batches.epoch_plan(12, 4, seed=3, epoch=0)))
     cpu = torch.device("cpu")
     streamed, opt, _, _ = _step_setup()
-    load = train.batch_loader((x, y), cpu, augment=True)
-    steps = list(train.prefetched(plan, load, lambda batch: {"loss": train.queue_step(streamed, opt, F.mse_loss, *batch)}))
+    load = batches.batch_loader((x, y), cpu, augment=True)
+    steps = list(loop.prefetched(plan, load, lambda batch: {"loss": supervised.queue_step(streamed, opt, F.mse_loss, *batch)}))
     plain, opt_plain, _, _ = _step_setup()
-    expected = [train.train_step(plain, opt_plain, F.mse_loss, train.dihedral(x[i], op), train.dihedral(y[i], op))
+    expected = [supervised.train_step(plain, opt_plain, F.mse_loss, batches.dihedral(x[i], op), batches.dihedral(y[i], op))
                 for i, op in plan]
     assert [losses["loss"] for losses, _ in steps] == expected and len(steps) == 3
     assert all(seconds > 0 for _, seconds in steps)
@@ -179,9 +179,9 @@ def test_prefetching_batches_trains_on_the_plan_in_order():
 
 def test_the_loader_gathers_every_tensor_alike_and_only_the_input_goes_channels_last():
     x, y = torch.arange(2 * 3 * 4 * 4.0).reshape(2, 3, 4, 4), -torch.arange(2 * 2 * 4 * 4.0).reshape(2, 2, 4, 4)
-    load = train.batch_loader((x, y), torch.device("cpu"), augment=True, accel=Accel(channels_last=True))
+    load = batches.batch_loader((x, y), torch.device("cpu"), augment=True, accel=Accel(channels_last=True))
     xb, yb = load((np.array([1]), 5))
-    assert torch.equal(xb, train.dihedral(x[[1]], 5)) and torch.equal(yb, train.dihedral(y[[1]], 5))
+    assert torch.equal(xb, batches.dihedral(x[[1]], 5)) and torch.equal(yb, batches.dihedral(y[[1]], 5))
     xb, yb = load((np.array([0, 1]), 0))  # the identity: memory layouts as gathered
     assert xb.is_contiguous(memory_format=torch.channels_last) and not xb.is_contiguous()
     assert yb.is_contiguous() and torch.equal(yb, y)
@@ -189,7 +189,7 @@ def test_the_loader_gathers_every_tensor_alike_and_only_the_input_goes_channels_
 
 def test_steps_after_a_mid_epoch_validation_train_in_training_mode(tmp_path):
     """Batch norm's running statistics count every step, also those after validations between steps."""
-    train.train_supervised("srqpi_unet", MODEL, sr_pairs(8, 0), sr_pairs(2, 1), train_config(val_every_steps=1), tmp_path)
+    supervised.train_supervised("srqpi_unet", MODEL, sr_pairs(8, 0), sr_pairs(2, 1), train_config(val_every_steps=1), tmp_path)
     state = torch.load(tmp_path / "last.pt", weights_only=True)["state_dict"]
     tracked = [v.item() for k, v in state.items() if k.endswith("num_batches_tracked")]
     assert tracked and set(tracked) == {4}  # 2 epochs × 2 steps

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from qpi import tie
-from qpi.optics.imaging import Camera, camera_aperture, Microscope
+from qpi.optics.imaging import Camera, Microscope, camera_aperture
 from qpi.optics.simulate import simulate_field
 
 FIELD_PX = 192

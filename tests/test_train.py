@@ -7,11 +7,12 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-
-from qpi.training import checkpoints, train
-from qpi.core import device
-from qpi.training.train import TrainConfig
 from toys import sr_pairs, train_config
+
+from qpi.core import device
+from qpi.training import checkpoints, optim, supervised
+from qpi.training.batches import dihedral, epoch_plan
+from qpi.training.config import TrainConfig
 
 MODEL = {"width": 4, "depth": 2}  # tiny U-Net: 8×8 LR → 32×32 HR
 
@@ -55,25 +56,25 @@ def test_set_threads_limits_torch_and_none_keeps_it():
 
 
 def test_batch_plan_depends_only_on_seed_and_epoch():
-    batches, ops = train.epoch_plan(10, 4, seed=3, epoch=2)
-    again, ops_again = train.epoch_plan(10, 4, seed=3, epoch=2)
+    batches, ops = epoch_plan(10, 4, seed=3, epoch=2)
+    again, ops_again = epoch_plan(10, 4, seed=3, epoch=2)
     assert [b.tolist() for b in batches] == [b.tolist() for b in again] and ops.tolist() == ops_again.tolist()
     assert len(batches) == 2 and all(len(b) == 4 for b in batches)
     assert len(set(np.concatenate(batches).tolist())) == 8  # no sample twice in an epoch
-    other, _ = train.epoch_plan(10, 4, seed=3, epoch=3)
+    other, _ = epoch_plan(10, 4, seed=3, epoch=3)
     assert [b.tolist() for b in other] != [b.tolist() for b in batches]
-    small, _ = train.epoch_plan(3, 8, seed=0, epoch=0)
+    small, _ = epoch_plan(3, 8, seed=0, epoch=0)
     assert sorted(small[0].tolist()) == [0, 1, 2]
 
 
 def test_dihedral_ops_are_the_eight_symmetries_and_commute_with_upsampling():
     x = torch.arange(16.0).reshape(1, 1, 4, 4)
-    images = {tuple(train.dihedral(x, op).flatten().tolist()) for op in range(8)}
+    images = {tuple(dihedral(x, op).flatten().tolist()) for op in range(8)}
     assert len(images) == 8
-    assert torch.equal(train.dihedral(x, 0), x)
+    assert torch.equal(dihedral(x, 0), x)
     up = F.interpolate(x, scale_factor=4, mode="nearest")
     for op in range(8):  # the same op on LR input and HR target keeps them paired
-        assert torch.equal(train.dihedral(up, op), F.interpolate(train.dihedral(x, op), scale_factor=4))
+        assert torch.equal(dihedral(up, op), F.interpolate(dihedral(x, op), scale_factor=4))
 
 
 # --- trainer --------------------------------------------------------------------------------
@@ -84,7 +85,7 @@ def test_dihedral_ops_are_the_eight_symmetries_and_commute_with_upsampling():
 def _fit(out, train_set=None, model=MODEL, **cfg):
     """Train the tiny U-Net on 8 samples (2 steps per epoch), validating on 2."""
     train_set = sr_pairs(8, 0) if train_set is None else train_set
-    return train.train_supervised("srqpi_unet", model, train_set, sr_pairs(2, 1), train_config(**cfg), out)
+    return supervised.train_supervised("srqpi_unet", model, train_set, sr_pairs(2, 1), train_config(**cfg), out)
 
 
 def _rows(path):
@@ -214,5 +215,5 @@ def test_cosine_schedule_spans_the_run_unless_its_length_is_given():
     params = [torch.nn.Parameter(torch.zeros(1))]
     for spec, t_max in (({"name": "cosine"}, 6), ({"name": "cosine", "epochs": 20}, 20)):
         cfg = TrainConfig(epochs=6, lr_schedule=spec)
-        scheduler = train.make_scheduler(train.make_optimizer(params, cfg), cfg)
+        scheduler = optim.make_scheduler(optim.make_optimizer(params, cfg), cfg)
         assert scheduler.T_max == t_max

@@ -14,9 +14,9 @@ import tifffile
 import yaml
 
 from qpi import io
-from qpi.scoring import metrics
 from qpi.optics.imaging import Camera, Microscope
 from qpi.optics.simulate import simulate_field
+from qpi.scoring import metrics
 
 ROOT = Path(__file__).resolve().parents[1]
 SNAKEMAKE = [sys.executable, "-m", "snakemake", "--snakefile", str(ROOT / "Snakefile"), "--cores", "2"]

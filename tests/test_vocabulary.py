@@ -5,12 +5,12 @@ import pytest
 import torch
 from torch import nn
 
-from qpi.training import losses
 from qpi.core import plan
-from qpi.models.layers import conv, make_activation, make_norm
-from qpi.optics.imaging import camera_intensity, image_stack, Microscope, shot_noise
-from qpi.optics.binning import bin_pixels
 from qpi.core.seeds import dataset_seed, field_seed
+from qpi.models.layers import conv, make_activation, make_norm
+from qpi.optics.binning import bin_pixels
+from qpi.optics.imaging import Microscope, camera_intensity, image_stack, shot_noise
+from qpi.training import losses
 
 
 @pytest.mark.parametrize("kind, cls", [("batch", nn.BatchNorm2d), ("instance", nn.InstanceNorm2d),

@@ -4,7 +4,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from qpi.training.train import TrainConfig
+from qpi.training.config import TrainConfig
 
 
 def sr_pairs(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:

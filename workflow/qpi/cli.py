@@ -207,14 +207,15 @@ def _info(args: argparse.Namespace) -> int:
 
 def card_lines(path: Path, card: dict) -> list[str]:
     """A model card as a few readable lines (`qpi info`)."""
-    from qpi.report.cards import FAMILIES
+    from qpi import families
 
     def spec(d: dict) -> str:
         return ", ".join(f"{k} {v}" for k, v in d.items() if v is not None)
 
     kwargs = ", ".join(f"{k}={v}" for k, v in card["kwargs"].items())
     inputs = {k: v for k, v in card["inputs"].items() if k != "channels"}
-    lines = [f"{path}: {FAMILIES.get(card['family'], card['family'])} network {card['model']!r} trained on "
+    title = families.get(card["family"]).title if card["family"] in families.names() else card["family"]
+    lines = [f"{path}: {title} network {card['model']!r} trained on "
              f"{card['condition']!r}, seed {card['seed']}",
              f"  architecture: {card['arch']}({kwargs}), {card['weights']:,} weights",
              *(f"  input {i}: {spec(c)}" for i, c in enumerate(card["inputs"]["channels"])),

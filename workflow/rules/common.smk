@@ -1,15 +1,15 @@
-# Shared helpers: which stacks exist (simulated + user sample sheet), their splits and paths.
+# Shared helpers, the same for every family: which stacks exist (simulated + user sample sheet) and
+# their paths, the wildcards, and the check of every network name. A family's own planning is in its
+# package (qpi.families.<family>), called from its rule file.
 
 import re
 import sys
 
-from qpi.io import read_sample_sheet, sheet_overrides, StackError
-from qpi.training.patches import split_fields
-from qpi.core.plan import parse_stack_name, simulated_stacks, stack_seed
-from qpi.core.seeds import field_seed
+from qpi import families
 from qpi.core import paths, plan
-from qpi.families import srqpi
-from qpi.families.srqpi import planes_um, sweep_values
+from qpi.core.plan import simulated_stacks
+from qpi.core.seeds import field_seed
+from qpi.io import read_sample_sheet, sheet_overrides, StackError
 
 SIMULATE = config["data"] == "simulated"  # "user": the sample sheet's stacks only, no virtual microscope
 
@@ -36,17 +36,6 @@ def user_sheet():
 USER = user_sheet()
 SIMULATED = simulated_stacks(config["simulate"]["fields"]) if SIMULATE else []
 STACKS = SIMULATED + sorted(USER)
-try:
-    SPLIT = split_fields(
-        STACKS,
-        val=config["srqpi"]["split"]["val"],
-        test=config["srqpi"]["split"]["test"],
-        seed=config["seed"],
-    )
-except ValueError as err:
-    where = f"{config.get('stacks')} lists {len(USER)}" + (f", simulate.fields gives {len(SIMULATED)}" if SIMULATE else "")
-    planning_error(f"DL-SRQPI: {err} ({where}).")
-
 
 MODEL_NAME = "[A-Za-z0-9]+"  # a network's config key: a part of its paths ({model}_s{seed})
 
@@ -56,10 +45,6 @@ wildcard_constraints:
     condition="[A-Za-z0-9.+-]+",
     model=MODEL_NAME,
     seed=r"\d+",
-
-
-def stacks_in(split):
-    return [s for s in STACKS if SPLIT[s] == split]
 
 
 def raw_path(wildcards):
@@ -84,11 +69,6 @@ def tie_planes(stack):
     return config["tie"]["planes_um"]
 
 
-def srqpi_baseline_planes(stack):
-    """LR planes of the TIE baselines: srqpi.baseline_planes_um for simulated stacks, a user stack's own TIE planes."""
-    return tie_planes(stack) if stack in USER else SRQPI["baseline_planes_um"]
-
-
 # Each family's rule file appends the figures and tables it contributes to `rule all`.
 TARGETS = []
 
@@ -98,7 +78,7 @@ def check_architectures():
     and the known names, instead of a failure when its training job starts."""
     from qpi import models  # the names only: no torch while planning
 
-    for family in ("srqpi", "mcnn", "despeckle", "contrans"):
+    for family in (f for f in families.names() if f in config):
         for key in config[family]["models"]:
             if not re.fullmatch(MODEL_NAME, key):  # a name the `model` wildcard refuses plans nothing, silently
                 planning_error(f"{family}.models.{key}: a network's name becomes part of its file paths and may "
@@ -115,68 +95,6 @@ def check_architectures():
 check_architectures()
 
 
-def srqpi_label(stack):
-    """Training label: the simulation's exact phase (as the paper's simulated study), or the TIE
-    phase (as its experiments, and always for user stacks, which have no exact phase)."""
-    if SRQPI["label"] == "exact" and stack in SIMULATED:
-        return paths.fill(paths.STACK["truth_phase"], stack=stack)
-    return paths.fill(paths.STACK["tie"], stack=stack)
-
-
 def truth_paths(stacks):
     """Exact phase of simulated stacks ('' for user stacks, which have none)."""
     return [paths.fill(paths.STACK["truth_phase"], stack=s) if s in SIMULATED else "" for s in stacks]
-
-
-SRQPI = config["srqpi"]
-
-
-# --- DL-SRQPI sweeps ------------------------------------------------------------------------------
-SWEEPS = SRQPI["sweeps"]
-
-
-def srqpi_corrected(condition, stack):
-    """The corrected stack a condition's inputs are cut from: the shared one, or its own re-imaging."""
-    if not srqpi.condition_reimaged(SRQPI, condition, config["microscope"]["coherence"]):
-        return paths.fill(paths.STACK["corrected"], stack=stack)
-    if stack in USER:
-        raise ValueError(
-            f"srqpi condition {condition!r} sets its own coherence, which only simulated stacks can be imaged "
-            f"at; user stack {stack!r} cannot: drop the condition's `coherence` or the stack"
-        )
-    return paths.fill(paths.SRQPI["corrected"], condition=condition, stack=stack)
-
-
-def srqpi_cross_scores(networks):
-    """Scores of the sweep networks trained on `networks` (each once), every seed."""
-    return expand(paths.SRQPI["cross"], condition=list(dict.fromkeys(networks)), model=SWEEPS["model"], seed=SWEEPS["seeds"])
-
-
-def despeckle_as(condition, splits):
-    """The DespeckleNet condition whose data `condition` uses on `splits` (qpi.families.despeckle.shared)."""
-    return despeckle.shared(DESPECKLE_CONDITIONS, condition, splits)
-
-
-def speckle_data(condition, split):
-    """The speckle images `condition` uses on `split`: its own, or those of the condition it shares them with."""
-    return paths.fill(paths.DESPECKLE["speckle"], condition=despeckle_as(condition, [split]), split=split)
-
-
-def specimen_data(split):
-    """The DespeckleNet specimens (targets) of one split."""
-    return paths.fill(paths.DESPECKLE["specimens"], split=split)
-
-
-def despeckle_trained_on(condition):
-    """The DespeckleNet condition whose networks serve `condition`: a scatter level's sweep networks
-    (its own, or the pooled ones), else those trained on the data `condition` shares."""
-    if condition in DESPECKLE_LEVELS:
-        return despeckle.level_training(DESPECKLE, DESPECKLE_CONDITIONS, condition)
-    return despeckle_as(condition, ["train", "val"])
-
-
-def despeckle_evals(conditions, output="scores", seeds=None):
-    """Evaluation `output`s (scores, predictions) of the DespeckleNet networks trained for `conditions`:
-    one per training data and seed."""
-    trains = list(dict.fromkeys(despeckle_trained_on(c) for c in conditions))
-    return expand(paths.DESPECKLE[output], condition=trains, seed=seeds or DESPECKLE["seeds"])

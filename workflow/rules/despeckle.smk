@@ -1,5 +1,6 @@
 # DespeckleNet: one laser speckle image through a diffuser → intensity and phase (paired GAN, U-Net, IDiffNet, twin).
 from qpi.families import despeckle
+from qpi.families.despeckle.plan import Plan
 
 DESPECKLE = config["despeckle"]
 if SIMULATE:  # a simulated study: `data: user` runs DL-SRQPI on the sample sheet alone
@@ -17,20 +18,21 @@ if SIMULATE:  # a simulated study: `data: user` runs DL-SRQPI on the sample shee
 # with levels_training: pooled); sets<k> (diversity); tape, petri, tissue.
 # A condition acquired like an earlier one shares its data (`shared` on the splits) and networks: at the
 # example level, sets<train sets> and the default diffuser kind (tape) are that level's condition.
-DESPECKLE_CONDITIONS = despeckle.conditions(DESPECKLE)
+DESPECKLE_PLAN = Plan(DESPECKLE)
+DESPECKLE_CONDITIONS = DESPECKLE_PLAN.conditions
 DESPECKLE_TRAINED = despeckle.trained(DESPECKLE, DESPECKLE_CONDITIONS)  # {training condition: models}
 DESPECKLE_TESTS = despeckle.test_sets(DESPECKLE_CONDITIONS)  # every network is scored on each
 
 
-DESPECKLE_LEVELS = [f"l{i + 1}" for i in range(len(DESPECKLE["correlation_um"]))]
+DESPECKLE_LEVELS = DESPECKLE_PLAN.levels
 DESPECKLE_SETS = [f"sets{k}" for k in DESPECKLE["diversity"]["sets"]]
 DESPECKLE_EXAMPLE = f"l{DESPECKLE['example_level']}"
 # Every evaluation: the level sweep's networks with every seed, the diversity and diffuser-type
 # experiments' with their own seeds (fewer where only the sweep decides an ordering).
 DESPECKLE_SEEDS = {experiment: DESPECKLE[experiment]["seeds"] or DESPECKLE["seeds"] for experiment in ("diversity", "cross")}
-DESPECKLE_EVALS = list(dict.fromkeys(despeckle_evals(DESPECKLE_LEVELS)
-                                     + despeckle_evals(DESPECKLE_SETS, seeds=DESPECKLE_SEEDS["diversity"])
-                                     + despeckle_evals(DESPECKLE["cross"]["diffusers"], seeds=DESPECKLE_SEEDS["cross"])))
+DESPECKLE_EVALS = list(dict.fromkeys(DESPECKLE_PLAN.evals(DESPECKLE_LEVELS)
+                                     + DESPECKLE_PLAN.evals(DESPECKLE_SETS, seeds=DESPECKLE_SEEDS["diversity"])
+                                     + DESPECKLE_PLAN.evals(DESPECKLE["cross"]["diffusers"], seeds=DESPECKLE_SEEDS["cross"])))
 
 
 rule despeckle_specimens:
@@ -88,10 +90,10 @@ rule despeckle_acquire:
 rule despeckle_train:
     """Train one network on one condition with one seed (paired GAN or plain); resumes from its last checkpoint."""
     input:
-        train=lambda w: speckle_data(w.condition, "train"),
-        val=lambda w: speckle_data(w.condition, "val"),
-        train_specimens=specimen_data("train"),
-        val_specimens=specimen_data("val"),
+        train=lambda w: DESPECKLE_PLAN.speckle(w.condition, "train"),
+        val=lambda w: DESPECKLE_PLAN.speckle(w.condition, "val"),
+        train_specimens=DESPECKLE_PLAN.specimens("train"),
+        val_specimens=DESPECKLE_PLAN.specimens("val"),
     output:
         model=paths.DESPECKLE_RUN["best"],
         steps=paths.DESPECKLE_RUN["steps"],
@@ -121,9 +123,9 @@ rule despeckle_evaluate:
     input:
         models=lambda w: expand(paths.DESPECKLE_RUN["best"], condition=w.condition, model=DESPECKLE_TRAINED[w.condition], seed=w.seed),
         speckle=expand(paths.DESPECKLE["speckle"], condition=DESPECKLE_TESTS, split="test"),
-        specimens=specimen_data("test"),
-        val=lambda w: speckle_data(w.condition, "val"),
-        val_specimens=specimen_data("val"),
+        specimens=DESPECKLE_PLAN.specimens("test"),
+        val=lambda w: DESPECKLE_PLAN.speckle(w.condition, "val"),
+        val_specimens=DESPECKLE_PLAN.specimens("val"),
     output:
         scores=paths.DESPECKLE["scores"],
         predictions=paths.DESPECKLE["predictions"],
@@ -155,7 +157,7 @@ rule despeckle_evaluate:
 rule despeckle_correlation_table:
     """SSIM (and NRMSE, LPIPS) of intensity and phase per model and scatter level, on unseen diffusers."""
     input:
-        scores=despeckle_evals(DESPECKLE_LEVELS),
+        scores=DESPECKLE_PLAN.evals(DESPECKLE_LEVELS),
     output:
         table=paths.table("despeckle_correlation"),
         html=report(
@@ -164,7 +166,7 @@ rule despeckle_correlation_table:
         markdown=paths.table("despeckle_correlation", "md"),
         per_image=paths.table("despeckle_per_image"),
     params:
-        pairs=[(despeckle_trained_on(c), despeckle_as(c, ["test"])) for c in DESPECKLE_LEVELS],
+        pairs=[(DESPECKLE_PLAN.trained_on(c), DESPECKLE_PLAN.data_of(c, ["test"])) for c in DESPECKLE_LEVELS],
     log:
         paths.log("tables/despeckle_correlation"),
     conda:
@@ -194,10 +196,10 @@ rule despeckle_correlation_figure:
 rule despeckle_examples:
     """One unseen test specimen: speckle input, every model's intensity and phase, and the truths."""
     input:
-        speckle=speckle_data(DESPECKLE_EXAMPLE, "test"),
-        specimens=specimen_data("test"),
-        predictions=despeckle_evals([DESPECKLE_EXAMPLE], "predictions", DESPECKLE["seeds"][:1]),
-        scores=despeckle_evals([DESPECKLE_EXAMPLE], "scores", DESPECKLE["seeds"][:1]),
+        speckle=DESPECKLE_PLAN.speckle(DESPECKLE_EXAMPLE, "test"),
+        specimens=DESPECKLE_PLAN.specimens("test"),
+        predictions=DESPECKLE_PLAN.evals([DESPECKLE_EXAMPLE], "predictions", DESPECKLE["seeds"][:1]),
+        scores=DESPECKLE_PLAN.evals([DESPECKLE_EXAMPLE], "scores", DESPECKLE["seeds"][:1]),
     output:
         figure=report(
             paths.figure("despeckle_examples"),
@@ -205,8 +207,8 @@ rule despeckle_examples:
             category="DespeckleNet",
         ),
     params:
-        models=DESPECKLE_TRAINED[despeckle_trained_on(DESPECKLE_EXAMPLE)],
-        test=despeckle_as(DESPECKLE_EXAMPLE, ["test"]),
+        models=DESPECKLE_TRAINED[DESPECKLE_PLAN.trained_on(DESPECKLE_EXAMPLE)],
+        test=DESPECKLE_PLAN.data_of(DESPECKLE_EXAMPLE, ["test"]),
         correlation_um=DESPECKLE["correlation_um"][DESPECKLE["example_level"] - 1],
     log:
         paths.log("figures/despeckle_examples"),
@@ -219,7 +221,7 @@ rule despeckle_examples:
 rule despeckle_diversity:
     """Per-image SSIM (and LPIPS where available) against the training acquisition sets, at equal patch count."""
     input:
-        scores=despeckle_evals(DESPECKLE_SETS, seeds=DESPECKLE_SEEDS["diversity"]),
+        scores=DESPECKLE_PLAN.evals(DESPECKLE_SETS, seeds=DESPECKLE_SEEDS["diversity"]),
     output:
         figure=report(
             paths.figure("despeckle_diversity"),
@@ -227,7 +229,7 @@ rule despeckle_diversity:
             category="DespeckleNet",
         ),
     params:
-        pairs=[(despeckle_as(c, ["train", "val"]), despeckle_as(c, ["test"])) for c in DESPECKLE_SETS],
+        pairs=[(DESPECKLE_PLAN.data_of(c, ["train", "val"]), DESPECKLE_PLAN.data_of(c, ["test"])) for c in DESPECKLE_SETS],
         models=DESPECKLE["diversity"]["models"],
     log:
         paths.log("figures/despeckle_diversity"),

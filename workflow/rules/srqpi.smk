@@ -1,4 +1,28 @@
 # DL-SRQPI: one aliased, defocused low-res intensity → pixel-super-resolved phase (U-Net, SRCNN, TIE).
+from qpi.core.plan import parse_stack_name, stack_seed
+from qpi.families import srqpi
+from qpi.families.srqpi import plan as srqpi_plan
+from qpi.families.srqpi import planes_um, sweep_values
+from qpi.training.patches import split_fields
+
+SRQPI = config["srqpi"]
+SWEEPS = SRQPI["sweeps"]
+try:  # the stacks' split by field of view: train, val, test
+    SPLIT = split_fields(STACKS, val=SRQPI["split"]["val"], test=SRQPI["split"]["test"], seed=config["seed"])
+except ValueError as err:
+    where = f"{config.get('stacks')} lists {len(USER)}" + (f", simulate.fields gives {len(SIMULATED)}" if SIMULATE else "")
+    planning_error(f"DL-SRQPI: {err} ({where}).")
+
+
+def stacks_in(split):
+    return [s for s in STACKS if SPLIT[s] == split]
+
+
+def srqpi_corrected(condition, stack):
+    """The corrected stack a condition's inputs are cut from (qpi.families.srqpi.plan.corrected)."""
+    return srqpi_plan.corrected(SRQPI, condition, stack, config["microscope"]["coherence"], stack in USER)
+
+
 TARGETS += [
     paths.table("srqpi_benchmark"),
     paths.table("srqpi_benchmark", "html"),
@@ -28,7 +52,7 @@ rule srqpi_degrade:
     params:
         defocus_um=lambda w: SRQPI["conditions"][w.condition]["defocus_um"],
         input_um=[USER.get(s, {}).get("input_um") for s in STACKS],
-        pair_um=[srqpi_baseline_planes(s) for s in STACKS],
+        pair_um=[srqpi_plan.baseline_planes(SRQPI, USER.get(s)) for s in STACKS],
         binning=SRQPI["binning"],
         noise_sigma=SRQPI["noise_sigma"],
         seeds=[[config["seed"], i] for i in range(len(STACKS))],  # per stack, whatever the condition
@@ -44,7 +68,7 @@ rule srqpi_dataset:
     """Paired LR-intensity / HR-phase patches of the train and val fields (test fields stay whole)."""
     input:
         lr=expand(paths.SRQPI["lr"], stack=STACKS, allow_missing=True),
-        label=[srqpi_label(s) for s in STACKS],
+        label=[srqpi_plan.label(SRQPI, s, s in SIMULATED) for s in STACKS],
     output:
         data=paths.SRQPI["dataset"],
         provenance=paths.SRQPI["dataset_provenance"],
@@ -318,7 +342,7 @@ rule srqpi_cross_evaluate:
 rule srqpi_sweep_table:
     """Mean ± std SSIM / PSNR / NRMSE / MAE per training × test condition of one sweep."""
     input:
-        scores=lambda w: srqpi_cross_scores(srqpi.sweep_networks(SRQPI, w.sweep)),
+        scores=lambda w: srqpi_plan.cross_scores(SRQPI, srqpi.sweep_networks(SRQPI, w.sweep)),
     output:
         table=paths.table("srqpi_{sweep}"),
         markdown=paths.table("srqpi_{sweep}", "md"),
@@ -359,7 +383,7 @@ rule srqpi_sweep_figure:
 rule srqpi_cross_table:
     """Every sweep network on every sweep test condition, in the tidy cross-condition format every family shares."""
     input:
-        scores=srqpi_cross_scores(srqpi.sweep_networks(SRQPI, "defocus") + srqpi.sweep_networks(SRQPI, "coherence")),
+        scores=srqpi_plan.cross_scores(SRQPI, srqpi.sweep_networks(SRQPI, "defocus") + srqpi.sweep_networks(SRQPI, "coherence")),
     output:
         table=paths.table("srqpi_cross"),
     params:

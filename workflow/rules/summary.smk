@@ -1,5 +1,7 @@
 # Across families: our headline numbers beside the papers', and the cross-condition matrix.
-from qpi.report.summary import in_distribution_set
+from qpi import families
+
+FAMILIES = families.every()  # the registry's families, in summary order
 
 if SIMULATE:  # a simulated study: `data: user` runs DL-SRQPI on the sample sheet alone
     TARGETS += [
@@ -14,19 +16,15 @@ if SIMULATE:  # a simulated study: `data: user` runs DL-SRQPI on the sample shee
 rule summary_table:
     """One row per family and method: our headline metrics, the papers' beside them, where conditions differ."""
     input:
-        srqpi=paths.table("srqpi_benchmark"),
-        mcnn=paths.table("mcnn_transfer"),
-        despeckle=paths.table("despeckle_correlation"),
-        despeckle_per_image=paths.table("despeckle_per_image"),
-        contrans=paths.table("contrans_per_image"),
+        unpack(lambda w: {t: paths.table(t) for family in FAMILIES for t in family.summary_tables}),
     output:
         table=paths.table("summary"),
         html=report(paths.table("summary", "html"), caption="../report/summary.rst", category="Summary"),
         markdown=paths.table("summary", "md"),
     params:
         scale=config["scale"],
-        mcnn_test_set=in_distribution_set(MCNN["datasets"], MCNN["test_sets"]),
-        contrans_setting=[CONTRANS["baselines"]["specimen"], CONTRANS["baselines"]["objective"]],
+        headlines={family.name: family.summary_params(config) for family in FAMILIES},
+        papers={family.name: family.paper(config) for family in FAMILIES},
     log:
         paths.log("tables/summary"),
     conda:
@@ -38,10 +36,7 @@ rule summary_table:
 rule cross_condition_table:
     """Every family's train-condition × test-condition scores in one tidy table."""
     input:
-        srqpi=paths.table("srqpi_cross"),
-        mcnn=paths.table("mcnn_transfer"),
-        despeckle=paths.table("despeckle_cross"),
-        contrans=paths.table("contrans_cross_na"),
+        unpack(lambda w: {family.name: paths.table(family.cross_table) for family in FAMILIES}),
     output:
         table=paths.table("cross_condition"),
     log:

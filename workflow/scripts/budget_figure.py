@@ -2,9 +2,10 @@
 
 import pandas as pd
 
-from qpi.report import plots
+from qpi.core.figures import save
 from qpi.core.logs import log_to
+from qpi.report import plots
 
 log_to(snakemake.log[0])
 paper = {(family, model): value for family, model, value in snakemake.params.paper}
-plots.save(plots.fidelity_budget(pd.read_csv(snakemake.input.table), paper), snakemake.output.figure)
+save(plots.fidelity_budget(pd.read_csv(snakemake.input.table), paper), snakemake.output.figure)

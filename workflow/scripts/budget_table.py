@@ -1,7 +1,7 @@
 """Table: the budget runs' headline test SSIM (config/budget.yaml), one row per family, model, budget and seed."""
 
-from qpi.report import budget
 from qpi.core.logs import log_to
+from qpi.report import budget
 from qpi.report.tables import write_table
 
 log_to(snakemake.log[0])

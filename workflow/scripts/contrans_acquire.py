@@ -1,11 +1,11 @@
 """One part of one ContransGAN specimen: slides through every objective, cut into HR fields of view."""
 
 
-from qpi.families import contrans
 from qpi.core.logs import log_to
+from qpi.core.seeds import dataset_seed
+from qpi.families import contrans
 from qpi.optics.imaging import Microscope
 from qpi.training.patches import save_dataset
-from qpi.core.seeds import dataset_seed
 
 log = log_to(snakemake.log[0])
 p, w = snakemake.params, snakemake.wildcards

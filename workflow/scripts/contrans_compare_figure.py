@@ -4,9 +4,10 @@
 import numpy as np
 import pandas as pd
 
-from qpi.families import contrans
-from qpi.report import plots
+from qpi.core.figures import save
 from qpi.core.logs import log_to
+from qpi.families import contrans
+from qpi.families.contrans import figures
 from qpi.training.patches import load_dataset
 
 log = log_to(snakemake.log[0])
@@ -24,5 +25,5 @@ for (_, _, model), path in zip(p.runs, snakemake.input.predictions):
         images[model] = predictions[objective][index, 0]
 tile = per_image[(per_image["reference"] == "tie") & (per_image["image"] == index) & (per_image["seed"] == p.seed)]
 scores = dict(zip(tile["model"], tile["ssim"]))
-plots.save(plots.contrans_compare(images, scores, row, per_image), snakemake.output.figure)
+save(figures.compare(images, scores, row, per_image), snakemake.output.figure)
 log.info("%s %s test tile %d, row %d: SSIM %s", specimen, objective, index, row, scores)

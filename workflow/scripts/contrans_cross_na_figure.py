@@ -2,10 +2,11 @@
 
 import pandas as pd
 
-from qpi.report import plots
+from qpi.core.figures import save
 from qpi.core.logs import log_to
+from qpi.families.contrans import figures
 
 log = log_to(snakemake.log[0])
 table = pd.read_csv(snakemake.input.table)
-plots.save(plots.contrans_cross_na(table, snakemake.params.objectives), snakemake.output.figure)
+save(figures.cross_na(table, snakemake.params.objectives), snakemake.output.figure)
 log.info("\n%s", table.to_string(index=False))

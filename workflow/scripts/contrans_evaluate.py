@@ -1,11 +1,11 @@
 """One trained generator on every objective's test tiles: per-image scores and predicted phases."""
 
-from qpi.families import contrans
-from qpi.training.checkpoints import load_model
 from qpi.core.device import select_device, set_threads
-from qpi.training.evaluate import predict_batches, save_results
 from qpi.core.lease import gpu_lease
 from qpi.core.logs import log_to
+from qpi.families import contrans
+from qpi.training.checkpoints import load_model
+from qpi.training.evaluate import predict_batches, save_results
 from qpi.training.patches import load_dataset
 
 log = log_to(snakemake.log[0])

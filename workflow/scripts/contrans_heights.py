@@ -2,9 +2,11 @@
 
 import numpy as np
 
-from qpi.families import contrans
-from qpi.report import plots, tables
+from qpi.core.figures import save
 from qpi.core.logs import log_to
+from qpi.families import contrans
+from qpi.families.contrans import figures
+from qpi.report import tables
 from qpi.training.patches import load_dataset
 
 log = log_to(snakemake.log[0])
@@ -18,6 +20,6 @@ heights = contrans.heights_table(phases, p.pixel_um, p.wavelength_um, p.sphere["
                                  p.threshold)
 summary = contrans.height_summary(heights.loc[heights["source"] == "network", "height_um"], p.sphere["diameter_um"])
 tables.write_table(heights, snakemake.output.table)
-plots.save(plots.psm_heights(heights, p.sphere["diameter_um"], summary), snakemake.output.figure)
+save(figures.psm_heights(heights, p.sphere["diameter_um"], summary), snakemake.output.figure)
 for source, g in heights.groupby("source"):
     log.info("%s: %s", source, contrans.height_summary(g["height_um"], p.sphere["diameter_um"]))

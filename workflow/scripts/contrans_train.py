@@ -1,10 +1,10 @@
 """Train one ContransGAN-family CycleGAN: input tiles of one objective (A) ↔ HR phases (B), unpaired."""
 
-from qpi.report import cards
-from qpi.families import contrans
-from qpi.training.cycle_gan import CycleConfig, train_cycle
 from qpi.core.lease import gpu_lease
 from qpi.core.logs import log_to
+from qpi.families import contrans
+from qpi.report import cards
+from qpi.training.cycle_gan import CycleConfig, train_cycle
 from qpi.training.patches import load_dataset
 
 log = log_to(snakemake.log[0])

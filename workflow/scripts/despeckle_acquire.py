@@ -1,11 +1,11 @@
 """Speckle images of one split through fresh diffusers, one per acquisition set."""
 
-from qpi.families import despeckle
-from qpi.training import patches
 from qpi.core.logs import log_to
+from qpi.core.seeds import dataset_seed
+from qpi.families import despeckle
 from qpi.optics import speckle
 from qpi.optics.imaging import Microscope
-from qpi.core.seeds import dataset_seed
+from qpi.training import patches
 
 log = log_to(snakemake.log[0])
 p, w = snakemake.params, snakemake.wildcards

@@ -2,11 +2,11 @@
 
 import pandas as pd
 
-from qpi.families import despeckle
-from qpi.scoring import scores
-from qpi.report import tables
 from qpi.core.atomic import atomic_path
 from qpi.core.logs import log_to
+from qpi.families import despeckle
+from qpi.report import tables
+from qpi.scoring import scores
 
 log = log_to(snakemake.log[0])
 rows = pd.concat([pd.read_csv(path) for path in snakemake.input.scores], ignore_index=True)

@@ -1,12 +1,12 @@
 """Every network trained on one condition's data, each loaded once and scored on every test split."""
 
-from qpi.families import despeckle
-from qpi.training.checkpoints import load_model
 from qpi.core.device import select_device, set_threads
-from qpi.training.evaluate import predict_batches, save_results
 from qpi.core.lease import gpu_lease
 from qpi.core.logs import log_to
+from qpi.families import despeckle
 from qpi.scoring.metrics import Lpips
+from qpi.training.checkpoints import load_model
+from qpi.training.evaluate import predict_batches, save_results
 from qpi.training.patches import load_dataset
 
 log = log_to(snakemake.log[0])

@@ -2,11 +2,11 @@
 
 import numpy as np
 
-from qpi.families import despeckle
 from qpi.core.logs import log_to
+from qpi.core.seeds import dataset_seed
+from qpi.families import despeckle
 from qpi.optics.imaging import Microscope
 from qpi.training.patches import save_dataset
-from qpi.core.seeds import dataset_seed
 
 log = log_to(snakemake.log[0])
 p, split = snakemake.params, snakemake.wildcards.split

@@ -1,10 +1,10 @@
 """Train one DespeckleNet-family network (adversarially for the GAN generators) on one condition."""
 
-from qpi.report import cards
-from qpi.families import despeckle
-from qpi.training.paired_gan import PairedConfig, train_paired
 from qpi.core.lease import gpu_lease
 from qpi.core.logs import log_to
+from qpi.families import despeckle
+from qpi.report import cards
+from qpi.training.paired_gan import PairedConfig, train_paired
 from qpi.training.patches import load_dataset
 
 log = log_to(snakemake.log[0])

@@ -2,8 +2,9 @@
 
 import pandas as pd
 
-from qpi.report import plots
+from qpi.core.figures import save
 from qpi.core.logs import log_to
+from qpi.families.mcnn import figures
 
 log_to(snakemake.log[0])
-plots.save(plots.mcnn_convergence(pd.read_csv(snakemake.input.table)), snakemake.output.figure)
+save(figures.convergence(pd.read_csv(snakemake.input.table)), snakemake.output.figure)

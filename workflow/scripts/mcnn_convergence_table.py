@@ -2,9 +2,9 @@
 
 import pandas as pd
 
+from qpi.core.logs import log_to
 from qpi.families import mcnn
 from qpi.report import tables
-from qpi.core.logs import log_to
 
 log = log_to(snakemake.log[0])
 runs = {}

@@ -2,12 +2,12 @@
 
 import numpy as np
 
-from qpi.families import mcnn
-from qpi.training.checkpoints import load_model
 from qpi.core.device import select_device, set_threads
-from qpi.training.evaluate import save_results
 from qpi.core.lease import gpu_lease
 from qpi.core.logs import log_to
+from qpi.families import mcnn
+from qpi.training.checkpoints import load_model
+from qpi.training.evaluate import save_results
 from qpi.training.patches import load_dataset
 
 log = log_to(snakemake.log[0])

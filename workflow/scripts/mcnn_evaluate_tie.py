@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from qpi.families import mcnn
-from qpi.training.evaluate import save_results
 from qpi.core.logs import log_to
+from qpi.families import mcnn
 from qpi.optics.imaging import Microscope
+from qpi.training.evaluate import save_results
 from qpi.training.patches import load_dataset
 
 log = log_to(snakemake.log[0])

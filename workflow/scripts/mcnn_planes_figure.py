@@ -3,8 +3,9 @@
 import numpy as np
 import pandas as pd
 
-from qpi.report import plots
+from qpi.core.figures import save
 from qpi.core.logs import log_to
+from qpi.families.mcnn import figures
 from qpi.training.patches import load_dataset
 
 log = log_to(snakemake.log[0])
@@ -22,6 +23,6 @@ for (condition, run), path in zip(p.runs, snakemake.input.predictions):
             count = len(p.planes_um[condition])
             label = f"{run.split('_s')[0]} · {count} plane{'s' if count > 1 else ''}"
             examples[name][label] = predictions[name][0, 0]
-figure = plots.mcnn_planes(pd.read_csv(snakemake.input.table), examples)
-plots.save(figure, snakemake.output.figure)
+figure = figures.planes(pd.read_csv(snakemake.input.table), examples)
+save(figure, snakemake.output.figure)
 log.info("examples: first specimen of %s", ", ".join(tests))

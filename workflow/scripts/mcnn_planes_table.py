@@ -2,10 +2,10 @@
 
 import pandas as pd
 
-from qpi.families import mcnn
-from qpi.scoring import scores
-from qpi.report import tables
 from qpi.core.logs import log_to
+from qpi.families import mcnn
+from qpi.report import tables
+from qpi.scoring import scores
 
 log = log_to(snakemake.log[0])
 per_image = mcnn.per_image_view(pd.concat([pd.read_csv(f) for f in snakemake.input.scores], ignore_index=True))

@@ -2,12 +2,13 @@
 
 import numpy as np
 
-from qpi.report import cards
-from qpi.families import mcnn
 from qpi.core.lease import gpu_lease
 from qpi.core.logs import log_to
+from qpi.families import mcnn
+from qpi.report import cards
+from qpi.training.config import TrainConfig
 from qpi.training.patches import load_dataset
-from qpi.training.train import train_supervised, TrainConfig
+from qpi.training.supervised import train_supervised
 
 log = log_to(snakemake.log[0])
 p = snakemake.params
@@ -16,7 +17,8 @@ train, val = (mcnn.network_pairs(load_dataset(path), z, p.amplitude) for path in
                                                                                     snakemake.input.val))
 arch = dict(p.arch)
 kwargs = {"in_channels": len(z), "out_channels": 2 if p.amplitude else 1, "input_std": mcnn.input_std(train[0]), **arch}
-cfg = TrainConfig(**p.train, seed=int(snakemake.wildcards.seed), device=p.device, threads=snakemake.threads)
+cfg = TrainConfig.from_dict({**p.train, "seed": int(snakemake.wildcards.seed), "device": p.device,
+                             "threads": snakemake.threads})
 with gpu_lease(p.device, log=log):
     summary = train_supervised(kwargs.pop("arch"), kwargs, train, val, cfg, p.workdir,
                                card=cards.for_run(snakemake.config, "mcnn", snakemake.wildcards.model,

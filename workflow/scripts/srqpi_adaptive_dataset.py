@@ -1,8 +1,8 @@
 """The adaptive training set: each patch location once, its input from one member condition at random."""
 
-from qpi.training import patches
-from qpi.families import srqpi
 from qpi.core.logs import log_to
+from qpi.families import srqpi
+from qpi.training import patches
 
 log = log_to(snakemake.log[0])
 p = snakemake.params

@@ -4,9 +4,10 @@ import numpy as np
 import pandas as pd
 
 from qpi import io
-from qpi.report import plots
-from qpi.families import srqpi
+from qpi.core.figures import save
 from qpi.core.logs import log_to
+from qpi.families import srqpi
+from qpi.families.srqpi import figures
 
 log = log_to(snakemake.log[0])
 p = snakemake.params
@@ -25,6 +26,6 @@ for method, path in zip(p.methods, snakemake.input.predictions):
     examples[method] = np.where(inside[: prediction.shape[0], : prediction.shape[1]], prediction, np.nan)
 example = per_image[(per_image["image"] == field) & (per_image["reference"] == reference)]
 ssim = {srqpi.method_name(m, s): v for m, s, v in zip(example["method"], example["seed"], example["ssim"])}
-figure = plots.srqpi_benchmark(per_image, examples, ssim, reference)
-plots.save(figure, snakemake.output.figure)
+figure = figures.benchmark(per_image, examples, ssim, reference)
+save(figure, snakemake.output.figure)
 log.info("example field %s, SSIM against the %s phase", field, reference)

@@ -3,14 +3,14 @@
 import numpy as np
 import pandas as pd
 
-from qpi.training import evaluate
 from qpi import io
-from qpi.families import srqpi
 from qpi.core.atomic import atomic_path
-from qpi.training.checkpoints import load_model
 from qpi.core.device import select_device, set_threads
 from qpi.core.lease import gpu_lease
 from qpi.core.logs import log_to
+from qpi.families import srqpi
+from qpi.training import evaluate
+from qpi.training.checkpoints import load_model
 
 log = log_to(snakemake.log[0])
 p, w = snakemake.params, snakemake.wildcards

@@ -2,10 +2,10 @@
 
 import pandas as pd
 
-from qpi.scoring import scores
+from qpi.core.logs import log_to
 from qpi.families import srqpi
 from qpi.report import tables
-from qpi.core.logs import log_to
+from qpi.scoring import scores
 
 log = log_to(snakemake.log[0])
 rows = scores.wide(pd.concat(map(pd.read_csv, snakemake.input.scores), ignore_index=True))

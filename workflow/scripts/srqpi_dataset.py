@@ -1,8 +1,8 @@
 """Paired LR-intensity / HR-phase patches of the train and val fields of view."""
 
 from qpi import io
-from qpi.training import patches
 from qpi.core.logs import log_to
+from qpi.training import patches
 
 log = log_to(snakemake.log[0])
 p = snakemake.params

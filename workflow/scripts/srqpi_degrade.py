@@ -3,8 +3,8 @@
 import numpy as np
 
 from qpi import io
-from qpi.families import srqpi
 from qpi.core.logs import log_to
+from qpi.families import srqpi
 
 log = log_to(snakemake.log[0])
 p = snakemake.params

@@ -1,10 +1,10 @@
 """Classical DL-SRQPI baseline: TIE on the two-plane LR input, upsampled to the HR grid, scored."""
 
-from qpi.training import evaluate
 from qpi import io, tie
+from qpi.core.logs import log_to
 from qpi.families import srqpi
 from qpi.optics.binning import upsample
-from qpi.core.logs import log_to
+from qpi.training import evaluate
 
 log = log_to(snakemake.log[0])
 p, w = snakemake.params, snakemake.wildcards

@@ -2,10 +2,11 @@
 
 import pandas as pd
 
-from qpi.report import plots
-from qpi.families import srqpi
+from qpi.core.figures import save
 from qpi.core.logs import log_to
+from qpi.families import srqpi
+from qpi.families.srqpi import figures
 
 log_to(snakemake.log[0])
 sweep = snakemake.wildcards.sweep
-plots.save(plots.srqpi_sweep(pd.read_csv(snakemake.input.per_image), srqpi.AXES[sweep][1]), snakemake.output.figure)
+save(figures.sweep(pd.read_csv(snakemake.input.per_image), srqpi.AXES[sweep][1]), snakemake.output.figure)

@@ -2,8 +2,9 @@
 
 import pandas as pd
 
-from qpi.report import plots
+from qpi.core.figures import save
 from qpi.core.logs import log_to
+from qpi.report import plots
 
 log_to(snakemake.log[0])
 
@@ -12,4 +13,4 @@ def read(paths):
     return pd.concat([pd.read_csv(p).assign(network=p.split("/")[-2]) for p in paths], ignore_index=True)
 
 
-plots.save(plots.training_curves(read(snakemake.input.steps), read(snakemake.input.epochs)), snakemake.output.figure)
+save(plots.training_curves(read(snakemake.input.steps), read(snakemake.input.epochs)), snakemake.output.figure)

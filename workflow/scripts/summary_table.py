@@ -2,18 +2,13 @@
 
 import pandas as pd
 
-from qpi.report import summary, tables
 from qpi.core.logs import log_to
+from qpi.report import summary, tables
 
 log = log_to(snakemake.log[0])
-i, p = snakemake.input, snakemake.params
-ours = [
-    summary.srqpi_headlines(pd.read_csv(i.srqpi)),
-    summary.mcnn_headlines(pd.read_csv(i.mcnn), p.mcnn_test_set),
-    summary.despeckle_headlines(pd.read_csv(i.despeckle), pd.read_csv(i.despeckle_per_image)),
-    summary.contrans_headlines(pd.read_csv(i.contrans), *p.contrans_setting),
-]
-table = summary.summary_table(ours, p.scale, tuple(p.contrans_setting))
+p = snakemake.params
+tables_in = {name: pd.read_csv(path) for name, path in snakemake.input.items()}
+table = summary.summary_table(summary.headlines(tables_in, p.headlines), p.scale, p.papers)
 notes = [
     f"Configuration scale: {p.scale}. conditions_differ marks rows whose paper number comes from a different "
     "scale or kind of study (see difference); paper values are from REFERENCES.md.",

@@ -4,11 +4,11 @@ import numpy as np
 import pandas as pd
 
 from qpi import io
-from qpi.report import tables
-from qpi.tie import accuracy
 from qpi.core.logs import log_to
 from qpi.optics.imaging import Microscope
 from qpi.optics.phantoms import make_phantom
+from qpi.report import tables
+from qpi.tie import accuracy
 
 log = log_to(snakemake.log[0])
 p = snakemake.params

@@ -2,8 +2,9 @@
 
 import pandas as pd
 
-from qpi.report import plots
+from qpi.core.figures import save
 from qpi.core.logs import log_to
+from qpi.report import plots
 
 log_to(snakemake.log[0])
-plots.save(plots.tie_validation(pd.read_csv(snakemake.input.table)), snakemake.output.figure)
+save(plots.tie_validation(pd.read_csv(snakemake.input.table)), snakemake.output.figure)

@@ -41,7 +41,6 @@ from qpi.models.layers import init_weights
 from qpi.models.registry import register
 from qpi.models.srqpi import UNet
 
-
 # --- windows ---------------------------------------------------------------------------------------
 
 

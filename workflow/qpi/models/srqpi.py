@@ -10,8 +10,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from qpi.models.registry import register
 from qpi.models.layers import DoubleConv, Down, Up
+from qpi.models.registry import register
 
 
 def interpolate(x: torch.Tensor, upscale: int, mode: str) -> torch.Tensor:

@@ -20,7 +20,6 @@ from scipy import fft
 from qpi.optics.binning import bin_pixels
 from qpi.optics.propagation import frequencies, pad_amount, transfer_function
 
-
 FIELD_STOPS = ("circle", "octagon", "polygon")
 
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from qpi.io import Stack
 from qpi.optics.binning import bin_pixels
-from qpi.optics.imaging import Camera, expose, image_stack, Microscope
+from qpi.optics.imaging import Camera, Microscope, expose, image_stack
 from qpi.optics.phantoms import make_phantom
 
 

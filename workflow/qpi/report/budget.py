@@ -13,12 +13,10 @@ from __future__ import annotations
 
 import pandas as pd
 
-from qpi.families import despeckle
-from qpi.core import paths
-from qpi.core.papers import PAPER, PAPER_TABLE1
+from qpi import families
+from qpi.core.papers import PAPER
 from qpi.core.plan import architecture, model_train
 from qpi.scoring.scores import phase_reference
-from qpi.report.summary import in_distribution_set
 
 SCHEDULE_EPOCHS = ("constant_epochs", "step_size")  # lr_schedule keys counted in epochs
 BUDGET_COLUMNS = ["family", "model", "multiplier", "seed", "epochs", "ssim", "images"]
@@ -55,47 +53,24 @@ def expand(config: dict) -> dict:
     return config
 
 
-def _headline(config: dict, family: str, run: dict) -> dict:
-    """Where `run` ({model, seed}) of `family` is scored in its headline setting: the evaluation CSVs,
-    the (train condition, test condition) pairs and the phase reference (None: the exact phase where
-    the rows have it)."""
-    block = config[family]
-    if family not in paths.RUN_SCORES:
-        raise ValueError(f"budget: unknown family {family!r} ({', '.join(paths.RUN_SCORES)})")
-    scores = paths.RUN_SCORES[family]
-    if family == "srqpi":
-        condition = block["train_condition"][0]
-        return {"files": [paths.fill(scores, condition=condition, **run)], "pairs": [[condition, condition]],
-                "reference": None}
-    if family == "mcnn":
-        condition = block["convergence"]["condition"]
-        return {"files": [paths.fill(scores, condition=condition, **run)],
-                "pairs": [[condition, in_distribution_set(block["datasets"], block["test_sets"])]], "reference": None}
-    if family == "despeckle":  # each level by the network that the sweep scores there (its own, or pooled)
-        conditions = despeckle.conditions(block)
-        pairs = [[despeckle.level_training(block, conditions, f"l{i + 1}"), f"l{i + 1}"]
-                 for i in range(len(block["correlation_um"]))]
-        trained = dict.fromkeys(train for train, _ in pairs)
-        return {"files": [paths.fill(scores, condition=c, seed=run["seed"]) for c in trained],
-                "pairs": pairs, "reference": "tie"}
-    base = block["baselines"]  # contrans
-    return {"files": [paths.fill(scores, specimen=base["specimen"], objective=base["objective"], **run)],
-            "pairs": [[base["objective"], base["objective"]]], "reference": "tie"}
-
-
 def runs(config: dict) -> list[dict]:
     """Every budget run: family, model (the base name), multiplier, seed, its model key and epochs,
-    and where its headline SSIM is read (`_headline`)."""
+    and where its headline SSIM is read (`Family.budget_headline`: the evaluation CSVs, the (train
+    condition, test condition) pairs and the phase reference, None for the exact phase where the rows have it)."""
     spec = config.get("budget") or {}
     out = []
     for family, models in spec.get("families", {}).items():
+        try:
+            headline = families.get(family).budget_headline
+        except ValueError as err:
+            raise ValueError(f"budget: {err}") from None
         for model in models:
             for k in spec["multipliers"]:
                 for seed in spec["seeds"]:
                     run = {"model": key(model, k), "seed": seed}
                     out.append({"family": family, "model": model, "multiplier": k, "seed": seed, "key": run["model"],
                                 "epochs": model_train(config[family], run["model"])["epochs"],
-                                **_headline(config, family, run)})
+                                **headline(config, run)})
     return out
 
 
@@ -127,10 +102,9 @@ def scores(runs: list[dict], read=pd.read_csv) -> pd.DataFrame:
 
 
 def paper_ssim(config: dict) -> dict[tuple[str, str], float]:
-    """The papers' SSIM of each followed (family, model) where a paper gives one (ContransGAN: Table 1
-    at the comparison's specimen and objective)."""
+    """The papers' SSIM of each (family, model) where a paper gives one, at the configured setting
+    where the paper's number depends on it (`Family.paper`)."""
     out = {k: v["ssim"] for k, v in PAPER.items() if "ssim" in v}
-    base = config.get("contrans", {}).get("baselines")
-    if base and PAPER_TABLE1.get(base["specimen"], {}).get(base["objective"]):
-        out[("contrans", "contrans")] = PAPER_TABLE1[base["specimen"]][base["objective"]][0]
+    for family in families.every():
+        out |= {(family.name, method): v["ssim"] for method, v in family.paper(config).items() if "ssim" in v}
     return out

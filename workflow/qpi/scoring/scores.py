@@ -108,3 +108,16 @@ def seed_spread(rows: pd.DataFrame, by: list[str], names: list[str]) -> pd.DataF
     out = per_seed.std(ddof=0).add_suffix("_seed_std")
     out.insert(0, "seeds", per_seed.size())
     return out.reset_index()
+
+
+def mean_metrics(rows: pd.DataFrame, by: str) -> pd.DataFrame:
+    """The mean of each pixel metric the wide rows `rows` have, per group of `by` (a headline row each)."""
+    return rows.groupby(by, sort=False)[[m for m in PIXEL_METRICS if m in rows]].mean().reset_index()
+
+
+def with_replicates(out: pd.DataFrame, rows: pd.DataFrame, by: str) -> pd.DataFrame:
+    """`out` (one row per `by`) with the seed count and the std over seeds of the mean SSIM of `rows`
+    (which have `seed` and `ssim` columns); rows without a seed (classical baselines) count as seed 0."""
+    seeds = rows["seed"].fillna(0) if "seed" in rows else 0
+    spread = seed_spread(rows.assign(seed=seeds), [by], ["ssim"])
+    return out.merge(spread, on=by, how="left")

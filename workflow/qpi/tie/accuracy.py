@@ -9,7 +9,7 @@ import numpy as np
 from qpi import tie
 from qpi.io import Stack
 from qpi.optics.binning import bin_pixels
-from qpi.optics.imaging import camera_intensity, Microscope
+from qpi.optics.imaging import Microscope, camera_intensity
 from qpi.scoring.scores import score_image
 
 

@@ -16,7 +16,7 @@ import random
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
@@ -24,9 +24,7 @@ from torch import nn
 
 from qpi import models
 from qpi.core.atomic import atomic_path
-
-if TYPE_CHECKING:
-    from qpi.training.train import TrainConfig
+from qpi.training.config import TrainConfig
 
 log = logging.getLogger("qpi.training.checkpoints")
 
@@ -212,8 +210,8 @@ def changed_settings(saved: dict, cfg: TrainConfig) -> list[str]:
 
 
 def spans_run(schedule: dict | None) -> bool:
-    """Whether an lr schedule (`train.make_scheduler`) is spread over the run's epochs, so that a
-    run of other length follows other rates from its first epoch."""
+    """Whether an lr schedule (`qpi.training.optim.make_scheduler`) is spread over the run's epochs, so
+    that a run of other length follows other rates from its first epoch."""
     name = (schedule or {}).get("name")
     return name == "linear" or (name == "cosine" and "epochs" not in schedule)
 

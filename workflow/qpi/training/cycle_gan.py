@@ -10,10 +10,11 @@ Both domains are divided by their spread (`domain_scale`) before the networks se
 so λ weighs two cycle errors of comparable size; the generators carry those scales (`in_scale`,
 `out_scale`), so the saved G_AB maps raw intensity contrast to radians.
 
-It runs on the shared run loop (`qpi.training.train.run_epochs`): seeding, batches and dihedral augmentation
+It runs on the shared run loop (`qpi.training.loop.run_epochs`): seeding, batches and dihedral augmentation
 fixed by (seed, epoch), CSV logs, and checkpoints holding every network, optimiser, scheduler,
 pool, RNG and the log as written, so a killed run resumes to the same result on CPU. GPU switches:
-`amp` (autocast; fp16 with loss scaling), `channels_last` and `pin_memory`; ignored on CPU (`accel_for`).
+`amp` (autocast; fp16 with loss scaling), `channels_last` and `pin_memory`; ignored on CPU
+(`qpi.training.accel.accel_for`).
 """
 
 from __future__ import annotations
@@ -28,13 +29,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from qpi import models
-from qpi.training.checkpoints import save_model
 from qpi.core.device import autocast
+from qpi.training.accel import loss_scaler, setup
+from qpi.training.batches import as_tensor, batch_loader
+from qpi.training.checkpoints import save_model
+from qpi.training.config import TrainConfig
+from qpi.training.loop import run_epochs, start_run
 from qpi.training.losses import lsgan
-from qpi.training.train import (
-    TrainConfig, as_tensor, backward_step, batch_loader, loss_scaler, make_optimizer, make_scheduler, prepare,
-    run_epochs, start_run,
-)
+from qpi.training.optim import backward_step, make_optimizer, make_scheduler
 
 log = logging.getLogger("qpi.training.cycle_gan")
 STEP_FIELDS = ("step", "epoch", "loss_g", "loss_gan", "loss_cycle", "loss_d_a", "loss_d_b", "lr", "seconds")
@@ -171,7 +173,7 @@ def train_cycle(
         if x.ndim != 4 or len(x) == 0:
             raise ValueError(f"domain {name} needs images (N, C, H, W) with N > 0, got {x.shape}")
     check_unpaired(fov_a, fov_b)
-    out, device, accel = prepare(out_dir, cfg)
+    device, accel = setup(cfg)
     if accel.compile:  # the four networks run through CycleGAN's methods, not one forward to compile
         log.info("compile is not used by the cycle-GAN trainer; training uncompiled")
     sa, sb = domain_scale(domain_a), domain_scale(domain_b)
@@ -193,7 +195,7 @@ def train_cycle(
                 "scheduler": make_scheduler(opt_g, cfg), "scheduler_d": make_scheduler(opt_d, cfg),
                 "pool_a": pools[0], "pool_b": pools[1], "scaler": loss_scaler(accel)}
     a_all, b_all = as_tensor(domain_a, device), as_tensor(domain_b, device)
-    run = start_run(out, cfg, g_ab, stateful, (domain_a, domain_b), STEP_FIELDS, validated=False, card=card)
+    run = start_run(out_dir, cfg, g_ab, stateful, (domain_a, domain_b), STEP_FIELDS, validated=False, card=card)
 
     def plan_for(epoch: int) -> list:
         return unpaired_plan(len(domain_a), len(domain_b), cfg.batch_size, cfg.seed, epoch)
@@ -208,6 +210,6 @@ def train_cycle(
         return cycle_step(nets, opt_g, opt_d, pools, *batch, sa, sb, cfg.lambda_cycle, accel.dtype, stateful["scaler"])
 
     run_epochs(run, len(plan_for(0)), plan_for, load, step)
-    save_model(out / "generator.pt", g_ab, meta={"step": run.progress["step"], "epoch": run.progress["epoch"],
-                                                  "train_config": dataclasses.asdict(cfg), "card": run.card})
+    save_model(run.out / "generator.pt", g_ab, meta={"step": run.progress["step"], "epoch": run.progress["epoch"],
+                                                      "train_config": dataclasses.asdict(cfg), "card": run.card})
     return run.summary(model_name, device)

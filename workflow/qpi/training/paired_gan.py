@@ -6,10 +6,11 @@ same loop trains a plain network on its reconstruction loss alone (the family's 
 the U-Net, the negative Pearson correlation for IDiffNet), so every model of the family shares
 batches, augmentation, logs and checkpoints.
 
-It runs on the shared run loop (`qpi.training.train.run_epochs`): batches and dihedral augmentation fixed by
-(seed, epoch), CSV logs, checkpoints holding both networks and optimisers, RNGs and logs, so an
-interrupted run resumes to the same result on CPU. GPU switches (`amp`, `channels_last`, `compile`,
-`pin_memory`) as in the supervised loop; ignored on CPU (`accel_for`).
+It runs on the shared run loop (`qpi.training.loop.run_epochs`, through `qpi.training.supervised.fit_pairs`):
+batches and dihedral augmentation fixed by (seed, epoch), CSV logs, checkpoints holding both networks
+and optimisers, RNGs and logs, so an interrupted run resumes to the same result on CPU. GPU switches
+(`amp`, `channels_last`, `compile`, `pin_memory`) as in the supervised loop; ignored on CPU
+(`qpi.training.accel.accel_for`).
 """
 
 from __future__ import annotations
@@ -23,13 +24,15 @@ import numpy as np
 import torch
 from torch import nn
 
-from qpi.training import losses
 from qpi import models
 from qpi.core.device import autocast
-from qpi.training.train import (
-    TrainConfig, accelerated, as_tensor, backward_step, batch_loader, batches_per_epoch, check_pairs, loss_scaler,
-    make_optimizer, make_scheduler, pair_plan, prepare, run_epochs, start_run, validator,
-)
+from qpi.training import losses
+from qpi.training.accel import accelerated, loss_scaler, setup
+from qpi.training.batches import as_tensor, check_pairs
+from qpi.training.config import TrainConfig
+from qpi.training.loop import start_run
+from qpi.training.optim import backward_step, make_optimizer, make_scheduler
+from qpi.training.supervised import fit_pairs
 
 log = logging.getLogger("qpi.training.paired_gan")
 
@@ -82,20 +85,15 @@ def gan_step(
 
 
 def train_paired(
-    model_name: str,
-    model_kwargs: dict,
-    train: tuple[np.ndarray, np.ndarray],
-    val: tuple[np.ndarray, np.ndarray],
-    cfg: PairedConfig,
-    out_dir: str | Path,
-    card: dict | None = None,
+    model_name: str, model_kwargs: dict, train: tuple[np.ndarray, np.ndarray], val: tuple[np.ndarray, np.ndarray],
+    cfg: PairedConfig, out_dir: str | Path, card: dict | None = None,
 ) -> dict:
     """Train generator `model_name` on (input, target) pairs, adversarially when `cfg.adversarial`;
     resume from `out_dir/last.pt`. Writes `steps.csv`, `epochs.csv` (validation on the
     reconstruction loss and SSIM), `last.pt` and `best.pt` (lowest validation loss) under `out_dir`."""
     check_pairs(*train, "training")
     check_pairs(*val, "validation")
-    out, device, accel = prepare(out_dir, cfg)
+    device, accel = setup(cfg)
     generator = models.build(model_name, **model_kwargs).to(device)
     opt_g = make_optimizer(generator.parameters(), cfg)
     discriminator = opt_d = None
@@ -111,11 +109,10 @@ def train_paired(
     recon = losses.loss(cfg.loss)
     x, y = (as_tensor(a, device) for a in train)
     vx, vy = (as_tensor(a, device) for a in val)
-    run = start_run(out, cfg, generator, stateful, (*train, *val), STEP_FIELDS, card=card)
+    run = start_run(out_dir, cfg, generator, stateful, (*train, *val), STEP_FIELDS, card=card)
 
     def step(batch: tuple[torch.Tensor, torch.Tensor]) -> dict:
         return gan_step(g_net, d_net, opt_g, opt_d, *batch, cfg.alpha, recon, accel.dtype, stateful["scaler"])
 
-    run_epochs(run, batches_per_epoch(len(x), cfg.batch_size), pair_plan(len(x), cfg),
-               batch_loader((x, y), device, cfg.augment, accel), step, validator(run, vx, vy, recon, device))
+    fit_pairs(run, (x, y), (vx, vy), recon, device, accel, step)
     return run.summary(model_name, device)

@@ -29,15 +29,15 @@ import pandas as pd
 from scipy import fft
 from tqdm import tqdm
 
-from qpi.core import paths
 from qpi import tie
-from qpi.io import Stack
+from qpi.core import paths
 from qpi.core.logs import progress_stream
-from qpi.optics.binning import bin_pixels, upsample
-from qpi.optics.imaging import camera_intensity, Microscope, shot_noise
-from qpi.optics.phantoms import height_from_phase, make_phantom
 from qpi.core.papers import PAPER_TABLE1
-from qpi.scoring.scores import condition_means, CORRELATION, image_rows, PIXEL_METRICS, seed_spread, wide
+from qpi.io import Stack
+from qpi.optics.binning import bin_pixels, upsample
+from qpi.optics.imaging import Microscope, camera_intensity, shot_noise
+from qpi.optics.phantoms import height_from_phase, make_phantom
+from qpi.scoring.scores import CORRELATION, PIXEL_METRICS, condition_means, image_rows, seed_spread, wide
 
 log = logging.getLogger("qpi.families.contrans")
 PARTS = ("train_a", "train_b", "test")

@@ -23,13 +23,13 @@ import pandas as pd
 from tqdm import tqdm
 
 from qpi import tie
-from qpi.io import Stack
 from qpi.core.logs import progress_stream
+from qpi.core.plan import model_train
+from qpi.io import Stack
 from qpi.optics import speckle
 from qpi.optics.binning import bin_pixels
-from qpi.optics.imaging import camera_intensity, Microscope, shot_noise
+from qpi.optics.imaging import Microscope, camera_intensity, shot_noise
 from qpi.optics.phantoms import make_phantom
-from qpi.core.plan import model_train
 from qpi.scoring.scores import condition_means, image_rows
 
 log = logging.getLogger("qpi.families.despeckle")

@@ -18,14 +18,14 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from qpi.training.evaluate import predict_batches
-from qpi.io import Stack
 from qpi.core.logs import progress_stream
-from qpi.optics.binning import bin_pixels
-from qpi.optics.imaging import camera_intensity, Microscope, shot_noise
-from qpi.optics.phantoms import make_phantom
 from qpi.core.paths import run_name
-from qpi.scoring.scores import condition_means, image_rows, PIXEL_METRICS
+from qpi.io import Stack
+from qpi.optics.binning import bin_pixels
+from qpi.optics.imaging import Microscope, camera_intensity, shot_noise
+from qpi.optics.phantoms import make_phantom
+from qpi.scoring.scores import PIXEL_METRICS, condition_means, image_rows
+from qpi.training.evaluate import predict_batches
 
 log = logging.getLogger("qpi.families.mcnn")
 

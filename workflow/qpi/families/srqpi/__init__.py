@@ -14,14 +14,14 @@ import numpy as np
 import pandas as pd
 from scipy import ndimage
 
-from qpi.scoring import metrics
 from qpi.core import paths
-from qpi.training.evaluate import timed
-from qpi.io import FOCUS_TOL_UM, format_z, read_image, Stack, StackError
+from qpi.core.plan import merged, model_train
+from qpi.io import FOCUS_TOL_UM, Stack, StackError, format_z, read_image
 from qpi.optics.binning import degrade
 from qpi.optics.phantoms import height_from_phase
-from qpi.core.plan import merged, model_train
-from qpi.scoring.scores import condition_means, image_rows, phase_reference, PIXEL_METRICS, summarise, wide
+from qpi.scoring import metrics
+from qpi.scoring.scores import PIXEL_METRICS, condition_means, image_rows, phase_reference, summarise, wide
+from qpi.training.evaluate import timed
 
 # sweep → (condition key it varies, axis label)
 AXES = {"defocus": ("defocus_um", "defocus z (µm)"), "coherence": ("coherence", "coherence S")}

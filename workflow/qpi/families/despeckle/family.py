@@ -1,0 +1,63 @@
+"""DespeckleNet as the rest of deep-qpi sees it: its model card, `qpi predict`'s speckle input, its
+headline rows and where a budget run is scored."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from qpi.core import paths
+from qpi.families import Family, card, register
+from qpi.families.despeckle import conditions, level_training, network_input, outputs
+from qpi.scoring.scores import mean_metrics, with_replicates
+
+
+def model_card(config: dict, block: dict, condition: str) -> tuple[dict, dict]:
+    optics = card.optics({**config["microscope"], **block["microscope"]})
+    diffuser = conditions(block)[condition]["diffuser"]
+    inputs = {"channels": [{"quantity": "speckle intensity", "defocus_um": block["defocus_um"]}], **optics,
+              "diffuser": diffuser, "scale": "empty field", "power": block["input_power"], **card.tiles(block["field_px"]),
+              "normalisation": f"intensity ** {block['input_power']} − 1"}
+    channels = [{"quantity": "intensity", "unit": "1", "pixel_um": optics["pixel_um"], "note": "the network gives 2·I − 1"},
+                card.phase(optics["pixel_um"], reference=block["label"])]
+    return inputs, {"channels": channels}
+
+
+def prepare(model_card: dict, files, z_um, pixel_um, normalise):
+    image, pixel = card.read_input(files[0], model_card, pixel_um)
+    return network_input(card.relative(image, normalise), model_card["inputs"]["power"])[None], 1, pixel
+
+
+def named_outputs(y, model_card: dict) -> dict:
+    return {k: v[0] for k, v in outputs(y[None]).items()}
+
+
+def headlines(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per model, phase SSIM and NRMSE (TIE label) averaged over the correlation-length levels, and
+    the spread over seeds from the correlation sweep's per-image scores."""
+    rows = tables["despeckle_correlation"].rename(columns={"ssim_phase": "ssim", "nrmse_phase": "nrmse"})
+    out = mean_metrics(rows, "model")
+    per_image = tables.get("despeckle_per_image")
+    if per_image is not None:
+        phase = per_image[(per_image["quantity"] == "phase") & (per_image["reference"] == "tie")
+                          & (per_image["metric"] == "ssim")]
+        out = with_replicates(out, phase.rename(columns={"value": "ssim"}), "model")
+    out = out.rename(columns={"model": "method"})
+    levels = rows["level"].nunique()
+    return out.assign(family="despeckle", setting=f"phase vs TIE label, unseen diffusers, mean of {levels} levels")
+
+
+def budget_headline(config: dict, run: dict) -> dict:
+    """Each level by the network that the sweep scores there (its own, or the pooled one), against the TIE label."""
+    block = config["despeckle"]
+    named = conditions(block)
+    pairs = [[level_training(block, named, f"l{i + 1}"), f"l{i + 1}"] for i in range(len(block["correlation_um"]))]
+    trained = dict.fromkeys(train for train, _ in pairs)
+    return {"files": [paths.fill(paths.RUN_SCORES["despeckle"], condition=c, seed=run["seed"]) for c in trained],
+            "pairs": pairs, "reference": "tie"}
+
+
+FAMILY = register(Family(
+    name="despeckle", title="DespeckleNet", card=model_card, prepare=prepare, outputs=named_outputs,
+    summary_tables=("despeckle_correlation", "despeckle_per_image"), headlines=headlines,
+    cross_table="despeckle_cross", budget_headline=budget_headline, run_scores=paths.RUN_SCORES["despeckle"],
+))

@@ -1,0 +1,85 @@
+"""MCNN as the rest of deep-qpi sees it: its model card, `qpi predict`'s input planes, its headline
+rows and where a budget run is scored."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from qpi import io
+from qpi.core import paths
+from qpi.families import Family, card, register
+from qpi.families.mcnn import conditions, network_input, network_output
+from qpi.scoring.scores import PIXEL_METRICS, mean_metrics, with_replicates
+
+
+def in_distribution_set(datasets: dict[str, dict], test_sets: list[str]) -> str:
+    """MCNN's test set of the same kind as its training set (the papers' held-out setting)."""
+    kind = datasets["train"]["kind"]
+    same = [s for s in test_sets if datasets[s]["kind"] == kind]
+    if not same:
+        raise ValueError(f"mcnn.test_sets {test_sets} has no set of the training kind {kind!r}; add one")
+    return same[0]
+
+
+def model_card(config: dict, block: dict, condition: str) -> tuple[dict, dict]:
+    spec = conditions(block)[condition]
+    optics = card.optics({**config["microscope"], **block["microscope"]})
+    inputs = {"channels": [{"quantity": "intensity", "z_um": z} for z in spec["z_um"]], **optics,
+              "scale": "empty field", **card.tiles(block["field_px"]),
+              "normalisation": "intensity − 1 (unit background), divided by the training inputs' std per plane"}
+    outputs = [card.phase(optics["pixel_um"])]
+    if spec["amplitude"]:
+        outputs.append({"quantity": "amplitude", "unit": "1", "pixel_um": optics["pixel_um"],
+                        "note": "the network gives amplitude − 1"})
+    return inputs, {"channels": outputs}
+
+
+def prepare(model_card: dict, files, z_um, pixel_um, normalise):
+    """The card's planes from one stack, or from one file per plane in z order (a stack with more
+    planes gives the ones needed)."""
+    spec = model_card["inputs"]
+    wanted = [c["z_um"] for c in spec["channels"]]
+    stack = io.read_stack(files[0] if len(files) == 1 else files, z_um=z_um, pixel_um=pixel_um,
+                          require_focus=False, fallback={"wavelength_um": spec.get("wavelength_um"),
+                                                         "pixel_um": spec.get("pixel_um")})
+    card.check_pixel(io.path_names(files), stack.pixel_um, spec.get("pixel_um"))
+    try:
+        return network_input(card.relative(stack.data, normalise), stack.z_um, wanted), 1, stack.pixel_um
+    except ValueError:
+        raise io.StackError(f"{io.path_names(files)}: the network needs the planes at z = {io.format_z(wanted)} µm, "
+                            f"the input has z = {io.format_z(stack.z_um)} µm; give a stack holding them (or --z-um "
+                            "if the files' z are wrong).") from None
+
+
+def outputs(y, model_card: dict) -> dict:
+    names = card.named_channels(y, model_card)  # the channel count checked, then amplitude's offset undone
+    return dict(zip(names, network_output(y[None])[0]))
+
+
+def summary_params(config: dict) -> dict:
+    block = config["mcnn"]
+    return {"test_set": in_distribution_set(block["datasets"], block["test_sets"])}
+
+
+def headlines(tables: dict[str, pd.DataFrame], test_set: str = "natural") -> pd.DataFrame:
+    """Per model, mean over seeds, on the held-out set like its training data (the paper's setting)."""
+    transfer = tables["mcnn_transfer"]
+    rows = transfer[(transfer["test_condition"] == test_set) & transfer["metric"].isin(PIXEL_METRICS)]
+    wide = rows.pivot_table(index=["model", "seed"], columns="metric", values="value", aggfunc="mean").reset_index()
+    out = with_replicates(mean_metrics(wide, "model"), wide, "model").rename(columns={"model": "method"})
+    return out.assign(family="mcnn", setting=f"phase, held-out {test_set} images")
+
+
+def budget_headline(config: dict, run: dict) -> dict:
+    """A budget run is scored as the convergence study trains it, on the held-out set like its training data."""
+    block = config["mcnn"]
+    condition = block["convergence"]["condition"]
+    return {"files": [paths.fill(paths.RUN_SCORES["mcnn"], condition=condition, **run)],
+            "pairs": [[condition, in_distribution_set(block["datasets"], block["test_sets"])]], "reference": None}
+
+
+FAMILY = register(Family(
+    name="mcnn", title="MCNN", card=model_card, prepare=prepare, outputs=outputs, files=None,
+    summary_tables=("mcnn_transfer",), summary_params=summary_params, headlines=headlines,
+    cross_table="mcnn_transfer", budget_headline=budget_headline, run_scores=paths.RUN_SCORES["mcnn"],
+))

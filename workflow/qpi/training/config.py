@@ -1,0 +1,57 @@
+"""The settings of a training run (`TrainConfig`), built from a config mapping by `from_dict`.
+
+The GAN trainers extend it with their own settings (`PairedConfig`, `CycleConfig`, beside them).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Settings of one training run (epochs count passes over the training set).
+
+    `lr_schedule`: None, {"name": "step", "step_size": E, "gamma": g} (×g every E epochs) or
+    {"name": "cosine", "epochs": E, "min_lr": m} (cosine decay over E epochs, by default the run's
+    `epochs`; give E to extend a run on resume without changing the schedule already followed).
+    `max_steps` stops early after that many optimiser steps in total (smoke runs, benchmarks).
+    GPU only (ignored on CPU, see `accel_for`): `amp` trains in autocast "bf16" or "fp16" (with loss
+    scaling), `channels_last` uses NHWC tensors (faster convolutions on tensor cores), `compile`
+    wraps the model in torch.compile, `pin_memory` gathers batches from host-resident data (a set
+    too large for the GPU) into pinned memory so that their copies overlap the computation.
+    """
+
+    epochs: int = 10
+    batch_size: int = 8
+    lr: float = 1e-3
+    optimizer: str = "adam"
+    betas: tuple[float, float] = (0.9, 0.999)
+    betas_d: tuple[float, float] | None = None  # a GAN's discriminators' Adam betas (None: `betas`)
+    loss: str = "mse"
+    seed: int = 0
+    checkpoint_every: int = 1
+    device: str = "auto"
+    threads: int | None = None
+    val_every: int = 1
+    val_every_steps: int | None = None  # also validate every N optimiser steps (convergence curves)
+    lr_schedule: dict | None = None
+    augment: bool = True
+    max_steps: int | None = None
+    amp: str = "off"
+    channels_last: bool = False
+    compile: bool = False
+    pin_memory: bool = False
+
+    @classmethod
+    def from_dict(cls, values: dict) -> TrainConfig:
+        """Build from a config mapping, naming any unknown key."""
+        unknown = set(values) - {f.name for f in dataclasses.fields(cls)}
+        if unknown:
+            known = [f.name for f in dataclasses.fields(cls)]
+            raise ValueError(f"unknown training settings {sorted(unknown)}; known settings: {known}")
+        values = dict(values)
+        for key in ("betas", "betas_d"):
+            if values.get(key) is not None:
+                values[key] = tuple(values[key])
+        return cls(**values)
