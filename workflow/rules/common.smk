@@ -10,6 +10,7 @@ from qpi.core import paths, plan
 from qpi.core.plan import simulated_stacks
 from qpi.core.seeds import field_seed
 from qpi.io import read_sample_sheet, sheet_overrides, StackError
+from qpi.report import cards  # each training job's model card reaches its script as a param
 
 SIMULATE = config["data"] == "simulated"  # "user": the sample sheet's stacks only, no virtual microscope
 

@@ -71,6 +71,7 @@ rule contrans_train:
         label=CONTRANS["label"]["source"],
         train=lambda w: plan.model_train(CONTRANS, w.model),
         device=config["device"],
+        card=lambda w: cards.for_run(config, "contrans", w.model, w.objective, w.specimen),
         workdir=subpath(output.model, parent=True),
     threads: CONTRANS["threads"]
     resources:

@@ -104,6 +104,7 @@ rule despeckle_train:
         input_power=DESPECKLE["input_power"],
         train=lambda w: despeckle.train_settings(DESPECKLE, w.model),
         device=config["device"],
+        card=lambda w: cards.for_run(config, "despeckle", w.model, w.condition),
         workdir=subpath(output.model, parent=True),
     threads: DESPECKLE["threads"]
     resources:

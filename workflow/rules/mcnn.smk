@@ -60,6 +60,7 @@ rule mcnn_train:
         amplitude=lambda w: MCNN_CONDITIONS[w.condition]["amplitude"],
         train=lambda w: plan.model_train(MCNN, w.model),
         device=config["device"],
+        card=lambda w: cards.for_run(config, "mcnn", w.model, w.condition),
         workdir=subpath(output.model, parent=True),
     threads: config["threads"]["train"]
     resources:

@@ -100,6 +100,7 @@ rule srqpi_train:
         upscale=SRQPI["binning"],
         train=lambda w: plan.model_train(SRQPI, w.model),
         device=config["device"],
+        card=lambda w: cards.for_run(config, "srqpi", w.model, w.condition),
         workdir=subpath(output.model, parent=True),
     threads: config["threads"]["train"]
     priority: 2  # the demo's longest trainings: started first, they do not finish alone at the end
@@ -304,6 +305,7 @@ use rule srqpi_train as srqpi_sweep_train with:
         upscale=SRQPI["binning"],
         train=srqpi.sweep_train(SRQPI),
         device=config["device"],
+        card=lambda w: cards.for_run(config, "srqpi", w.model, w.condition),
         workdir=subpath(output.model, parent=True),
     threads: SWEEPS["threads"]
     log:

@@ -3,7 +3,6 @@
 from qpi.core.lease import gpu_lease
 from qpi.core.logs import log_to
 from qpi.families import contrans
-from qpi.report import cards
 from qpi.training.cycle_gan import CycleConfig, train_cycle
 from qpi.training.patches import load_dataset
 
@@ -15,5 +14,5 @@ kwargs = dict(p.arch)
 cfg = CycleConfig.from_dict({**p.train, "seed": int(w.seed), "device": p.device, "threads": snakemake.threads})
 with gpu_lease(p.device, log=log):
     summary = train_cycle(kwargs.pop("arch"), kwargs, domain_a, train_b[p.label], train_a["fov"], train_b["fov"],
-                          cfg, p.workdir, card=cards.for_run(snakemake.config, "contrans", w.model, w.objective, w.specimen))
+                          cfg, p.workdir, card=p.card)
 log.info("done: %s", summary)

@@ -3,7 +3,6 @@
 from qpi.core.lease import gpu_lease
 from qpi.core.logs import log_to
 from qpi.families import despeckle
-from qpi.report import cards
 from qpi.training.paired_gan import PairedConfig, train_paired
 from qpi.training.patches import load_dataset
 
@@ -16,7 +15,5 @@ arch, adversarial, loss = kwargs.pop("arch"), kwargs.pop("adversarial", False), 
 cfg = PairedConfig.from_dict({**p.train, "adversarial": adversarial, "loss": loss,
                               "seed": int(snakemake.wildcards.seed), "device": p.device, "threads": snakemake.threads})
 with gpu_lease(p.device, log=log):
-    summary = train_paired(arch, kwargs, train, val, cfg, p.workdir,
-                           card=cards.for_run(snakemake.config, "despeckle", snakemake.wildcards.model,
-                                              snakemake.wildcards.condition))
+    summary = train_paired(arch, kwargs, train, val, cfg, p.workdir, card=p.card)
 log.info("done: %s", summary)

@@ -5,7 +5,6 @@ import numpy as np
 from qpi.core.lease import gpu_lease
 from qpi.core.logs import log_to
 from qpi.families import mcnn
-from qpi.report import cards
 from qpi.training.config import TrainConfig
 from qpi.training.patches import load_dataset
 from qpi.training.supervised import train_supervised
@@ -20,7 +19,5 @@ kwargs = {"in_channels": len(z), "out_channels": 2 if p.amplitude else 1, "input
 cfg = TrainConfig.from_dict({**p.train, "seed": int(snakemake.wildcards.seed), "device": p.device,
                              "threads": snakemake.threads})
 with gpu_lease(p.device, log=log):
-    summary = train_supervised(kwargs.pop("arch"), kwargs, train, val, cfg, p.workdir,
-                               card=cards.for_run(snakemake.config, "mcnn", snakemake.wildcards.model,
-                                                  snakemake.wildcards.condition))
+    summary = train_supervised(kwargs.pop("arch"), kwargs, train, val, cfg, p.workdir, card=p.card)
 log.info("done: %s", summary)

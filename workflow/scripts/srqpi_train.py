@@ -2,7 +2,6 @@
 
 from qpi.core.lease import gpu_lease
 from qpi.core.logs import log_to
-from qpi.report import cards
 from qpi.training import patches
 from qpi.training.config import TrainConfig
 from qpi.training.supervised import train_supervised
@@ -16,7 +15,6 @@ cfg = TrainConfig.from_dict({**p.train, "seed": int(snakemake.wildcards.seed), "
 with gpu_lease(p.device, log=log):
     summary = train_supervised(
         arch.pop("arch"), {"upscale": p.upscale, **arch},
-        (data["x_train"], data["y_train"]), (data["x_val"], data["y_val"]), cfg, p.workdir,
-        card=cards.for_run(snakemake.config, "srqpi", snakemake.wildcards.model, snakemake.wildcards.condition),
+        (data["x_train"], data["y_train"]), (data["x_val"], data["y_val"]), cfg, p.workdir, card=p.card,
     )
 log.info("done: %s", summary)
