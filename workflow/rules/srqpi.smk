@@ -12,15 +12,7 @@ try:  # the stacks' split by field of view: train, val, test
 except ValueError as err:
     where = f"{config.get('stacks')} lists {len(USER)}" + (f", simulate.fields gives {len(SIMULATED)}" if SIMULATE else "")
     planning_error(f"DL-SRQPI: {err} ({where}).")
-
-
-def stacks_in(split):
-    return [s for s in STACKS if SPLIT[s] == split]
-
-
-def srqpi_corrected(condition, stack):
-    """The corrected stack a condition's inputs are cut from (qpi.families.srqpi.plan.corrected)."""
-    return srqpi_plan.corrected(SRQPI, condition, stack, config["microscope"]["coherence"], stack in USER)
+TEST_STACKS = [s for s in STACKS if SPLIT[s] == "test"]
 
 
 TARGETS += [
@@ -45,7 +37,8 @@ rule srqpi_degrade:
     """LR network inputs (one defocused plane, noise, binning) and two-plane LR TIE inputs of every
     stack under one condition (one job: each stack takes a fraction of a second)."""
     input:
-        stacks=lambda w: [srqpi_corrected(w.condition, s) for s in STACKS],
+        stacks=lambda w: [srqpi_plan.corrected(SRQPI, w.condition, s, config["microscope"]["coherence"], s in USER)
+                          for s in STACKS],
     output:
         lr=expand(paths.SRQPI["lr"], stack=STACKS, allow_missing=True),
         pair=expand(paths.SRQPI["lr_pair"], stack=STACKS, allow_missing=True),
@@ -120,14 +113,14 @@ rule srqpi_evaluate_model:
     """Full-field tiled inference of a trained network on the held-out fields of view, scored."""
     input:
         model=paths.SRQPI_RUN["best"],
-        lr=lambda w: expand(paths.SRQPI["lr"], condition=w.condition, stack=stacks_in("test")),
-        tie=expand(paths.STACK["tie"], stack=stacks_in("test")),
+        lr=lambda w: expand(paths.SRQPI["lr"], condition=w.condition, stack=TEST_STACKS),
+        tie=expand(paths.STACK["tie"], stack=TEST_STACKS),
     output:
         scores=paths.RUN_SCORES["srqpi"],
         predictions=paths.fill(paths.SRQPI["predictions"], method=paths.RUN),
     params:
-        stacks=stacks_in("test"),
-        truth=truth_paths(stacks_in("test")),
+        stacks=TEST_STACKS,
+        truth=truth_paths(TEST_STACKS),
         evaluate=SRQPI["evaluate"],
         device=config["device"],
     threads: config["threads"]["train"]
@@ -147,17 +140,17 @@ rule srqpi_evaluate_tie:
     """Classical baseline: TIE on the two-plane LR input, upsampled to the HR grid, scored."""
     input:
         pair=lambda w: expand(
-            paths.SRQPI["lr_pair"], condition=w.condition, stack=stacks_in("test")
+            paths.SRQPI["lr_pair"], condition=w.condition, stack=TEST_STACKS
         ),
-        tie=expand(paths.STACK["tie"], stack=stacks_in("test")),
+        tie=expand(paths.STACK["tie"], stack=TEST_STACKS),
     output:
         scores=paths.fill(paths.SRQPI["scores"], method="tie-{method}"),
         predictions=paths.fill(paths.SRQPI["predictions"], method="tie-{method}"),
     wildcard_constraints:
         method="fft|dct|aperture|iterative|auto",
     params:
-        stacks=stacks_in("test"),
-        truth=truth_paths(stacks_in("test")),
+        stacks=TEST_STACKS,
+        truth=truth_paths(TEST_STACKS),
         binning=SRQPI["binning"],
         eps=config["tie"]["eps"],
     log:
@@ -197,17 +190,17 @@ rule srqpi_benchmark_figure:
             paths.SRQPI["predictions"], condition=SRQPI["train_condition"], method=srqpi.methods(SRQPI)
         ),
         lr=expand(
-            paths.SRQPI["lr"], condition=SRQPI["train_condition"], stack=stacks_in("test")
+            paths.SRQPI["lr"], condition=SRQPI["train_condition"], stack=TEST_STACKS
         ),
-        tie=expand(paths.STACK["tie"], stack=stacks_in("test")),
+        tie=expand(paths.STACK["tie"], stack=TEST_STACKS),
     output:
         figure=report(
             paths.figure("srqpi_benchmark"), caption="../report/srqpi_benchmark_figure.rst", category="DL-SRQPI"
         ),
     params:
         methods=srqpi.methods(SRQPI),
-        stacks=stacks_in("test"),
-        truth=truth_paths(stacks_in("test")),
+        stacks=TEST_STACKS,
+        truth=truth_paths(TEST_STACKS),
     log:
         paths.log("figures/srqpi_benchmark"),
     conda:
@@ -318,14 +311,14 @@ rule srqpi_cross_evaluate:
     """One sweep network, loaded once, on the held-out fields of every test condition of both sweeps, scored."""
     input:
         model=srqpi.sweep_model(SRQPI),
-        lr=expand(paths.SRQPI["lr"], condition=srqpi.sweep_tests(SRQPI), stack=stacks_in("test")),
-        tie=expand(paths.STACK["tie"], stack=stacks_in("test")),
+        lr=expand(paths.SRQPI["lr"], condition=srqpi.sweep_tests(SRQPI), stack=TEST_STACKS),
+        tie=expand(paths.STACK["tie"], stack=TEST_STACKS),
     output:
         scores=paths.SRQPI["cross"],
     params:
         tests=srqpi.sweep_tests(SRQPI),
-        stacks=stacks_in("test"),
-        truth=truth_paths(stacks_in("test")),
+        stacks=TEST_STACKS,
+        truth=truth_paths(TEST_STACKS),
         evaluate=SRQPI["evaluate"],
         device=config["device"],
     threads: SWEEPS["threads"]
