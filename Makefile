@@ -24,7 +24,7 @@ test: setup  # one pytest worker per core, each test file on one worker (its pip
 	$(VENV)/bin/snakemake --lint
 	$(PY) -m pytest -q -n auto --dist loadfile
 
-test-claims: setup  # the papers' claims at toy scale (minutes of CPU training each)
+test-claims: setup  # the papers' claims at toy scale and long end-to-end cases (minutes of CPU training each)
 	$(PY) -m pytest -m claims -q
 
 test-restart: setup  # snakemake SIGKILLed mid-run, restarted with the same command: the same tables

@@ -217,3 +217,45 @@ def test_cosine_schedule_spans_the_run_unless_its_length_is_given():
         cfg = TrainConfig(epochs=6, lr_schedule=spec)
         scheduler = optim.make_scheduler(optim.make_optimizer(params, cfg), cfg)
         assert scheduler.T_max == t_max
+
+
+# --- training that fits the data -------------------------------------------------------------
+
+
+def test_min_steps_raises_the_epochs_of_a_small_set_and_scales_the_schedule_alike():
+    cfg = TrainConfig(epochs=2, min_steps=10, lr_schedule={"name": "step", "step_size": 1, "gamma": 0.5})
+    fitted = cfg.fitted(per_epoch=3)  # 2 epochs × 3 steps < 10: 4 epochs
+    assert fitted.epochs == 4 and fitted.lr_schedule == {"name": "step", "step_size": 2, "gamma": 0.5}
+    assert cfg.fitted(per_epoch=5) is cfg and TrainConfig(epochs=2).fitted(per_epoch=1) == TrainConfig(epochs=2)
+
+
+def test_a_small_training_set_trains_min_steps(tmp_path):
+    summary = _fit(tmp_path, epochs=1, min_steps=7)  # 2 steps per epoch: 4 epochs
+    assert summary["steps"] == 8 and [int(r["epoch"]) for r in _rows(tmp_path / "epochs.csv")] == [1, 2, 3, 4]
+
+
+def test_patience_stops_a_stalled_run_keeps_its_best_and_a_rerun_trains_no_further(tmp_path, caplog):
+    with caplog.at_level(logging.INFO, logger="qpi.training.loop"):
+        summary = _fit(tmp_path, epochs=8, lr=0.0, patience=2)  # lr 0: the first validation stays the best
+    assert summary["epochs"] == 3 and summary["best"]["epoch"] == 1
+    assert "early stop at epoch 3" in caplog.text and "never improved after the first epoch" in caplog.text
+    again = _fit(tmp_path, epochs=8, lr=0.0, patience=2)
+    assert again["resumed"] and again["steps"] == summary["steps"]
+
+
+@pytest.mark.parametrize("val_loss, improving", [
+    ([1.0, 0.8, 0.6, 0.5, 0.4, 0.3], True),    # still falling
+    ([1.0, 0.5, 0.4, 0.4, 0.401, 0.399], False),  # flat at the end
+    ([1.0, 0.9, 0.8], False),                # too few validations to tell
+    ([-0.2, -0.5, -0.7, -0.9], True),        # a negative loss (NPCC) falling
+])
+def test_still_improving_reads_the_end_of_the_validation_curve(val_loss, improving):
+    from qpi.training.curves import still_improving
+
+    assert still_improving(val_loss) is improving
+
+
+def test_a_run_ended_while_validation_still_fell_warns(tmp_path, caplog):
+    with caplog.at_level(logging.WARNING, logger="qpi.training.loop"):
+        _fit(tmp_path, epochs=6)  # val loss 0.35 → 0.19, falling fastest at the end
+    assert "still falling when training ended" in caplog.text

@@ -14,6 +14,7 @@ import tifffile
 import yaml
 
 from qpi import io
+from qpi.families.srqpi import plan
 from qpi.optics.imaging import Camera, Microscope
 from qpi.optics.simulate import simulate_field
 from qpi.scoring import metrics
@@ -45,10 +46,11 @@ def record(folder: Path, count: int, field_px: int = FIELD_PX, dz_um: float = 2.
     return sheet
 
 
-def run(workdir: Path, sheet: Path, *extra: str) -> subprocess.CompletedProcess:
+def run(workdir: Path, sheet: Path, *extra: str, configs: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
+    """`snakemake --configfile config/user.yaml [configs] --config stacks=SHEET` in `workdir`."""
     if not (workdir / "config").exists():  # the Snakefile reads config/config.yaml from the working directory
         shutil.copytree(ROOT / "config", workdir / "config")
-    cmd = [*SNAKEMAKE, *extra, "--directory", str(workdir), "--configfile", "config/user.yaml",
+    cmd = [*SNAKEMAKE, *extra, "--directory", str(workdir), "--configfile", "config/user.yaml", *configs,
            "--config", f"stacks={sheet}"]
     return subprocess.run(cmd, capture_output=True, text=True, cwd=workdir)
 
@@ -119,11 +121,16 @@ def test_sheet_problems_are_one_line_at_planning_time(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_too_few_stacks_to_split_is_one_line(tmp_path):
+def test_too_few_stacks_are_split_by_blocks_or_by_fields_only_when_asked(tmp_path):
     sheet = record(tmp_path, 2, field_px=32)
-    result = run(tmp_path, sheet, "-n")
+    planned = run(tmp_path, sheet, "-n")
+    assert planned.returncode == 0, planned.stderr[-3000:]
+    evaluation = planned.stdout.split("rule srqpi_evaluate_model:")[1].split("\n")[1]
+    assert "results/tie/cell0.tif" in evaluation and "results/tie/cell1.tif" in evaluation  # both hold test blocks
+    (tmp_path / "fields.yaml").write_text("srqpi:\n  split: {by: fields}\n")
+    result = run(tmp_path, sheet, "-n", configs=(str(tmp_path / "fields.yaml"),))
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert "too few to split by field" in result.stderr and "add stacks" in result.stderr
+    assert "too few to split by field" in result.stderr and "srqpi.split.by: auto" in result.stderr
 
 
 @pytest.mark.slow
@@ -137,3 +144,31 @@ def test_a_rule_failure_is_its_one_sentence_in_the_rule_log(tmp_path):
     log = (tmp_path / "results" / "logs" / "ingest" / "cell0.log").read_text()
     assert "has 2 planes but 3 z positions" in log and "Traceback" not in log
     assert not (tmp_path / "results" / "ingest" / "cell0.tif").exists()
+
+
+@pytest.mark.claims  # a 1024² field through the whole user pipeline: 35 s on 2 cores, beside make test's budget
+def test_one_large_field_is_split_by_blocks_and_scored_on_its_held_out_blocks(tmp_path):
+    """A lab's one field, as a user records it: too few fields to split by field, so the pipeline splits
+    the field into blocks (one log line says why), trains on patches wholly inside the train blocks and
+    scores every method on the test blocks alone, one row per block."""
+    sheet = record(tmp_path, 1, field_px=1024, dz_um=DZ_UM)  # 3×3 blocks of 85 LR px: 32 px patches fit
+    result = run(tmp_path, sheet, "results/tables/srqpi_benchmark.csv")
+    assert result.returncode == 0, result.stderr[-6000:]
+    results = tmp_path / "results"
+    assert "split by blocks: 1 fields of view are too few" in (results / "logs/srqpi/user/dataset.log").read_text()
+    provenance = io.read_json(results / "srqpi" / "user" / "dataset.json")
+    assert provenance["split_by"] == "blocks" and provenance["splits"]["test"]["patches"] == 0  # test stays whole
+    assert provenance["splits"]["train"]["patches"] > 0 and provenance["splits"]["val"]["patches"] > 0
+    table = pd.read_csv(results / "tables" / "srqpi_per_image.csv")
+    label, _ = io.read_image(results / "tie" / "cell0.tif")
+    split = plan.split({"split": {"val": 0.15, "test": 0.2, "by": "auto", "grid": 3, "guard_lr": None},
+                        "patches": {"lr_size": 32}}, ["cell0"], seed=0)
+    windows = plan.test_windows(split, "cell0", label, 4)
+    assert windows and set(table["image"]) == {f"cell0@{b}" for b in windows}  # corner blocks: outside the stop
+    exact = np.load(tmp_path / "cell0_exact.npy")
+    with np.load(results / "srqpi" / "user" / "eval" / "unet_s0.npz") as predictions:
+        unet = predictions["cell0"]
+    for block, window in windows.items():  # the stored score is the held-out block's, nothing around it
+        row = table[(table["image"] == f"cell0@{block}") & (table["method"] == "unet") & (table["reference"] == "tie")]
+        assert row["ssim"].item() == pytest.approx(metrics.score(*metrics.inside(unet[window], label[window]))["ssim"])
+        assert np.isfinite(metrics.score(*metrics.inside(unet[window], exact[window]))["ssim"])

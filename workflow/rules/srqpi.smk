@@ -3,16 +3,15 @@ from qpi.core.plan import parse_stack_name, stack_seed
 from qpi.families import srqpi
 from qpi.families.srqpi import plan as srqpi_plan
 from qpi.families.srqpi import planes_um, sweep_values
-from qpi.training.patches import split_fields
 
 SRQPI = config["srqpi"]
 SWEEPS = SRQPI["sweeps"]
-try:  # the stacks' split by field of view: train, val, test
-    SPLIT = split_fields(STACKS, val=SRQPI["split"]["val"], test=SRQPI["split"]["test"], seed=config["seed"])
+try:  # the stacks' split: by field of view, or (too few fields) each field by spatial blocks
+    SRQPI_SPLIT = srqpi_plan.split(SRQPI, STACKS, config["seed"])
 except ValueError as err:
     where = f"{config.get('stacks')} lists {len(USER)}" + (f", simulate.fields gives {len(SIMULATED)}" if SIMULATE else "")
     planning_error(f"DL-SRQPI: {err} ({where}).")
-TEST_STACKS = [s for s in STACKS if SPLIT[s] == "test"]
+TEST_STACKS = srqpi_plan.in_split(SRQPI_SPLIT, STACKS, "test")
 
 
 TARGETS += [
@@ -62,6 +61,7 @@ rule srqpi_dataset:
     input:
         lr=expand(paths.SRQPI["lr"], stack=STACKS, allow_missing=True),
         label=[srqpi_plan.label(SRQPI, s, s in SIMULATED) for s in STACKS],
+        tie=expand(paths.STACK["tie"], stack=STACKS) if SRQPI_SPLIT["by"] == "blocks" else [],  # blocks: the stop
     output:
         data=paths.SRQPI["dataset"],
         provenance=paths.SRQPI["dataset_provenance"],
@@ -69,7 +69,7 @@ rule srqpi_dataset:
         condition="|".join(map(re.escape, SRQPI["conditions"])),
     params:
         stacks=STACKS,
-        split=SPLIT,
+        split=SRQPI_SPLIT,
         binning=SRQPI["binning"],
         patches=SRQPI["patches"],
     log:
@@ -121,6 +121,7 @@ rule srqpi_evaluate_model:
     params:
         stacks=TEST_STACKS,
         truth=truth_paths(TEST_STACKS),
+        split=SRQPI_SPLIT,
         evaluate=SRQPI["evaluate"],
         device=config["device"],
     threads: config["threads"]["train"]
@@ -151,6 +152,7 @@ rule srqpi_evaluate_tie:
     params:
         stacks=TEST_STACKS,
         truth=truth_paths(TEST_STACKS),
+        split=SRQPI_SPLIT,
         binning=SRQPI["binning"],
         eps=config["tie"]["eps"],
     log:
@@ -167,6 +169,8 @@ rule srqpi_benchmark_table:
         scores=lambda w: expand(
             paths.SRQPI["scores"], condition=SRQPI["train_condition"], method=srqpi.methods(SRQPI)
         ),
+        epochs=expand(paths.SRQPI_RUN["epochs"], condition=SRQPI["train_condition"], model=list(SRQPI["models"]),
+                      seed=SRQPI["seeds"]),
     output:
         table=paths.table("srqpi_benchmark"),
         html=report(
@@ -201,6 +205,8 @@ rule srqpi_benchmark_figure:
         methods=srqpi.methods(SRQPI),
         stacks=TEST_STACKS,
         truth=truth_paths(TEST_STACKS),
+        split=SRQPI_SPLIT,
+        binning=SRQPI["binning"],
     log:
         paths.log("figures/srqpi_benchmark"),
     conda:
@@ -319,6 +325,7 @@ rule srqpi_cross_evaluate:
         tests=srqpi.sweep_tests(SRQPI),
         stacks=TEST_STACKS,
         truth=truth_paths(TEST_STACKS),
+        split=SRQPI_SPLIT,
         evaluate=SRQPI["evaluate"],
         device=config["device"],
     threads: SWEEPS["threads"]

@@ -9,6 +9,7 @@ from qpi.core.device import select_device, set_threads
 from qpi.core.lease import gpu_lease
 from qpi.core.logs import log_to
 from qpi.families import srqpi
+from qpi.families.srqpi import plan
 from qpi.training import evaluate
 from qpi.training.checkpoints import load_model
 
@@ -26,7 +27,8 @@ with gpu_lease(p.device, log=log):
         inputs = {name: io.read_image(path)[0] for name, path in zip(p.stacks, paths)}
         rows += srqpi.evaluate_fields(
             lambda lr: evaluate.tiled_predict(model, lr, factor, tile, overlap, device), inputs, references, log,
-            family="srqpi", model=w.model, seed=int(w.seed), train_condition=w.condition, test_condition=test,
+            plan.scored_windows(p.split, references, factor), family="srqpi", model=w.model, seed=int(w.seed),
+            train_condition=w.condition, test_condition=test,
         )[0]
 with atomic_path(snakemake.output.scores) as tmp:
     pd.DataFrame(rows).to_csv(tmp, index=False)

@@ -5,6 +5,7 @@ from qpi.core.device import select_device, set_threads
 from qpi.core.lease import gpu_lease
 from qpi.core.logs import log_to
 from qpi.families import srqpi
+from qpi.families.srqpi import plan
 from qpi.training import evaluate
 from qpi.training.checkpoints import load_model
 
@@ -17,9 +18,10 @@ references = dict(zip(p.stacks, srqpi.references(snakemake.input.tie, p.truth)))
 with gpu_lease(p.device, log=log):
     device = select_device(p.device)
     model = load_model(snakemake.input.model, device=device)
+    factor = int(model.config["upscale"])
     rows, predictions = srqpi.evaluate_fields(
-        lambda lr: evaluate.tiled_predict(model, lr, int(model.config["upscale"]), tile, overlap, device),
-        inputs, references, log, family="srqpi", model=w.model, seed=int(w.seed), train_condition=w.condition,
-        test_condition=w.condition,
+        lambda lr: evaluate.tiled_predict(model, lr, factor, tile, overlap, device), inputs, references, log,
+        plan.scored_windows(p.split, references, factor), family="srqpi", model=w.model, seed=int(w.seed),
+        train_condition=w.condition, test_condition=w.condition,
     )
 evaluate.save_results(rows, predictions, snakemake.output.scores, snakemake.output.predictions)

@@ -3,6 +3,7 @@
 from qpi import io, tie
 from qpi.core.logs import log_to
 from qpi.families import srqpi
+from qpi.families.srqpi import plan
 from qpi.optics.binning import upsample
 from qpi.training import evaluate
 
@@ -17,7 +18,7 @@ def predict(stack):
 inputs = {name: io.read_stack(path, require_focus=False) for name, path in zip(p.stacks, snakemake.input.pair)}
 references = dict(zip(p.stacks, srqpi.references(snakemake.input.tie, p.truth)))
 rows, predictions = srqpi.evaluate_fields(
-    predict, inputs, references, log, family="srqpi", model=f"tie-{w.method}", seed=0, train_condition="none",
-    test_condition=w.condition,
+    predict, inputs, references, log, plan.scored_windows(p.split, references, p.binning), family="srqpi",
+    model=f"tie-{w.method}", seed=0, train_condition="none", test_condition=w.condition,
 )
 evaluate.save_results(rows, predictions, snakemake.output.scores, snakemake.output.predictions)

@@ -17,8 +17,8 @@ from qpi import families
 from qpi.core.papers import PAPER
 from qpi.core.plan import architecture, model_train
 from qpi.scoring.scores import phase_reference
+from qpi.training.config import scale_schedule
 
-SCHEDULE_EPOCHS = ("constant_epochs", "step_size")  # lr_schedule keys counted in epochs
 BUDGET_COLUMNS = ["family", "model", "multiplier", "seed", "epochs", "ssim", "images"]
 
 
@@ -30,9 +30,8 @@ def key(model: str, multiplier: int) -> str:
 def scaled(train: dict, multiplier: int) -> dict:
     """Training settings `train` at `multiplier` × the epochs, schedule included."""
     out = {**train, "epochs": train["epochs"] * multiplier}
-    schedule = train.get("lr_schedule")
-    if isinstance(schedule, dict):
-        out["lr_schedule"] = {k: v * multiplier if k in SCHEDULE_EPOCHS else v for k, v in schedule.items()}
+    if isinstance(train.get("lr_schedule"), dict):
+        out["lr_schedule"] = scale_schedule(train["lr_schedule"], multiplier)
     return out
 
 

@@ -6,6 +6,16 @@ The GAN trainers extend it with their own settings (`PairedConfig`, `CycleConfig
 from __future__ import annotations
 
 import dataclasses
+import math
+
+SCHEDULE_EPOCHS = ("constant_epochs", "step_size")  # lr_schedule keys counted in epochs
+
+
+def scale_schedule(schedule: dict | None, factor: float) -> dict | None:
+    """An lr schedule for a run `factor`× as long: its epoch counts scaled (a decay keeps its shape)."""
+    if not isinstance(schedule, dict):
+        return schedule
+    return {k: max(1, round(v * factor)) if k in SCHEDULE_EPOCHS and v else v for k, v in schedule.items()}
 
 
 @dataclasses.dataclass
@@ -16,6 +26,10 @@ class TrainConfig:
     {"name": "cosine", "epochs": E, "min_lr": m} (cosine decay over E epochs, by default the run's
     `epochs`; give E to extend a run on resume without changing the schedule already followed).
     `max_steps` stops early after that many optimiser steps in total (smoke runs, benchmarks).
+    `min_steps` trains at least that many optimiser steps whatever the size of the training set (a
+    small set of a lab's own fields gets more epochs, the lr schedule's epoch counts scaled alike;
+    `fitted`). `patience` stops after that many validations without a lower validation loss (the best
+    model is kept in `best.pt` either way).
     GPU only (ignored on CPU, see `accel_for`): `amp` trains in autocast "bf16" or "fp16" (with loss
     scaling), `channels_last` uses NHWC tensors (faster convolutions on tensor cores), `compile`
     wraps the model in torch.compile, `pin_memory` gathers batches from host-resident data (a set
@@ -38,10 +52,20 @@ class TrainConfig:
     lr_schedule: dict | None = None
     augment: bool = True
     max_steps: int | None = None
+    min_steps: int | None = None
+    patience: int | None = None
     amp: str = "off"
     channels_last: bool = False
     compile: bool = False
     pin_memory: bool = False
+
+    def fitted(self, per_epoch: int) -> TrainConfig:
+        """These settings for a training set of `per_epoch` batches: with `min_steps`, epochs raised
+        (and the schedule's epoch counts with them) to at least that many optimiser steps."""
+        if not self.min_steps or per_epoch * self.epochs >= self.min_steps:
+            return self
+        epochs = math.ceil(self.min_steps / per_epoch)
+        return dataclasses.replace(self, epochs=epochs, lr_schedule=scale_schedule(self.lr_schedule, epochs / self.epochs))
 
     @classmethod
     def from_dict(cls, values: dict) -> TrainConfig:

@@ -173,6 +173,7 @@ def train_cycle(
         if x.ndim != 4 or len(x) == 0:
             raise ValueError(f"domain {name} needs images (N, C, H, W) with N > 0, got {x.shape}")
     check_unpaired(fov_a, fov_b)
+    cfg = cfg.fitted(len(unpaired_plan(len(domain_a), len(domain_b), cfg.batch_size, cfg.seed, 0)))
     device, accel = setup(cfg)
     if accel.compile:  # the four networks run through CycleGAN's methods, not one forward to compile
         log.info("compile is not used by the cycle-GAN trainer; training uncompiled")

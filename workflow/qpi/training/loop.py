@@ -30,6 +30,7 @@ from qpi.core.atomic import atomic_path
 from qpi.core.logs import progress_stream
 from qpi.training.checkpoints import complete_card, data_digest, load_checkpoint, resumable, save_checkpoint
 from qpi.training.config import TrainConfig
+from qpi.training.curves import read_validation, still_improving
 
 log = logging.getLogger("qpi.training.loop")
 
@@ -170,6 +171,8 @@ def run_epochs(run: Run, per_epoch: int, plan_for: Callable[[int], list], load: 
     validates and checkpoints at the end, and closes the logs."""
     cfg, progress, optimizer = run.cfg, run.progress, run.stateful["optimizer"]
     total = per_epoch * cfg.epochs if cfg.max_steps is None else min(per_epoch * cfg.epochs, cfg.max_steps)
+    if progress.get("stopped_early"):  # a finished early-stopped run, re-run: nothing more to train
+        total = progress["step"]
 
     def validate_now() -> None:
         if validation is not None and progress["validated_step"] != progress["step"]:
@@ -195,9 +198,23 @@ def run_epochs(run: Run, per_epoch: int, plan_for: Callable[[int], list], load: 
                 run.stateful[name].step()
         if progress["epoch"] % cfg.val_every == 0:
             validate_now()
-        if progress["epoch"] % cfg.checkpoint_every == 0:
+        stalled = cfg.patience and validation is not None and progress["epoch"] - progress["best"]["epoch"] >= cfg.patience
+        if stalled:
+            progress["stopped_early"] = True
+            log.info("early stop at epoch %d: no lower validation loss for %d epochs (best at epoch %d kept)",
+                     progress["epoch"], cfg.patience, progress["best"]["epoch"])
+            if progress["best"]["epoch"] <= 1:
+                log.warning("validation never improved after the first epoch: the network learnt nothing that "
+                            "holds on the validation data (too few patches, or labels it cannot learn from its "
+                            "input: check the labels' quality)")
+        if progress["epoch"] % cfg.checkpoint_every == 0 or stalled:
             run.checkpoint()
+        if stalled:
+            break
     bar.close()
     validate_now()
     run.checkpoint()
     run.close()
+    if validation is not None and still_improving(read_validation(run.out / "epochs.csv")):
+        log.warning("validation loss still falling when training ended: the network is under-trained for its data "
+                    "(raise train.epochs or train.min_steps)")

@@ -28,7 +28,7 @@ from qpi import models
 from qpi.core.device import autocast
 from qpi.training import losses
 from qpi.training.accel import accelerated, loss_scaler, setup
-from qpi.training.batches import as_tensor, check_pairs
+from qpi.training.batches import as_tensor, batches_per_epoch, check_pairs
 from qpi.training.config import TrainConfig
 from qpi.training.loop import start_run
 from qpi.training.optim import backward_step, make_optimizer, make_scheduler
@@ -93,6 +93,7 @@ def train_paired(
     reconstruction loss and SSIM), `last.pt` and `best.pt` (lowest validation loss) under `out_dir`."""
     check_pairs(*train, "training")
     check_pairs(*val, "validation")
+    cfg = cfg.fitted(batches_per_epoch(len(train[0]), cfg.batch_size))
     device, accel = setup(cfg)
     generator = models.build(model_name, **model_kwargs).to(device)
     opt_g = make_optimizer(generator.parameters(), cfg)

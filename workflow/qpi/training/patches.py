@@ -1,4 +1,5 @@
-"""Paired LR/HR patch datasets: extraction, an edge-content filter, splits by field of view."""
+"""Paired LR/HR patch datasets: extraction, an edge-content filter, splits by field of view, or by
+spatial blocks of each field when there are too few fields to split."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from scipy import ndimage
 from qpi.core.atomic import atomic_path
 
 SPLITS = ("train", "val", "test")
+NO_SPLIT = -1  # a region map's pixels in no split: a guard band, or a block mostly outside the field stop
 
 
 def split_fields(names: list[str], val: float, test: float, seed: int) -> dict[str, str]:
@@ -30,6 +32,32 @@ def split_fields(names: list[str], val: float, test: float, seed: int) -> dict[s
     for rank, i in enumerate(order):
         split[names[i]] = "test" if rank < n_test else "val" if rank < n_test + n_val else "train"
     return split
+
+
+def block_regions(shape: tuple[int, int], val: float, test: float, seed, grid: int = 3, guard: int = 0,
+                  valid: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, tuple[str, int, int, int, int]]]:
+    """One field split into `grid`×`grid` blocks, each block in one split (as `split_fields` splits
+    fields), for labs with too few fields to split by field.
+
+    Blocks with less than half of their pixels `valid` (e.g. outside a field stop) are in no split.
+    Each split is then kept `guard` pixels away from the splits it could leak into: pixels of train
+    within `guard` of val or test, and of val within `guard` of test, are in none, so a test block
+    keeps its whole rectangle. Returns the region map (H, W; the index of its split in `SPLITS`, else
+    `NO_SPLIT`) and the blocks in a split, {name: (split, y0, y1, x0, x1)} in pixels of `shape`.
+    """
+    ys, xs = (np.linspace(0, n, grid + 1).round().astype(int) for n in shape)
+    rects = {f"b{i}{j}": (ys[i], ys[i + 1], xs[j], xs[j + 1]) for i in range(grid) for j in range(grid)}
+    if valid is not None:
+        rects = {k: r for k, r in rects.items() if valid[r[0] : r[1], r[2] : r[3]].mean() >= 0.5}
+    parts = split_fields(list(rects), val, test, seed)
+    region = np.full(shape, NO_SPLIT, np.int8)
+    for name, (y0, y1, x0, x1) in rects.items():
+        region[y0:y1, x0:x1] = SPLITS.index(parts[name])
+    for protected in ("test", "val"):
+        code = SPLITS.index(protected)
+        near = ndimage.maximum_filter(region == code, size=2 * guard + 1) if guard else region == code
+        region[near & (region >= 0) & (region < code)] = NO_SPLIT
+    return region, {k: (parts[k], *r) for k, r in sorted(rects.items())}
 
 
 def grid(size: int, patch: int, stride: int) -> list[int]:
@@ -92,24 +120,36 @@ def paired_dataset(
 ) -> tuple[dict[str, np.ndarray], dict]:
     """Patch pairs per split from full fields {name: (lr, hr)} → arrays x_<split>, y_<split> (N,1,h,w).
 
-    Empty patches and those reaching outside a field stop (NaN labels) are dropped in every split;
-    augmentation is left to the trainer (train split only).
+    A field's `split` is its split's name, or a region map on its LR grid (`block_regions`): then a
+    patch belongs to a split only when every one of its pixels does. Empty patches and those reaching
+    outside a field stop (NaN labels) are dropped in every split; augmentation is left to the trainer
+    (train split only).
     """
     arrays, counts = {}, {}
     for part in SPLITS:
         xs, ys = [], []
         kept = total = 0
-        for name in sorted(n for n in fields if split[n] == part):
+        for name in sorted(n for n in fields if _in_split(split[n], part)):
             lr, hr = fields[name]
             hr = hr[: lr.shape[0] * factor, : lr.shape[1] * factor]  # binning cut what did not fill a block
-            lr_p, hr_p, _ = extract_pairs(lr, hr, factor, lr_size, stride)
-            keep = has_content(hr_p, min_edge) & np.isfinite(hr_p).all(axis=(1, 2))  # NaN: outside a field stop
+            lr_p, hr_p, origins = extract_pairs(lr, hr, factor, lr_size, stride)
+            ours = np.ones(len(origins), bool)
+            if not isinstance(split[name], str):  # a region map: patches wholly inside this split's blocks
+                code = SPLITS.index(part)
+                ours = np.array([(split[name][y : y + lr_size, x : x + lr_size] == code).all() for y, x in origins])
+            keep = ours & has_content(hr_p, min_edge) & np.isfinite(hr_p).all(axis=(1, 2))  # NaN: outside a stop
             xs.append(lr_p[keep])
             ys.append(hr_p[keep])
-            kept, total = kept + int(keep.sum()), total + len(keep)
+            kept, total = kept + int(keep.sum()), total + int(ours.sum())
         empty_x = np.zeros((0, lr_size, lr_size), np.float32)
         empty_y = np.zeros((0, lr_size * factor, lr_size * factor), np.float32)
         arrays[f"x_{part}"] = np.concatenate(xs or [empty_x])[:, None]
         arrays[f"y_{part}"] = np.concatenate(ys or [empty_y])[:, None]
-        counts[part] = {"fields": sorted(n for n in fields if split[n] == part), "patches": kept, "dropped": total - kept}
+        counts[part] = {"fields": sorted(n for n in fields if _in_split(split[n], part)), "patches": kept,
+                        "dropped": total - kept}
     return arrays, {"splits": counts, "factor": factor, "lr_size": lr_size, "stride": stride, "min_edge": min_edge}
+
+
+def _in_split(split: str | np.ndarray, part: str) -> bool:
+    """Whether a field (its split's name, or its region map) has pixels in split `part`."""
+    return split == part if isinstance(split, str) else bool((split == SPLITS.index(part)).any())

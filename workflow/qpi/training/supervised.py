@@ -114,6 +114,7 @@ def train_supervised(
     """
     check_pairs(*train, "training")
     check_pairs(*val, "validation")
+    cfg = cfg.fitted(batches_per_epoch(len(train[0]), cfg.batch_size))
     device, accel = setup(cfg)
     model = models.build(model_name, **model_kwargs).to(device)
     net = accelerated(model, accel)  # trains; `model` validates and is saved

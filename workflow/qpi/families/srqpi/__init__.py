@@ -152,12 +152,15 @@ def score(prediction: np.ndarray, references: dict[str, np.ndarray | None], lpip
     return rows
 
 
-def evaluate_fields(predict, inputs: dict, references: dict, log=None, **labels) -> tuple[list[dict], dict]:
+def evaluate_fields(predict, inputs: dict, references: dict, log=None, windows: dict | None = None,
+                    **labels) -> tuple[list[dict], dict]:
     """Apply `predict` to every input field, time it and score it against its references.
 
     `inputs` maps field names to inputs; `references` maps the same names to
-    {'exact': array or None, 'tie': array}; `labels` are the rows' family, model, seed,
-    train_condition and test_condition (the field name is the image). Returns score rows and the predictions.
+    {'exact': array or None, 'tie': array}; `windows` maps a field to the HR windows it is scored
+    in, {block: (rows, cols)}, when fields are split by blocks (the image is then `<field>@<block>`;
+    else the field name, scored whole); `labels` are the rows' family, model, seed, train_condition
+    and test_condition. Returns score rows and the predictions (whole fields).
     LPIPS is computed when its AlexNet weights are cached (else NaN, noted in the log).
     """
     lpips = metrics.Lpips()
@@ -167,11 +170,17 @@ def evaluate_fields(predict, inputs: dict, references: dict, log=None, **labels)
     for name, x in inputs.items():
         phase, seconds = timed(predict, x)
         predictions[name] = phase
-        scored = score(phase, references[name], lpips, seconds, **labels, image=name)
-        rows += scored
-        if log:
-            log.info("%s: %s", name, ", ".join(f"SSIM {r['value']:.3f} vs {r['reference']}" for r in scored
-                                               if r["metric"] == "ssim"))
+        parts = {name: (slice(None), slice(None))} if (windows or {}).get(name) is None else {
+            f"{name}@{block}": window for block, window in windows[name].items()}
+        for image, window in parts.items():
+            crop = phase[window]
+            refs = {k: None if r is None else r[window] for k, r in references[name].items()}
+            share = crop.size / phase.size  # the field's inference time, by area
+            scored = score(crop, refs, lpips, seconds * share, **labels, image=image)
+            rows += scored
+            if log:
+                log.info("%s: %s", image, ", ".join(f"SSIM {r['value']:.3f} vs {r['reference']}" for r in scored
+                                                    if r["metric"] == "ssim"))
     return rows, predictions
 
 

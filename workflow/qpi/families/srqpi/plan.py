@@ -1,10 +1,15 @@
-"""DL-SRQPI's run planning: each stack's label, the corrected stack a condition's inputs are cut
-from, the LR planes of its TIE baselines and the sweeps' score files."""
+"""DL-SRQPI's run planning: the stacks' split (by field, or by spatial blocks of each field), each
+stack's label, the corrected stack a condition's inputs are cut from, the LR planes of its TIE
+baselines and the sweeps' score files."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from qpi.core import paths
+from qpi.core.seeds import dataset_seed
 from qpi.families.srqpi import condition_reimaged
+from qpi.training.patches import block_regions, split_fields
 
 
 def label(block: dict, stack: str, simulated: bool) -> str:
@@ -39,3 +44,54 @@ def cross_scores(block: dict, networks: list[str]) -> list[str]:
     sweeps = block["sweeps"]
     return [paths.fill(paths.SRQPI["cross"], condition=c, model=sweeps["model"], seed=s)
             for c in dict.fromkeys(networks) for s in sweeps["seeds"]]
+
+
+def split(block: dict, stacks: list[str], seed: int) -> dict:
+    """How the stacks are split into train, val and test: by field of view when there are enough
+    ({"by": "fields", "fields": {stack: split}}), else (or with `split.by: blocks`) each field into
+    spatial blocks ({"by": "blocks", ...}: `block_regions` per stack, with a guard band of
+    `guard_lr` LR pixels, a patch side unless given), with the reason in "why"."""
+    spec = block["split"]
+    if spec["by"] != "blocks":
+        try:
+            return {"by": "fields", "fields": split_fields(stacks, spec["val"], spec["test"], seed)}
+        except ValueError as err:
+            if spec["by"] == "fields":
+                raise ValueError(f"{err}, or split each field into blocks (srqpi.split.by: auto)") from None
+            why = f"{err}; so each field is split into {spec['grid']}×{spec['grid']} blocks instead"
+    else:
+        why = "split.by: blocks"
+    return {"by": "blocks", "val": spec["val"], "test": spec["test"], "seed": seed, "grid": spec["grid"],
+            "guard_lr": block["patches"]["lr_size"] if spec["guard_lr"] is None else spec["guard_lr"], "why": why}
+
+
+def in_split(split: dict, stacks: list[str], part: str) -> list[str]:
+    """The stacks with pixels in `part`: those of that split, or every stack when fields are split in blocks."""
+    return list(stacks) if split["by"] == "blocks" else [s for s in stacks if split["fields"][s] == part]
+
+
+def regions(split: dict, stack: str, label: np.ndarray, factor: int) -> tuple[np.ndarray, dict] | None:
+    """A stack's region map on its LR grid and its blocks (`block_regions`, blocks mostly outside
+    the label's field stop in none), from its HR `label`; None when fields are split whole."""
+    if split["by"] != "blocks":
+        return None
+    h, w = label.shape[0] // factor, label.shape[1] // factor
+    valid = np.isfinite(label[: h * factor, : w * factor]).reshape(h, factor, w, factor).all(axis=(1, 3))
+    return block_regions((h, w), split["val"], split["test"], dataset_seed(split["seed"], stack), split["grid"],
+                         split["guard_lr"], valid)
+
+
+def test_windows(split: dict, stack: str, label: np.ndarray, factor: int) -> dict[str, tuple[slice, slice]] | None:
+    """The HR windows a stack is scored in, {block: (rows, cols)}: its test blocks; None: the whole field."""
+    found = regions(split, stack, label, factor)
+    if found is None:
+        return None
+    return {name: (slice(y0 * factor, y1 * factor), slice(x0 * factor, x1 * factor))
+            for name, (part, y0, y1, x0, x1) in found[1].items() if part == "test"}
+
+
+def scored_windows(split: dict, references: dict[str, dict], factor: int) -> dict | None:
+    """Every test stack's scored windows (`test_windows`, from its TIE label), or None when fields are split whole."""
+    if split["by"] != "blocks":
+        return None
+    return {name: test_windows(split, name, refs["tie"], factor) for name, refs in references.items()}
