@@ -244,3 +244,33 @@ def test_info_prints_the_card_of_a_trained_model_and_one_sentence_for_an_old_fil
     old = qpi("info", tmp_path / "old.pt")
     assert old.returncode == 1 and old.stderr.count("\n") == 1 and "saved without a model card" in old.stderr
     assert "Traceback" not in old.stderr
+
+
+def test_validate_sheet_gives_one_sentence_per_mistake_and_a_summary_per_good_stack(tmp_path):
+    """A sheet as a user writes it by hand, with five different mistakes besides one good row: every
+    mistake is one sentence naming the sheet, the row and the fix; the good stack gets its summary."""
+    planes = (np.random.default_rng(0).random((2, 32, 32)) * 200).astype(np.uint8)
+    for name in ("good", "twin", "short"):
+        tifffile.imwrite(tmp_path / f"{name}.tif", planes)  # bare 8-bit files: no metadata at all
+    sheet = tmp_path / "stacks.tsv"
+    rows = [
+        "name\tpath\twavelength_um\tpixel_um\tz_um\ttie_planes_um",
+        f"good\t{tmp_path / 'good.tif'}\t0.55\t0.16\t0,2.5\t",
+        f"lost\t{tmp_path / 'lost.tif'}\t0.55\t0.16\t0,2.5\t",            # 1: no such file
+        f"unit\t{tmp_path / 'good.tif'}\t550nm\t0.16\t0,2.5\t",           # 2: a unit in a number cell
+        f"good\t{tmp_path / 'twin.tif'}\t0.55\t0.16\t0,2.5\t",            # 3: a name used twice
+        f"short\t{tmp_path / 'short.tif'}\t0.55\t0.16\t-2,0,2\t",         # 4: three z for a two-plane file
+        f"planes\t{tmp_path / 'good.tif'}\t0.55\t0.16\t0,2.5\t0,5",       # 5: a TIE plane the stack lacks
+    ]
+    sheet.write_text("\n".join(rows) + "\n")
+    result = qpi("validate", "--sheet", sheet)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 5, result.stderr
+    for error, words in zip(errors, (["line 3", "lost.tif not found"], ["line 4", "wavelength_um", "550nm"],
+                                     ["line 5", "'good'", "repeated"], ["line 7", "tie_planes_um [5]"],
+                                     ["stack short", "2 planes but 3 z positions"])):
+        assert all(w in error for w in words) and str(sheet) in error, (error, words)
+    assert result.stdout.startswith("good: ok — 2 planes of 32×32 uint8, z = 0, 2.5 µm")
+    assert "1 stacks ok, 5 problems" in result.stderr
+    assert qpi("validate").returncode == 1 and "either stack files or --sheet" in qpi("validate").stderr

@@ -40,11 +40,15 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     optics = _optics_parser()
 
-    p = sub.add_parser("validate", parents=[optics], help="check a through-focus stack and print a summary",
+    p = sub.add_parser("validate", parents=[optics], help="check a through-focus stack (or a sample sheet)",
                        description="Read a through-focus TIFF stack (one multi-page file, or one file per plane "
-                                   "in z order), check it and print a one-line summary.")
-    p.add_argument("stack", type=Path, nargs="+", metavar="STACK.tif",
+                                   "in z order), check it and print a one-line summary; with --sheet, check every "
+                                   "row of a sample sheet and every stack it lists, one sentence per problem.")
+    p.add_argument("stack", type=Path, nargs="*", metavar="STACK.tif",
                    help="a stack, or one single-plane file per plane in z order (then give --z-um)")
+    p.add_argument("--sheet", type=Path, metavar="SHEET.tsv",
+                   help="a sample sheet (config/stacks.tsv): every row and every stack it lists, as the pipeline "
+                        "reads them")
     p.set_defaults(run=_validate)
 
     p = sub.add_parser("tie", parents=[optics], help="phase of a stack by the transport-of-intensity equation",
@@ -140,11 +144,37 @@ def _read(args: argparse.Namespace, raw: bool = False) -> io.Stack:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    if bool(args.stack) == bool(args.sheet):
+        raise io.StackError("give either stack files or --sheet SHEET.tsv to qpi validate (one of the two).")
+    if args.sheet:
+        return _validate_sheet(args.sheet)
     stack = _read(args, raw=True)  # raw: report the file's own dtype
-    z, (nz, ny, nx) = stack.z_um, stack.data.shape
-    print(f"{io.path_names(args.stack)}: ok — {nz} planes of {ny}×{nx} {stack.data.dtype}, z = "
-          f"{', '.join(f'{v:g}' for v in z)} µm, λ = {stack.wavelength_um:g} µm, pixel = {stack.pixel_um:g} µm")
+    print(_summary(io.path_names(args.stack), stack))
     return 0
+
+
+def _summary(name: str, stack: io.Stack) -> str:
+    z, (nz, ny, nx) = stack.z_um, stack.data.shape
+    return (f"{name}: ok — {nz} planes of {ny}×{nx} {stack.data.dtype}, z = {', '.join(f'{v:g}' for v in z)} µm, "
+            f"λ = {stack.wavelength_um:g} µm, pixel = {stack.pixel_um:g} µm")
+
+
+def _validate_sheet(sheet: Path) -> int:
+    """Every row of a sample sheet, and each stack it lists read as the pipeline reads it (the sheet's
+    cells over the file's metadata): a summary line per good stack, one error sentence per problem."""
+    rows, problems = io.check_sample_sheet(sheet)
+    for row in rows:
+        try:
+            stack = io.read_stack(row["path"], raw=True, **io.sheet_overrides(row))
+        except io.StackError as err:
+            problems.append(f"{sheet}: stack {row['name']}: {err}")
+            continue
+        print(_summary(row["name"], stack))
+    for problem in problems:
+        print(f"error: {problem}", file=sys.stderr)
+    print(f"{sheet}: {len(rows) - sum(p.startswith(f'{sheet}: stack ') for p in problems)} stacks ok, "
+          f"{len(problems)} problem{'s' * (len(problems) != 1)}", file=sys.stderr if problems else sys.stdout)
+    return 1 if problems else 0
 
 
 def _tie(args: argparse.Namespace) -> int:

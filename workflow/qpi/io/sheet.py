@@ -16,7 +16,8 @@ _SHEET_LISTS = ("z_um", "tie_planes_um")  # comma-separated numbers in the sheet
 
 
 def read_sample_sheet(path: str | Path) -> list[dict]:
-    """Rows of a tab-separated sample sheet (config/stacks.tsv) as dicts of `read_stack` arguments.
+    """Rows of a tab-separated sample sheet (config/stacks.tsv) as dicts of `read_stack` arguments,
+    or the first of its problems as one StackError sentence (`check_sample_sheet` lists them all).
 
     Columns: name, path, and optionally wavelength_um, pixel_um, z_um (comma-separated),
     na, coherence, magnification, medium_index, tie_planes_um (comma-separated: the planes this
@@ -25,34 +26,54 @@ def read_sample_sheet(path: str | Path) -> list[dict]:
     ("take it from the TIFF"), as do missing trailing cells. Blank lines and lines starting with
     '#' are ignored. Listed files must exist (relative to the working directory).
     """
+    rows, problems = check_sample_sheet(path)
+    if problems:
+        raise StackError(problems[0])
+    return rows
+
+
+def check_sample_sheet(path: str | Path) -> tuple[list[dict], list[str]]:
+    """The rows of a sample sheet that pass every check made before a TIFF is read, and one sentence
+    per problem found (each naming the sheet, the line and the fix): a bad header stops there, a bad
+    row is reported and skipped."""
     path = Path(path)
     if not path.is_file():
-        raise StackError(f"{path}: sample sheet not found; create it (a header line is enough) or fix the path.")
+        return [], [f"{path}: sample sheet not found; create it (a header line is enough) or fix the path."]
     lines = [line for line in path.read_text().splitlines() if line.strip() and not line.startswith("#")]
     if not lines:
-        return []
+        return [], []
     reader = csv.DictReader(lines, delimiter="\t")
     header = [h.strip() for h in reader.fieldnames or []]
     missing = [c for c in ("name", "path") if c not in header]
     unknown = [c for c in header if c not in _SHEET_COLUMNS]
     if missing or unknown:
         problem = f"missing column(s) {missing}" if missing else f"unknown column(s) {unknown}"
-        raise StackError(f"{path}: {problem}; the tab-separated header may use only {list(_SHEET_COLUMNS)} "
-                         "and must include name and path.")
-    rows, seen = [], set()
+        return [], [f"{path}: {problem}; the tab-separated header may use only {list(_SHEET_COLUMNS)} "
+                    "and must include name and path."]
+    rows, problems, seen = [], [], set()
     for n, raw in enumerate(reader, start=2):
-        if None in raw:  # more cells than columns; fewer is fine (editors drop trailing tabs)
-            raise StackError(f"{path}: line {n} has more tab-separated cells than the header has columns; "
-                             "separate cells with single tabs and leave optional cells empty.")
-        cells = {k.strip(): (v or "").strip() for k, v in raw.items()}
-        row = {c: _sheet_value(c, cells.get(c, ""), path, n) for c in _SHEET_COLUMNS}
-        if not row["name"] or not re.fullmatch(r"[A-Za-z0-9_.-]+", row["name"]) or row["name"] in seen:
-            raise StackError(f"{path}: line {n} name {row['name']!r} is empty, repeated or has characters other "
-                             "than letters, digits, '_', '-', '.'; give each stack a unique simple name.")
-        _check_sheet_row(row, path, n)
+        try:
+            row = _sheet_row(raw, path, n, seen)
+        except StackError as err:
+            problems.append(str(err))
+            continue
         seen.add(row["name"])
         rows.append(row)
-    return rows
+    return rows, problems
+
+
+def _sheet_row(raw: dict, path: Path, n: int, seen: set[str]) -> dict:
+    """One line of the sheet as `read_stack` arguments, or its first problem (StackError)."""
+    if None in raw:  # more cells than columns; fewer is fine (editors drop trailing tabs)
+        raise StackError(f"{path}: line {n} has more tab-separated cells than the header has columns; "
+                         "separate cells with single tabs and leave optional cells empty.")
+    cells = {k.strip(): (v or "").strip() for k, v in raw.items()}
+    row = {c: _sheet_value(c, cells.get(c, ""), path, n) for c in _SHEET_COLUMNS}
+    if not row["name"] or not re.fullmatch(r"[A-Za-z0-9_.-]+", row["name"]) or row["name"] in seen:
+        raise StackError(f"{path}: line {n} name {row['name']!r} is empty, repeated or has characters other "
+                         "than letters, digits, '_', '-', '.'; give each stack a unique simple name.")
+    _check_sheet_row(row, path, n)
+    return row
 
 
 def sheet_overrides(row: dict) -> dict:
