@@ -7,6 +7,7 @@ from scipy import ndimage
 
 from qpi.families import srqpi
 from qpi.families.srqpi import plan
+from qpi.io import StackError
 from qpi.training.patches import NO_SPLIT, SPLITS, block_regions, paired_dataset
 
 BLOCK = {"split": {"val": 0.15, "test": 0.2, "by": "auto", "grid": 3, "guard_lr": None},
@@ -78,3 +79,17 @@ def test_held_out_blocks_are_scored_each_in_its_own_window():
     ssim = {r["image"]: r["value"] for r in rows if r["metric"] == "ssim"}
     assert sorted(ssim) == [f"a@{b}" for b in sorted(windows)] and all(v == pytest.approx(1) for v in ssim.values())
     assert plan.test_windows(plan.split(BLOCK, [f"s{i}" for i in range(10)], seed=0), "s0", label, 2) is None
+
+
+def test_a_field_whose_stop_leaves_too_few_blocks_is_one_sentence_naming_it():
+    split = plan.split(BLOCK, ["a"], seed=0)
+    label = np.full((96, 96), np.nan, np.float32)
+    label[36:60, 36:60] = 0.0  # a small stop: only the middle block lies inside it
+    with pytest.raises(StackError, match=r"a: too few of its 3×3 blocks lie inside its field stop.*split.grid"):
+        plan.regions(split, "a", label, 2)
+
+
+def test_the_budget_scales_a_floor_on_the_steps_with_the_epochs():
+    from qpi.report.budget import scaled
+
+    assert scaled({"epochs": 4, "min_steps": 100, "lr": 1e-3}, 3) == {"epochs": 12, "min_steps": 300, "lr": 1e-3}

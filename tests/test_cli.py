@@ -274,3 +274,17 @@ def test_validate_sheet_gives_one_sentence_per_mistake_and_a_summary_per_good_st
     assert result.stdout.startswith("good: ok — 2 planes of 32×32 uint8, z = 0, 2.5 µm")
     assert "1 stacks ok, 5 problems" in result.stderr
     assert qpi("validate").returncode == 1 and "either stack files or --sheet" in qpi("validate").stderr
+
+
+def test_validate_sheet_checks_the_tie_and_input_planes_against_the_files_own_z(tmp_path):
+    path = write_counts_stack(tmp_path / "s.tif")  # z -2, 0, 2 in the file's metadata
+    sheet = tmp_path / "stacks.tsv"
+    sheet.write_text(f"name\tpath\ttie_planes_um\tinput_um\nok\t{path}\t-2,2\t2\nfar\t{path}\t-5,5\t\n"
+                     f"deep\t{path}\t\t7\n")
+    result = qpi("validate", "--sheet", sheet)
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert result.returncode == 1 and len(errors) == 2 and result.stdout.startswith("ok: ok")
+    assert "stack far: tie_planes_um [-5, 5] µm not among the stack's planes at z = [-2, 0, 2]" in errors[0]
+    assert "stack deep: input_um [7] µm" in errors[1]
+    flagged = qpi("validate", "--sheet", sheet, "--pixel-um", "0.2")
+    assert flagged.returncode == 1 and "--pixel-um would not apply to a sheet's stacks" in flagged.stderr

@@ -236,11 +236,25 @@ def test_a_small_training_set_trains_min_steps(tmp_path):
 
 def test_patience_stops_a_stalled_run_keeps_its_best_and_a_rerun_trains_no_further(tmp_path, caplog):
     with caplog.at_level(logging.INFO, logger="qpi.training.loop"):
-        summary = _fit(tmp_path, epochs=8, lr=0.0, patience=2)  # lr 0: the first validation stays the best
-    assert summary["epochs"] == 3 and summary["best"]["epoch"] == 1
-    assert "early stop at epoch 3" in caplog.text and "never improved after the first epoch" in caplog.text
-    again = _fit(tmp_path, epochs=8, lr=0.0, patience=2)
+        summary = _fit(tmp_path, epochs=8, lr=0.0, patience=3)  # lr 0: the first validation stays the best
+    assert summary["epochs"] == 4 and summary["best"]["epoch"] == 1
+    assert "early stop at epoch 4: no lower validation loss for 3 epochs" in caplog.text
+    assert "never improved after the first validation" in caplog.text
+    again = _fit(tmp_path, epochs=8, lr=0.0, patience=3)
     assert again["resumed"] and again["steps"] == summary["steps"]
+
+
+def test_patience_is_judged_at_validations_only(tmp_path):
+    """Validating every 3rd epoch with patience 2: no stop before the first validation, and the stop at
+    the first validation that finds 2 or more epochs since the best (epoch 6, best at 3)."""
+    summary = _fit(tmp_path, epochs=12, lr=0.0, patience=2, val_every=3)
+    assert summary["epochs"] == 6 and summary["best"]["epoch"] == 3
+    assert [int(r["epoch"]) for r in _rows(tmp_path / "epochs.csv")] == [3, 6]
+
+
+def test_min_steps_stretches_a_cosine_given_its_own_span():
+    cfg = TrainConfig(epochs=10, min_steps=100, lr_schedule={"name": "cosine", "epochs": 10, "min_lr": 1e-5})
+    assert cfg.fitted(per_epoch=5).lr_schedule == {"name": "cosine", "epochs": 20, "min_lr": 1e-5}
 
 
 @pytest.mark.parametrize("val_loss, improving", [

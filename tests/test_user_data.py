@@ -155,7 +155,7 @@ def test_one_large_field_is_split_by_blocks_and_scored_on_its_held_out_blocks(tm
     result = run(tmp_path, sheet, "results/tables/srqpi_benchmark.csv")
     assert result.returncode == 0, result.stderr[-6000:]
     results = tmp_path / "results"
-    assert "split by blocks: 1 fields of view are too few" in (results / "logs/srqpi/user/dataset.log").read_text()
+    assert "split by blocks: 1 stack(s), too few to split by field" in (results / "logs/srqpi/user/dataset.log").read_text()
     provenance = io.read_json(results / "srqpi" / "user" / "dataset.json")
     assert provenance["split_by"] == "blocks" and provenance["splits"]["test"]["patches"] == 0  # test stays whole
     assert provenance["splits"]["train"]["patches"] > 0 and provenance["splits"]["val"]["patches"] > 0

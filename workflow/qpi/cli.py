@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 from qpi import __version__, io
+from qpi.io.sheet import planes_problem
 
 METHODS = ("auto", "fft", "dct", "aperture", "iterative")  # qpi.tie.METHODS, without importing scipy
 MEASURED_EPS = 1e-9  # qpi.tie.MEASURED_EPS
@@ -137,16 +138,21 @@ def _optics_parser() -> argparse.ArgumentParser:
     return p
 
 
+OPTICS = ("wavelength_um", "pixel_um", "z_um", "na", "coherence", "magnification", "medium_index")  # the flags
+
+
 def _read(args: argparse.Namespace, raw: bool = False) -> io.Stack:
-    return io.read_stack(args.stack, wavelength_um=args.wavelength_um, pixel_um=args.pixel_um, z_um=args.z_um,
-                         na=args.na, coherence=args.coherence, magnification=args.magnification,
-                         medium_index=args.medium_index, raw=raw)
+    return io.read_stack(args.stack, **{k: getattr(args, k) for k in OPTICS}, raw=raw)
 
 
 def _validate(args: argparse.Namespace) -> int:
     if bool(args.stack) == bool(args.sheet):
         raise io.StackError("give either stack files or --sheet SHEET.tsv to qpi validate (one of the two).")
     if args.sheet:
+        flags = [f"--{k.replace('_', '-')}" for k in OPTICS if getattr(args, k) is not None]
+        if flags:
+            raise io.StackError(f"{args.sheet}: {', '.join(flags)} would not apply to a sheet's stacks; put the "
+                                "values in the sheet's columns instead.")
         return _validate_sheet(args.sheet)
     stack = _read(args, raw=True)  # raw: report the file's own dtype
     print(_summary(io.path_names(args.stack), stack))
@@ -168,6 +174,10 @@ def _validate_sheet(sheet: Path) -> int:
             stack = io.read_stack(row["path"], raw=True, **io.sheet_overrides(row))
         except io.StackError as err:
             problems.append(f"{sheet}: stack {row['name']}: {err}")
+            continue
+        planes = planes_problem(row, stack.z_um)
+        if planes:
+            problems.append(f"{sheet}: stack {row['name']}: {planes}")
             continue
         print(_summary(row["name"], stack))
     for problem in problems:

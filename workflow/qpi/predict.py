@@ -37,7 +37,8 @@ def apply(model_path: Path, inputs: list[Path], output: Path, device: str = "aut
     except ValueError as err:
         raise io.StackError(f"{model_path}: {err}; use the deep-qpi that trained it.") from None
     if family.files is not None and len(inputs) != family.files:
-        raise io.StackError(f"{io.path_names(inputs)}: a {family.name} network takes one image; give one file.")
+        count = f"{family.files} image{'s' * (family.files != 1)}"
+        raise io.StackError(f"{io.path_names(inputs)}: a {family.name} network takes {count}; give {count}.")
     x, factor, out_pixel = family.prepare(card, inputs, z_um, pixel_um, normalise == "mean")
     spec = card["inputs"]
     size = tile or spec.get("tile_px", 64)

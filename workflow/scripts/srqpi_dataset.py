@@ -20,14 +20,15 @@ for name, lr, label in zip(p.stacks, i.lr, i.label):
     else:
         split[name] = p.split["fields"][name]
     fields[name] = (io.read_image(lr)[0], io.read_image(label)[0])
-if p.split["by"] == "blocks":
+if p.split["by"] == "blocks":  # one line: which split, and why
     log.info("split by blocks: %s; guard band %d LR px", p.split["why"], p.split["guard_lr"])
 arrays, provenance = patches.paired_dataset(fields, split, p.binning, **p.patches)
+blocks = p.split["by"] == "blocks"
 for part in ("train", "val"):
     if not len(arrays[f"x_{part}"]):
         raise io.StackError(f"{', '.join(fields)}: no {part} patch of {p.patches['lr_size']} LR px with phase "
-                            f"structure fits the {part} {'blocks' if p.split['by'] == 'blocks' else 'fields'}; "
-                            "record larger or more fields, or lower srqpi.patches.lr_size (or split.grid).")
+                            f"structure fits the {part} {'blocks' if blocks else 'fields'}; record larger or more "
+                            f"fields, or lower srqpi.patches.lr_size{' (or srqpi.split.guard_lr)' if blocks else ''}.")
 provenance.update(condition=snakemake.wildcards.condition, labels=dict(zip(p.stacks, i.label)), split_by=p.split["by"])
 patches.save_dataset(snakemake.output.data, arrays, provenance)
 for part, info in provenance["splits"].items():

@@ -53,27 +53,41 @@ def check_sample_sheet(path: str | Path) -> tuple[list[dict], list[str]]:
     rows, problems, seen = [], [], set()
     for n, raw in enumerate(reader, start=2):
         try:
-            row = _sheet_row(raw, path, n, seen)
+            rows.append(_sheet_row(raw, path, n, seen))
         except StackError as err:
             problems.append(str(err))
-            continue
-        seen.add(row["name"])
-        rows.append(row)
     return rows, problems
 
 
 def _sheet_row(raw: dict, path: Path, n: int, seen: set[str]) -> dict:
-    """One line of the sheet as `read_stack` arguments, or its first problem (StackError)."""
+    """One line of the sheet as `read_stack` arguments, or its first problem (StackError). Its name
+    joins `seen` as soon as it is valid, so a later row repeating it is reported even if this row fails."""
     if None in raw:  # more cells than columns; fewer is fine (editors drop trailing tabs)
         raise StackError(f"{path}: line {n} has more tab-separated cells than the header has columns; "
                          "separate cells with single tabs and leave optional cells empty.")
     cells = {k.strip(): (v or "").strip() for k, v in raw.items()}
-    row = {c: _sheet_value(c, cells.get(c, ""), path, n) for c in _SHEET_COLUMNS}
-    if not row["name"] or not re.fullmatch(r"[A-Za-z0-9_.-]+", row["name"]) or row["name"] in seen:
-        raise StackError(f"{path}: line {n} name {row['name']!r} is empty, repeated or has characters other "
+    name = cells.get("name", "")
+    if not name or not re.fullmatch(r"[A-Za-z0-9_.-]+", name) or name in seen:
+        raise StackError(f"{path}: line {n} name {name!r} is empty, repeated or has characters other "
                          "than letters, digits, '_', '-', '.'; give each stack a unique simple name.")
+    seen.add(name)
+    row = {c: _sheet_value(c, cells.get(c, ""), path, n) for c in _SHEET_COLUMNS}
     _check_sheet_row(row, path, n)
     return row
+
+
+def planes_problem(row: dict, z_um) -> str | None:
+    """What is wrong with a row's `tie_planes_um` and `input_um` against the planes its stack has (z in
+    µm, from the sheet or the file), or None."""
+    z = np.asarray(z_um, float)
+    wanted = {"tie_planes_um": row.get("tie_planes_um") or [], "input_um": [] if row.get("input_um") is None
+              else [row["input_um"]]}
+    for column, values in wanted.items():
+        absent = [v for v in values if not np.any(np.abs(z - v) < FOCUS_TOL_UM)]
+        if absent:
+            return (f"{column} {format_z(absent)} µm not among the stack's planes at z = {format_z(z)} µm; choose "
+                    "them from the stack's z positions.")
+    return None
 
 
 def sheet_overrides(row: dict) -> dict:

@@ -30,6 +30,8 @@ def key(model: str, multiplier: int) -> str:
 def scaled(train: dict, multiplier: int) -> dict:
     """Training settings `train` at `multiplier` × the epochs, schedule included."""
     out = {**train, "epochs": train["epochs"] * multiplier}
+    if train.get("min_steps"):  # a floor on the steps scales with the budget too
+        out["min_steps"] = train["min_steps"] * multiplier
     if isinstance(train.get("lr_schedule"), dict):
         out["lr_schedule"] = scale_schedule(train["lr_schedule"], multiplier)
     return out
@@ -85,7 +87,7 @@ def headline_ssim(run: dict, rows: pd.DataFrame) -> pd.Series:
 
 def scores(runs: list[dict], read=pd.read_csv) -> pd.DataFrame:
     """One row per budget run: its headline test SSIM (mean over images), in BUDGET_COLUMNS."""
-    tables: dict[str, pd.DataFrame] = {}  # DespeckleNet's files score every network: read each once
+    tables: dict[str, pd.DataFrame] = {}  # one file may score several runs: read each once
     records = []
     for run in runs:
         for f in run["files"]:

@@ -83,7 +83,7 @@ def cross_condition(grids: dict[tuple[str, str, str], pd.DataFrame]):
     n = len(grids)
     cols = min(n, 3)
     rows = -(-n // cols)
-    # panels sized for the largest grid (DespeckleNet: 9 training × 7 test conditions) so cells stay legible
+    # panels sized for the largest grid (the demo's: 9 training × 7 test conditions) so cells stay legible
     most_rows, most_cols = (max(g.shape[i] for g in grids.values()) for i in (0, 1))
     width, height = max(4.6, 2.4 + 0.55 * most_cols), max(3.8, 1.6 + 0.36 * most_rows)
     fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows), squeeze=False)

@@ -60,7 +60,7 @@ def cross_condition(tables: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 def heatmap_metric(metrics) -> str:
-    """The SSIM a family's heat map shows: plain `ssim`, else the phase SSIM (DespeckleNet)."""
+    """The SSIM a family's heat map shows: plain `ssim`, else the phase SSIM (a family scoring intensity too)."""
     names = set(metrics)
     for name in ("ssim", "ssim_phase"):
         if name in names:

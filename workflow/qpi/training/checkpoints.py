@@ -29,9 +29,10 @@ from qpi.training.config import TrainConfig
 log = logging.getLogger("qpi.training.checkpoints")
 
 # Settings a resumed run may change without changing a number it writes: where and on how many
-# threads it runs, how often it checkpoints, and where it stops (`max_steps`). `epochs` too, where
-# the lr schedule does not spread over the run (`spans_run`): a longer run then continues a shorter one.
-RESUMABLE_CHANGES = {"max_steps", "checkpoint_every", "device", "threads", "pin_memory"}
+# threads it runs, how often it checkpoints, and where it stops (`max_steps`); `min_steps`, whose effect
+# is in the epochs and schedule it sets (compared). `epochs` too, where the lr schedule does not spread
+# over the run (`spans_run`): a longer run then continues a shorter one.
+RESUMABLE_CHANGES = {"max_steps", "checkpoint_every", "device", "threads", "pin_memory", "min_steps"}
 
 
 def rng_state() -> dict:

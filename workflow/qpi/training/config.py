@@ -28,8 +28,8 @@ class TrainConfig:
     `max_steps` stops early after that many optimiser steps in total (smoke runs, benchmarks).
     `min_steps` trains at least that many optimiser steps whatever the size of the training set (a
     small set of a lab's own fields gets more epochs, the lr schedule's epoch counts scaled alike;
-    `fitted`). `patience` stops after that many validations without a lower validation loss (the best
-    model is kept in `best.pt` either way).
+    `fitted`). `patience` stops when a validation finds that many epochs gone by since the lowest
+    validation loss (the best model is kept in `best.pt` either way).
     GPU only (ignored on CPU, see `accel_for`): `amp` trains in autocast "bf16" or "fp16" (with loss
     scaling), `channels_last` uses NHWC tensors (faster convolutions on tensor cores), `compile`
     wraps the model in torch.compile, `pin_memory` gathers batches from host-resident data (a set
@@ -65,7 +65,10 @@ class TrainConfig:
         if not self.min_steps or per_epoch * self.epochs >= self.min_steps:
             return self
         epochs = math.ceil(self.min_steps / per_epoch)
-        return dataclasses.replace(self, epochs=epochs, lr_schedule=scale_schedule(self.lr_schedule, epochs / self.epochs))
+        schedule = scale_schedule(self.lr_schedule, epochs / self.epochs)
+        if isinstance(schedule, dict) and schedule.get("epochs"):  # a cosine's own span stretches with the run
+            schedule = {**schedule, "epochs": max(1, round(schedule["epochs"] * epochs / self.epochs))}
+        return dataclasses.replace(self, epochs=epochs, lr_schedule=schedule)
 
     @classmethod
     def from_dict(cls, values: dict) -> TrainConfig:

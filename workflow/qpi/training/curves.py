@@ -1,5 +1,6 @@
-"""A run's validation curve, read back from its `epochs.csv`, and whether it was still improving when
-training ended (the run loop warns; tables note it). No torch: tables read curves too."""
+"""A run's validation curve, read back from its `epochs.csv`: whether it was still improving when
+training ended, or never improved after its first validation (the run loop warns; tables note the
+first). No torch: tables read curves too."""
 
 from __future__ import annotations
 
@@ -21,3 +22,8 @@ def still_improving(val_loss: list[float], margin: float = 0.01) -> bool:
     tail = max(len(val_loss) // 3, 2)
     before, recent = min(val_loss[:-tail]), min(val_loss[-tail:])
     return before - recent > margin * abs(before)
+
+
+def never_improved(val_loss: list[float]) -> bool:
+    """Whether no validation after the first of (at least four) had a lower loss."""
+    return len(val_loss) >= 4 and min(val_loss[1:]) >= val_loss[0]

@@ -30,7 +30,7 @@ from qpi.core.atomic import atomic_path
 from qpi.core.logs import progress_stream
 from qpi.training.checkpoints import complete_card, data_digest, load_checkpoint, resumable, save_checkpoint
 from qpi.training.config import TrainConfig
-from qpi.training.curves import read_validation, still_improving
+from qpi.training.curves import never_improved, read_validation, still_improving
 
 log = logging.getLogger("qpi.training.loop")
 
@@ -198,15 +198,13 @@ def run_epochs(run: Run, per_epoch: int, plan_for: Callable[[int], list], load: 
                 run.stateful[name].step()
         if progress["epoch"] % cfg.val_every == 0:
             validate_now()
-        stalled = cfg.patience and validation is not None and progress["epoch"] - progress["best"]["epoch"] >= cfg.patience
+        # patience: judged at validations, in epochs since the best one (none before the first)
+        validated = progress["validated_step"] == progress["step"] and math.isfinite(progress["best"]["val_loss"])
+        stalled = bool(cfg.patience) and validated and progress["epoch"] - progress["best"]["epoch"] >= cfg.patience
         if stalled:
             progress["stopped_early"] = True
             log.info("early stop at epoch %d: no lower validation loss for %d epochs (best at epoch %d kept)",
-                     progress["epoch"], cfg.patience, progress["best"]["epoch"])
-            if progress["best"]["epoch"] <= 1:
-                log.warning("validation never improved after the first epoch: the network learnt nothing that "
-                            "holds on the validation data (too few patches, or labels it cannot learn from its "
-                            "input: check the labels' quality)")
+                     progress["epoch"], progress["epoch"] - progress["best"]["epoch"], progress["best"]["epoch"])
         if progress["epoch"] % cfg.checkpoint_every == 0 or stalled:
             run.checkpoint()
         if stalled:
@@ -215,6 +213,12 @@ def run_epochs(run: Run, per_epoch: int, plan_for: Callable[[int], list], load: 
     validate_now()
     run.checkpoint()
     run.close()
-    if validation is not None and still_improving(read_validation(run.out / "epochs.csv")):
-        log.warning("validation loss still falling when training ended: the network is under-trained for its data "
-                    "(raise train.epochs or train.min_steps)")
+    if validation is not None:
+        curve = read_validation(run.out / "epochs.csv")
+        if still_improving(curve):
+            log.warning("validation loss still falling when training ended: the network is under-trained for its "
+                        "data (raise train.epochs or train.min_steps)")
+        elif never_improved(curve):
+            log.warning("validation never improved after the first validation: the network learnt nothing that "
+                        "holds on the validation data (too few patches, or labels it cannot learn from its input: "
+                        "check the labels' quality)")

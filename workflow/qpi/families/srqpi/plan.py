@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from qpi.core import paths
+from qpi.core.errors import StackError
 from qpi.core.seeds import dataset_seed
 from qpi.families.srqpi import condition_reimaged
 from qpi.training.patches import block_regions, split_fields
@@ -58,7 +59,8 @@ def split(block: dict, stacks: list[str], seed: int) -> dict:
         except ValueError as err:
             if spec["by"] == "fields":
                 raise ValueError(f"{err}, or split each field into blocks (srqpi.split.by: auto)") from None
-            why = f"{err}; so each field is split into {spec['grid']}×{spec['grid']} blocks instead"
+            why = (f"{len(stacks)} stack(s), too few to split by field of view (val and test one each, train the "
+                   f"rest), so each field is split into {spec['grid']}×{spec['grid']} blocks")
     else:
         why = "split.by: blocks"
     return {"by": "blocks", "val": spec["val"], "test": spec["test"], "seed": seed, "grid": spec["grid"],
@@ -77,8 +79,13 @@ def regions(split: dict, stack: str, label: np.ndarray, factor: int) -> tuple[np
         return None
     h, w = label.shape[0] // factor, label.shape[1] // factor
     valid = np.isfinite(label[: h * factor, : w * factor]).reshape(h, factor, w, factor).all(axis=(1, 3))
-    return block_regions((h, w), split["val"], split["test"], dataset_seed(split["seed"], stack), split["grid"],
-                         split["guard_lr"], valid)
+    try:
+        return block_regions((h, w), split["val"], split["test"], dataset_seed(split["seed"], stack), split["grid"],
+                             split["guard_lr"], valid)
+    except ValueError:
+        grid = split["grid"]
+        raise StackError(f"{stack}: too few of its {grid}×{grid} blocks lie inside its field stop to give train, "
+                         "val and test one each; add stacks, or set srqpi.split.grid higher (smaller blocks).") from None
 
 
 def test_windows(split: dict, stack: str, label: np.ndarray, factor: int) -> dict[str, tuple[slice, slice]] | None:
