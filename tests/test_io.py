@@ -638,3 +638,32 @@ def test_a_clipped_plane_is_a_warning_naming_the_plane(tmp_path, caplog):
     with caplog.at_level("WARNING", logger="qpi.io"):
         io.read_stack(path, wavelength_um=0.55, pixel_um=0.2, z_um=[0, 2.5])
     assert caplog.text == ""
+
+
+def test_a_measured_phase_must_lie_on_its_stacks_grid_in_radians(tmp_path):
+    stack = io.Stack(data=np.ones((2, 16, 12), np.float32), z_um=np.array([0.0, 2.0]), wavelength_um=0.55,
+                     pixel_um=0.2)
+    good = np.zeros((16, 12), np.float32)
+    good[0, 0] = np.nan  # nothing measured there
+    tifffile.imwrite(tmp_path / "good.tif", good)
+    assert np.array_equal(io.read_measured_phase(tmp_path / "good.tif", stack), good, equal_nan=True)
+    tifffile.imwrite(tmp_path / "small.tif", good[:8])
+    with pytest.raises(io.StackError, match=r"small.tif: a 8×12 phase for a stack of 16×12 planes; register"):
+        io.read_measured_phase(tmp_path / "small.tif", stack)
+    io.write_image(tmp_path / "coarse.tif", good, pixel_um=0.4)
+    with pytest.raises(io.StackError, match=r"coarse.tif: pixels of 0.4 µm, the stack's are 0.2 µm"):
+        io.read_measured_phase(tmp_path / "coarse.tif", stack)
+    tifffile.imwrite(tmp_path / "degrees.tif", np.full((16, 12), 3600.0, np.float32))
+    with pytest.raises(io.StackError, match="give the phase in radians"):
+        io.read_measured_phase(tmp_path / "degrees.tif", stack)
+
+
+def test_the_sheets_phase_path_is_read_and_must_exist(tmp_path):
+    tifffile.imwrite(tmp_path / "s.tif", np.ones((2, 8, 8), np.uint8))
+    tifffile.imwrite(tmp_path / "p.tif", np.zeros((8, 8), np.float32))
+    sheet = tmp_path / "stacks.tsv"
+    sheet.write_text(f"name\tpath\tphase_path\na\t{tmp_path / 's.tif'}\t{tmp_path / 'p.tif'}\n"
+                     f"b\t{tmp_path / 's.tif'}\t\nc\t{tmp_path / 's.tif'}\t{tmp_path / 'gone.tif'}\n")
+    rows, problems = io.check_sample_sheet(sheet)
+    assert [r["phase_path"] for r in rows] == [str(tmp_path / "p.tif"), None]
+    assert len(problems) == 1 and "gone.tif not found" in problems[0] and "phase_path column" in problems[0]

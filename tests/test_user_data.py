@@ -172,3 +172,47 @@ def test_one_large_field_is_split_by_blocks_and_scored_on_its_held_out_blocks(tm
         row = table[(table["image"] == f"cell0@{block}") & (table["method"] == "unet") & (table["reference"] == "tie")]
         assert row["ssim"].item() == pytest.approx(metrics.score(*metrics.inside(unet[window], label[window]))["ssim"])
         assert np.isfinite(metrics.score(*metrics.inside(unet[window], exact[window]))["ssim"])
+
+
+def record_measured(folder: Path, sheet: Path, noise_rad: float = 0.05) -> Path:
+    """The sheet with a phase_path per stack: the exact phase plus noise, as a DHM or QLSI camera gives it,
+    written by tifffile on the stack's grid (no metadata)."""
+    rows = sheet.read_text().splitlines()
+    out = [rows[0] + "\tphase_path"]
+    for i, row in enumerate(rows[1:]):
+        exact = np.load(folder / f"cell{i}_exact.npy")
+        measured = exact + np.random.default_rng(i).normal(0, noise_rad, exact.shape)
+        tifffile.imwrite(folder / f"cell{i}_dhm.tif", measured.astype(np.float32))
+        out.append(f"{row}\t{folder / f'cell{i}_dhm.tif'}")
+    sheet.write_text("\n".join(out) + "\n")
+    return sheet
+
+
+def test_a_measured_phase_is_the_label_where_asked_and_a_missing_one_is_one_line(tmp_path):
+    sheet = record_measured(tmp_path, record(tmp_path, 3, field_px=32))
+    (tmp_path / "measured.yaml").write_text("srqpi:\n  label: measured\n")
+    planned = run(tmp_path, sheet, "-n", configs=(str(tmp_path / "measured.yaml"),))
+    assert planned.returncode == 0, planned.stderr[-3000:]
+    dataset = planned.stdout.split("rule srqpi_dataset:")[1].split("\n")[1]
+    assert all(f"results/measured/cell{i}.tif" in dataset for i in range(3)) and "results/tie/" not in dataset
+    assert "rule ingest_phase:" in planned.stdout
+    rows = sheet.read_text().splitlines()
+    sheet.write_text("\n".join([*rows[:2], rows[2].rsplit("\t", 1)[0] + "\t", rows[3]]) + "\n")  # cell1: none
+    missing = run(tmp_path, sheet, "-n", configs=(str(tmp_path / "measured.yaml"),))
+    assert missing.returncode == 1 and "Traceback" not in missing.stderr
+    assert "stack 'cell1' has no phase_path" in missing.stderr and "srqpi.label: tie" in missing.stderr
+
+
+@pytest.mark.claims  # three 256² user stacks with measured phases through the whole user pipeline (about 40 s)
+def test_networks_train_on_measured_phases_and_are_scored_against_them(tmp_path):
+    sheet = record_measured(tmp_path, record(tmp_path, 3, field_px=256, dz_um=DZ_UM))
+    (tmp_path / "measured.yaml").write_text("srqpi:\n  label: measured\n")
+    result = run(tmp_path, sheet, "results/tables/srqpi_benchmark.csv", configs=(str(tmp_path / "measured.yaml"),))
+    assert result.returncode == 0, result.stderr[-6000:]
+    results = tmp_path / "results"
+    labels = io.read_json(results / "srqpi" / "user" / "dataset.json")["labels"]
+    assert labels == {f"cell{i}": f"results/measured/cell{i}.tif" for i in range(3)}
+    table = pd.read_csv(results / "tables" / "srqpi_benchmark.csv")
+    assert set(table["reference"]) == {"measured", "tie"} and np.isfinite(table["ssim"]).all()
+    measured, meta = io.read_image(results / "measured" / "cell0.tif")
+    assert meta["kind"] == "measured phase (rad)" and measured.shape == (256, 256)

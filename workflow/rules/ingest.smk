@@ -17,6 +17,21 @@ rule ingest_stack:
         "../scripts/ingest_stack.py"
 
 
+rule ingest_phase:
+    """A user stack's measured phase (sheet: phase_path), checked to lie on its stack's pixel grid."""
+    input:
+        phase=lambda w: USER[w.stack]["phase_path"],
+        stack=paths.STACK["ingested"],
+    output:
+        phase=paths.STACK["measured"],
+    log:
+        paths.log("ingest/{stack}_phase"),
+    conda:
+        "../../envs/qpi.yaml"
+    script:
+        "../scripts/ingest_phase.py"
+
+
 rule correct_brightness:
     """Flat-field the smooth illumination and rescale every plane to the global mean (DL-SRQPI)."""
     input:

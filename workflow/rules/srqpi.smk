@@ -12,6 +12,13 @@ except ValueError as err:
     where = f"{config.get('stacks')} lists {len(USER)}" + (f", simulate.fields gives {len(SIMULATED)}" if SIMULATE else "")
     planning_error(f"DL-SRQPI: {err} ({where}).")
 TEST_STACKS = srqpi_plan.in_split(SRQPI_SPLIT, STACKS, "test")
+# measured phases the sample sheet gives (phase_path): the label with srqpi.label: measured, a reference always
+MEASURED = {s: paths.fill(paths.STACK["measured"], stack=s) for s in STACKS if USER.get(s, {}).get("phase_path")}
+TEST_MEASURED = [MEASURED.get(s, "") for s in TEST_STACKS]  # '' where a stack has none
+try:
+    SRQPI_LABELS = [srqpi_plan.label(SRQPI, s, s in SIMULATED, s in MEASURED) for s in STACKS]
+except ValueError as err:
+    planning_error(f"{err}.")
 
 
 TARGETS += [
@@ -60,7 +67,7 @@ rule srqpi_dataset:
     """Paired LR-intensity / HR-phase patches of the train and val fields (test fields stay whole)."""
     input:
         lr=expand(paths.SRQPI["lr"], stack=STACKS, allow_missing=True),
-        label=[srqpi_plan.label(SRQPI, s, s in SIMULATED) for s in STACKS],
+        label=SRQPI_LABELS,
         tie=expand(paths.STACK["tie"], stack=STACKS) if SRQPI_SPLIT["by"] == "blocks" else [],  # blocks: the stop
     output:
         data=paths.SRQPI["dataset"],
@@ -115,12 +122,14 @@ rule srqpi_evaluate_model:
         model=paths.SRQPI_RUN["best"],
         lr=lambda w: expand(paths.SRQPI["lr"], condition=w.condition, stack=TEST_STACKS),
         tie=expand(paths.STACK["tie"], stack=TEST_STACKS),
+        measured=[p for p in TEST_MEASURED if p],
     output:
         scores=paths.RUN_SCORES["srqpi"],
         predictions=paths.fill(paths.SRQPI["predictions"], method=paths.RUN),
     params:
         stacks=TEST_STACKS,
         truth=truth_paths(TEST_STACKS),
+        measured=TEST_MEASURED,
         split=SRQPI_SPLIT,
         evaluate=SRQPI["evaluate"],
         device=config["device"],
@@ -144,6 +153,7 @@ rule srqpi_evaluate_tie:
             paths.SRQPI["lr_pair"], condition=w.condition, stack=TEST_STACKS
         ),
         tie=expand(paths.STACK["tie"], stack=TEST_STACKS),
+        measured=[p for p in TEST_MEASURED if p],
     output:
         scores=paths.fill(paths.SRQPI["scores"], method="tie-{method}"),
         predictions=paths.fill(paths.SRQPI["predictions"], method="tie-{method}"),
@@ -152,6 +162,7 @@ rule srqpi_evaluate_tie:
     params:
         stacks=TEST_STACKS,
         truth=truth_paths(TEST_STACKS),
+        measured=TEST_MEASURED,
         split=SRQPI_SPLIT,
         binning=SRQPI["binning"],
         eps=config["tie"]["eps"],
@@ -197,6 +208,7 @@ rule srqpi_benchmark_figure:
             paths.SRQPI["lr"], condition=SRQPI["train_condition"], stack=TEST_STACKS
         ),
         tie=expand(paths.STACK["tie"], stack=TEST_STACKS),
+        measured=[p for p in TEST_MEASURED if p],
     output:
         figure=report(
             paths.figure("srqpi_benchmark"), caption="../report/srqpi_benchmark_figure.rst", category="DL-SRQPI"
@@ -205,6 +217,7 @@ rule srqpi_benchmark_figure:
         methods=srqpi.methods(SRQPI),
         stacks=TEST_STACKS,
         truth=truth_paths(TEST_STACKS),
+        measured=TEST_MEASURED,
         split=SRQPI_SPLIT,
         binning=SRQPI["binning"],
     log:
@@ -319,12 +332,14 @@ rule srqpi_cross_evaluate:
         model=srqpi.sweep_model(SRQPI),
         lr=expand(paths.SRQPI["lr"], condition=srqpi.sweep_tests(SRQPI), stack=TEST_STACKS),
         tie=expand(paths.STACK["tie"], stack=TEST_STACKS),
+        measured=[p for p in TEST_MEASURED if p],
     output:
         scores=paths.SRQPI["cross"],
     params:
         tests=srqpi.sweep_tests(SRQPI),
         stacks=TEST_STACKS,
         truth=truth_paths(TEST_STACKS),
+        measured=TEST_MEASURED,
         split=SRQPI_SPLIT,
         evaluate=SRQPI["evaluate"],
         device=config["device"],

@@ -13,10 +13,12 @@ log = log_to(snakemake.log[0])
 p = snakemake.params
 per_image = pd.read_csv(snakemake.input.per_image)
 field = p.stacks[0]
-reference = "exact" if p.truth[0] else "tie"
+reference = "exact" if p.truth[0] else "measured" if p.measured[0] else "tie"
 examples = {"input (LR intensity)": io.read_image(snakemake.input.lr[0])[0]}
 if p.truth[0]:
     examples["exact phase"] = io.read_image(p.truth[0])[0]
+if p.measured[0]:
+    examples["measured phase"] = io.read_image(p.measured[0])[0]
 label = io.read_image(snakemake.input.tie[0])[0]
 examples["TIE phase (HR stack)"] = label
 inside = np.isfinite(label)  # outside a field stop nothing is measured: no method is shown there

@@ -16,7 +16,7 @@ from qpi.training.checkpoints import load_model
 log = log_to(snakemake.log[0])
 p, w = snakemake.params, snakemake.wildcards
 set_threads(snakemake.threads)
-references = dict(zip(p.stacks, srqpi.references(snakemake.input.tie, p.truth)))
+references = dict(zip(p.stacks, srqpi.references(snakemake.input.tie, p.truth, p.measured)))
 lr_paths = np.reshape(snakemake.input.lr, (len(p.tests), len(p.stacks)))  # expand order: test, then stack
 rows = []
 with gpu_lease(p.device, log=log):

@@ -14,7 +14,7 @@ p, w = snakemake.params, snakemake.wildcards
 set_threads(snakemake.threads)
 tile, overlap = p.evaluate["tile_lr"], p.evaluate["overlap_lr"]
 inputs = {name: io.read_image(path)[0] for name, path in zip(p.stacks, snakemake.input.lr)}
-references = dict(zip(p.stacks, srqpi.references(snakemake.input.tie, p.truth)))
+references = dict(zip(p.stacks, srqpi.references(snakemake.input.tie, p.truth, p.measured)))
 with gpu_lease(p.device, log=log):
     device = select_device(p.device)
     model = load_model(snakemake.input.model, device=device)

@@ -16,7 +16,7 @@ def predict(stack):
 
 
 inputs = {name: io.read_stack(path, require_focus=False) for name, path in zip(p.stacks, snakemake.input.pair)}
-references = dict(zip(p.stacks, srqpi.references(snakemake.input.tie, p.truth)))
+references = dict(zip(p.stacks, srqpi.references(snakemake.input.tie, p.truth, p.measured)))
 rows, predictions = srqpi.evaluate_fields(
     predict, inputs, references, log, plan.scored_windows(p.split, references, p.binning), family="srqpi",
     model=f"tie-{w.method}", seed=0, train_condition="none", test_condition=w.condition,

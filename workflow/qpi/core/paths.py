@@ -67,6 +67,7 @@ STACK = {
     "ingested": f"{RESULTS}/ingest/{{stack}}.tif",
     "corrected": f"{RESULTS}/corrected/{{stack}}.tif",
     "tie": f"{RESULTS}/tie/{{stack}}.tif",
+    "measured": f"{RESULTS}/measured/{{stack}}.tif",  # a user stack's measured phase (sheet: phase_path)
 }
 
 _SR = f"{RESULTS}/srqpi/{{condition}}"

@@ -7,7 +7,15 @@ from qpi.core.errors import StackError
 from qpi.io.jsonfile import read_json, write_json
 from qpi.io.sheet import check_sample_sheet, read_sample_sheet, sheet_overrides
 from qpi.io.stack import FOCUS_TOL_UM, Stack, format_z, path_names, validate_stack
-from qpi.io.tiff import read_channels, read_image, read_stack, write_channels, write_image, write_stack
+from qpi.io.tiff import (
+    read_channels,
+    read_image,
+    read_measured_phase,
+    read_stack,
+    write_channels,
+    write_image,
+    write_stack,
+)
 
 __all__ = [
     "check_sample_sheet",
@@ -17,6 +25,7 @@ __all__ = [
     "read_channels",
     "read_image",
     "read_json",
+    "read_measured_phase",
     "read_sample_sheet",
     "read_stack",
     "sheet_overrides",

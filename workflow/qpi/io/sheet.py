@@ -11,7 +11,7 @@ import numpy as np
 from qpi.core.errors import StackError
 from qpi.io.stack import _KNOWN, FOCUS_TOL_UM, format_z
 
-_SHEET_COLUMNS = ("name", "path", *_KNOWN, "tie_planes_um", "input_um")
+_SHEET_COLUMNS = ("name", "path", *_KNOWN, "tie_planes_um", "input_um", "phase_path")
 _SHEET_LISTS = ("z_um", "tie_planes_um")  # comma-separated numbers in the sheet
 
 
@@ -21,7 +21,8 @@ def read_sample_sheet(path: str | Path) -> list[dict]:
 
     Columns: name, path, and optionally wavelength_um, pixel_um, z_um (comma-separated),
     na, coherence, magnification, medium_index, tie_planes_um (comma-separated: the planes this
-    stack's TIE uses) and input_um (the defocused plane DL-SRQPI's network sees). A path cell
+    stack's TIE uses), input_um (the defocused plane DL-SRQPI's network sees) and phase_path (a measured
+    phase of the in-focus field, rad, on the stack's pixel grid: DHM, QLSI, ...). A path cell
     listing several files (comma-separated, in z order) becomes a list. Empty cells become None
     ("take it from the TIFF"), as do missing trailing cells. Blank lines and lines starting with
     '#' are ignored. Listed files must exist (relative to the working directory).
@@ -102,10 +103,10 @@ def _check_sheet_row(row: dict, sheet: Path, line: int) -> None:
     if not all(files):
         raise StackError(f"{where} has {'no path' if files == [''] else 'an empty file name in its path list'}; "
                          "give the TIFF stack's path, or each plane's file comma-separated in z order.")
-    for f in files:
+    for f, column in [*((f, "path") for f in files), *([(row["phase_path"], "phase_path")] if row["phase_path"] else [])]:
         if not Path(f).is_file():
             cwd = "" if Path(f).is_absolute() else f" (relative paths start from the working directory {Path.cwd()})"
-            raise StackError(f"{where}: file {f} not found{cwd}; fix its path in the path column.")
+            raise StackError(f"{where}: file {f} not found{cwd}; fix its path in the {column} column.")
     z, planes = row["z_um"], row["tie_planes_um"]
     if len(files) > 1 and z is not None and len(z) != len(files):
         raise StackError(f"{where}: {len(files)} files but {len(z)} z positions ({format_z(z)} µm); give one z per "
@@ -124,6 +125,8 @@ def _sheet_value(column: str, text: str, path: Path, line: int):
         return [f.strip() for f in text.split(",")] if "," in text else text
     if not text:
         return None
+    if column == "phase_path":
+        return text
     try:
         if column in _SHEET_LISTS:
             return [float(v) for v in text.split(",")]

@@ -253,6 +253,26 @@ def read_image(path: str | Path) -> tuple[np.ndarray, dict]:
     return data.astype(np.float32), meta
 
 
+def read_measured_phase(path: str | Path, stack: Stack, tolerance: float = 0.02) -> np.ndarray:
+    """A measured phase of a stack's in-focus field (DHM, QLSI, ...: rad, NaN where unmeasured), checked
+    to lie on the stack's pixel grid: the same plane shape and, where the file says, the same pixel size."""
+    phase, meta = read_image(path)
+    ny, nx = stack.data.shape[1:]
+    if phase.shape != (ny, nx):
+        raise StackError(f"{path}: a {phase.shape[0]}×{phase.shape[1]} phase for a stack of {ny}×{nx} planes; "
+                         "register and resample the measured phase onto the stack's camera grid first.")
+    pixel = meta.get("pixel_um")
+    if pixel and abs(pixel / stack.pixel_um - 1) > tolerance:
+        raise StackError(f"{path}: pixels of {pixel:g} µm, the stack's are {stack.pixel_um:g} µm; resample the "
+                         "measured phase onto the stack's grid (or fix the file's calibration).")
+    finite = np.isfinite(phase)
+    if finite.mean() < 0.1 or np.nanmax(np.abs(phase)) > 1e3:
+        raise StackError(f"{path}: {finite.mean():.0%} of its pixels are finite, largest |value| "
+                         f"{np.nanmax(np.abs(np.where(finite, phase, 0))):g}; give the phase in radians, NaN only "
+                         "where nothing was measured.")
+    return phase
+
+
 # ----------------------------------------------------------------------------- TIFF reading
 
 

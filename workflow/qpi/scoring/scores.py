@@ -71,10 +71,13 @@ def lpips_note(rows: pd.DataFrame) -> list[str]:
     return []
 
 
+PHASE_REFERENCES = ("exact", "measured", "tie")  # the best first: the simulation's, a measured phase, the TIE's
+
+
 def phase_reference(per_image: pd.DataFrame) -> str:
-    """The phase reference scores are read against: the exact phase where the rows have it
-    (simulated fields), else the TIE phase."""
-    return "exact" if "exact" in set(per_image["reference"]) else "tie"
+    """The phase reference scores are read against: the best the rows have (`PHASE_REFERENCES`)."""
+    found = set(per_image["reference"])
+    return next((r for r in PHASE_REFERENCES if r in found), "tie")
 
 
 def summarise(per_image: pd.DataFrame, by: list[str]) -> pd.DataFrame:

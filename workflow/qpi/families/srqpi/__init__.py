@@ -184,12 +184,14 @@ def evaluate_fields(predict, inputs: dict, references: dict, log=None, windows: 
     return rows, predictions
 
 
-def references(tie_paths, truth_paths) -> list[dict]:
+def references(tie_paths, truth_paths, measured_paths=None) -> list[dict]:
     """What every field is scored against: {'exact': the simulation's phase or None, 'tie': the
-    full-resolution TIE phase}."""
+    full-resolution TIE phase, 'measured': the phase the sample sheet gives or None} ('' paths: none)."""
+    measured_paths = measured_paths or [""] * len(tie_paths)
     return [
-        {"exact": read_image(truth)[0] if truth else None, "tie": read_image(tie)[0]}
-        for tie, truth in zip(tie_paths, truth_paths)
+        {"exact": read_image(truth)[0] if truth else None, "tie": read_image(tie)[0],
+         "measured": read_image(measured)[0] if measured else None}
+        for tie, truth, measured in zip(tie_paths, truth_paths, measured_paths)
     ]
 
 
