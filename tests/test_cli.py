@@ -286,5 +286,10 @@ def test_validate_sheet_checks_the_tie_and_input_planes_against_the_files_own_z(
     assert result.returncode == 1 and len(errors) == 2 and result.stdout.startswith("ok: ok")
     assert "stack far: tie_planes_um [-5, 5] µm not among the stack's planes at z = [-2, 0, 2]" in errors[0]
     assert "stack deep: input_um [7] µm" in errors[1]
+    tifffile.imwrite(tmp_path / "dhm.tif", np.zeros((8, 8), np.float32))  # not the stack's 16×12 grid
+    sheet.write_text(f"name\tpath\tphase_path\nok\t{path}\t{tmp_path / 'dhm.tif'}\n")
+    measured = qpi("validate", "--sheet", sheet)
+    assert measured.returncode == 1 and "stack ok:" in measured.stderr and "a 8×8 phase for a stack of 16×12" in \
+        measured.stderr
     flagged = qpi("validate", "--sheet", sheet, "--pixel-um", "0.2")
     assert flagged.returncode == 1 and "--pixel-um would not apply to a sheet's stacks" in flagged.stderr

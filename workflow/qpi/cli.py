@@ -179,7 +179,13 @@ def _validate_sheet(sheet: Path) -> int:
         if planes:
             problems.append(f"{sheet}: stack {row['name']}: {planes}")
             continue
-        print(_summary(row["name"], stack))
+        if row["phase_path"]:
+            try:
+                io.read_measured_phase(row["phase_path"], stack)
+            except io.StackError as err:
+                problems.append(f"{sheet}: stack {row['name']}: {err}")
+                continue
+        print(_summary(row["name"], stack) + (", with a measured phase" if row["phase_path"] else ""))
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
     print(f"{sheet}: {len(rows) - sum(p.startswith(f'{sheet}: stack ') for p in problems)} stacks ok, "
