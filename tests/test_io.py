@@ -505,7 +505,7 @@ def test_failed_json_write_leaves_the_old_file_untouched(tmp_path):
 # ----------------------------------------------------------------------------- sample sheet
 
 HEADER = "name\tpath\twavelength_um\tpixel_um\tz_um\tna\tcoherence\tmagnification\tmedium_index\n"
-NEW_COLUMNS = {"tie_planes_um": None, "input_um": None}
+NEW_COLUMNS = {"tie_planes_um": None, "input_um": None, "phase_path": None}
 
 
 @pytest.fixture
@@ -609,7 +609,7 @@ SHEET_ERRORS = {
     "tie planes": ("name\tpath\tz_um\ttie_planes_um\np\ta.tif\t-2,0,2\t0,1,3\n",
                    "line 2 (p): tie_planes_um [1, 3] µm not among z_um [-2, 0, 2] µm"),
     "bad input_um": ("name\tpath\tinput_um\np\ta.tif\tfar\n", "line 2, column input_um: 'far' is not a number"),
-    "unknown column": ("name\tpath\tplanes\np\ta.tif\t0\n", "'tie_planes_um', 'input_um']"),
+    "unknown column": ("name\tpath\tplanes\np\ta.tif\t0\n", "'tie_planes_um', 'input_um', 'phase_path']"),
 }
 
 
