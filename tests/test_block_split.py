@@ -59,7 +59,7 @@ def test_too_few_stacks_split_by_blocks_and_enough_by_fields():
     many = plan.split(BLOCK, [f"s{i}" for i in range(10)], seed=0)
     assert many["by"] == "fields" and sorted(set(many["fields"].values())) == ["test", "train", "val"]
     assert plan.in_split(many, list(many["fields"]), "test") == [s for s, v in many["fields"].items() if v == "test"]
-    with pytest.raises(ValueError, match="too few"):
+    with pytest.raises(ValueError, match=r"too few.*or split each field into blocks \(srqpi.split.by: auto\)"):
         plan.split({**BLOCK, "split": {**BLOCK["split"], "by": "fields"}}, ["a", "b"], seed=0)
     forced = plan.split({**BLOCK, "split": {**BLOCK["split"], "by": "blocks", "guard_lr": 3}}, ["a"] * 10, seed=0)
     assert forced["by"] == "blocks" and forced["guard_lr"] == 3

@@ -121,16 +121,13 @@ def test_sheet_problems_are_one_line_at_planning_time(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_too_few_stacks_are_split_by_blocks_or_by_fields_only_when_asked(tmp_path):
+def test_too_few_stacks_are_split_by_blocks(tmp_path):
+    """Two stacks plan, by blocks (test_block_split: by fields when asked, one sentence)."""
     sheet = record(tmp_path, 2, field_px=32)
     planned = run(tmp_path, sheet, "-n")
     assert planned.returncode == 0, planned.stderr[-3000:]
     evaluation = planned.stdout.split("rule srqpi_evaluate_model:")[1].split("\n")[1]
     assert "results/tie/cell0.tif" in evaluation and "results/tie/cell1.tif" in evaluation  # both hold test blocks
-    (tmp_path / "fields.yaml").write_text("srqpi:\n  split: {by: fields}\n")
-    result = run(tmp_path, sheet, "-n", configs=(str(tmp_path / "fields.yaml"),))
-    assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert "too few to split by field" in result.stderr and "srqpi.split.by: auto" in result.stderr
 
 
 @pytest.mark.slow
