@@ -21,11 +21,8 @@ ORDER = ("srqpi", "mcnn", "despeckle", "contrans")  # the papers in summary orde
 _REGISTRY: dict[str, Family] = {}
 
 
-def _no_overrides(config: dict) -> dict:
-    return {}
-
-
-def _no_params(config: dict) -> dict:
+def _nothing(config: dict) -> dict:
+    """No summary params, no paper numbers beyond `qpi.core.papers.PAPER`: a family's default."""
     return {}
 
 
@@ -66,8 +63,8 @@ class Family:
     run_scores: str
     files: int | None = 1
     implied_card: Callable[[Any], dict | None] | None = None
-    summary_params: Callable[[dict], dict] = _no_params
-    paper: Callable[[dict], dict] = _no_overrides
+    summary_params: Callable[[dict], dict] = _nothing
+    paper: Callable[[dict], dict] = _nothing
     cross_rows: Callable[[Any], Any] = _as_is
 
 
