@@ -169,26 +169,23 @@ def _validate_sheet(sheet: Path) -> int:
     """Every row of a sample sheet, and each stack it lists read as the pipeline reads it (the sheet's
     cells over the file's metadata): a summary line per good stack, one error sentence per problem."""
     rows, problems = io.check_sample_sheet(sheet)
+    ok = 0
     for row in rows:
         try:
             stack = io.read_stack(row["path"], raw=True, **io.sheet_overrides(row))
+            planes = planes_problem(row, stack.z_um)
+            if planes:
+                raise io.StackError(planes)
+            if row["phase_path"]:
+                io.read_measured_phase(row["phase_path"], stack)
         except io.StackError as err:
             problems.append(f"{sheet}: stack {row['name']}: {err}")
             continue
-        planes = planes_problem(row, stack.z_um)
-        if planes:
-            problems.append(f"{sheet}: stack {row['name']}: {planes}")
-            continue
-        if row["phase_path"]:
-            try:
-                io.read_measured_phase(row["phase_path"], stack)
-            except io.StackError as err:
-                problems.append(f"{sheet}: stack {row['name']}: {err}")
-                continue
+        ok += 1
         print(_summary(row["name"], stack) + (", with a measured phase" if row["phase_path"] else ""))
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
-    print(f"{sheet}: {len(rows) - sum(p.startswith(f'{sheet}: stack ') for p in problems)} stacks ok, "
+    print(f"{sheet}: {ok} stacks ok, "
           f"{len(problems)} problem{'s' * (len(problems) != 1)}", file=sys.stderr if problems else sys.stdout)
     return 1 if problems else 0
 

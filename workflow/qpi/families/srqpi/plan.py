@@ -103,8 +103,6 @@ def test_windows(split: dict, stack: str, label: np.ndarray, factor: int) -> dic
             for name, (part, y0, y1, x0, x1) in found[1].items() if part == "test"}
 
 
-def scored_windows(split: dict, references: dict[str, dict], factor: int) -> dict | None:
-    """Every test stack's scored windows (`test_windows`, from its TIE label), or None when fields are split whole."""
-    if split["by"] != "blocks":
-        return None
+def scored_windows(split: dict, references: dict[str, dict], factor: int) -> dict[str, dict | None]:
+    """Every test stack's scored windows (`test_windows`, from its TIE label; None: the whole field)."""
     return {name: test_windows(split, name, refs["tie"], factor) for name, refs in references.items()}
