@@ -175,11 +175,11 @@ def test_simulate_then_tie_recovers_the_exact_phase(tmp_path):
     assert np.corrcoef(recovered.ravel(), exact.ravel())[0, 1] > 0.9
 
 
-def test_the_cli_offers_exactly_the_tie_library_s_methods_and_measured_eps():
-    # cli keeps its own copies so that `qpi validate` starts without scipy; they must not drift
+def test_the_cli_offers_exactly_the_tie_library_s_methods():
+    # cli keeps its own copy so that `qpi validate` starts without scipy; it must not drift
     from qpi import cli, tie
 
-    assert cli.METHODS == tie.METHODS and cli.MEASURED_EPS == tie.MEASURED_EPS
+    assert cli.METHODS == tie.METHODS
 
 
 def _demo_config() -> dict:
@@ -293,3 +293,25 @@ def test_validate_sheet_checks_the_tie_and_input_planes_against_the_files_own_z(
         measured.stderr
     flagged = qpi("validate", "--sheet", sheet, "--pixel-um", "0.2")
     assert flagged.returncode == 1 and "--pixel-um would not apply to a sheet's stacks" in flagged.stderr
+
+
+def test_tie_chooses_eps_from_the_noise_says_so_and_records_it(tmp_path, capsys):
+    """A noiseless float stack written here (no metadata but the sheet-like flags) gets the floor; the
+    camera stack of `qpi simulate` a camera's ε̃; both name it on the terminal and in the output."""
+    import tifffile
+
+    y, x = np.mgrid[:128, :128]
+    planes = [1 + 0.05 * np.exp(-((y - 64) ** 2 + (x - 60) ** 2) / 200.0) * (1 - 0.3 * z) for z in (-1, 0, 1)]
+    float_stack, camera_stack = tmp_path / "float.tif", tmp_path / "camera.tif"
+    tifffile.imwrite(float_stack, np.stack(planes).astype(np.float32), photometric="minisblack")
+    assert cli.main(["simulate", "-o", str(camera_stack), "--field-px", "128", "--z-um=-2,0,2"]) == 0
+    capsys.readouterr()
+    for stack, expected in ((float_stack, 1e-15), (camera_stack, None)):
+        out = tmp_path / f"{stack.stem}_phase.tif"
+        flags = ["--z-um=-1,0,1", "--pixel-um", "0.2", "--wavelength-um", "0.55"] if stack == float_stack else []
+        assert cli.main(["tie", str(stack), "-o", str(out), *flags]) == 0
+        said = capsys.readouterr().out
+        assert "chosen from the planes' noise" in said
+        eps = io.read_image(out)[1]["eps"]
+        assert f"ε̃ = {eps:.1e}" in said
+        assert eps == expected if expected else 1e-10 < eps < 1e-7

@@ -41,7 +41,7 @@ def test_a_three_plane_stack_saved_with_tifffile_defaults_is_three_planes(tmp_pa
         out = tmp_path / f"phase_{np.dtype(dtype).name}.tif"
         run = qpi("tie", path, *OPTICS, "--z-um=-2,0,2", "-o", out)
         assert run.returncode == 0, run.stderr
-        assert "(dct TIE)" in run.stdout  # no field stop: the frame-filling solver
+        assert "(dct TIE, ε̃ = " in run.stdout  # no field stop: the frame-filling solver
         phase, meta = io.read_image(out)
         assert phase.shape == (64, 64) and np.isfinite(phase).all() and meta["method"] == "dct"
 
@@ -64,7 +64,7 @@ def test_two_8bit_files_one_per_plane_inside_a_field_stop(tmp_path, field_stop_8
     out = tmp_path / "phase.tif"
     run = qpi("tie", i0, iz, *OPTICS, "--z-um=0,2.5", "-o", out)  # no method flag
     assert run.returncode == 0, run.stderr
-    assert "(aperture TIE) inside a field stop" in run.stdout
+    assert "(aperture TIE, ε̃ = " in run.stdout and "noise) inside a field stop" in run.stdout
     phase, meta = io.read_image(out)
     assert meta["outside_aperture"].startswith("NaN") and meta["method"] == "aperture"
     inside = np.isfinite(phase)

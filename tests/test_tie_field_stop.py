@@ -41,17 +41,17 @@ def test_the_field_stop_is_found_in_the_in_focus_plane(stacks):
 def test_the_aperture_solver_recovers_the_phase_where_fft_and_dct_fail(stacks, z, bound):
     # measured here: aperture 0.087 / 0.047 / 0.082 rad, FFT and DCT 1.75–2.02 rad
     stack, truth, aperture = stacks[z]
-    auto = tie.solve(stack, eps=tie.MEASURED_EPS)  # no method: finds the stop, solves inside it
+    auto = tie.solve(stack, eps="auto")  # no method: finds the stop, solves inside it
     assert np.isnan(auto[~aperture]).mean() > 0.95 and np.isfinite(auto[aperture]).mean() > 0.98
     inside = aperture & np.isfinite(auto)
     assert rmse_inside(auto, truth, inside) < bound
     for method in ("fft", "dct"):
-        assert rmse_inside(tie.solve(stack, method=method, eps=tie.MEASURED_EPS), truth, inside) > 1.0
+        assert rmse_inside(tie.solve(stack, method=method, eps="auto"), truth, inside) > 1.0
 
 
 def test_two_and_three_planes_agree_with_the_exact_phase_and_each_other(stacks):
     (two, truth, aperture), (three, _, _) = stacks[(0, 2.5)], stacks[(-2, 0, 2)]
-    a, b = tie.solve(two, eps=tie.MEASURED_EPS), tie.solve(three, eps=tie.MEASURED_EPS)
+    a, b = tie.solve(two, eps="auto"), tie.solve(three, eps="auto")
     inside = aperture & np.isfinite(a) & np.isfinite(b)
     assert rmse_inside(a, b, inside) < 0.25
     assert np.corrcoef(a[inside], truth[inside])[0, 1] > 0.97
@@ -60,7 +60,7 @@ def test_two_and_three_planes_agree_with_the_exact_phase_and_each_other(stacks):
 def test_iterative_refines_the_two_plane_phase_and_says_why_it_stopped(stacks, caplog):
     stack, truth, aperture = stacks[(0, 2.5)]
     with caplog.at_level("INFO", logger="qpi.tie"):
-        phase = tie.solve(stack, method="iterative", eps=tie.MEASURED_EPS)
+        phase = tie.solve(stack, method="iterative", eps="auto")
     inside = aperture & np.isfinite(phase)
     assert rmse_inside(phase, truth, inside) < 0.12  # measured 0.048 (aperture alone 0.087)
     assert "iterative TIE (aperture):" in caplog.text

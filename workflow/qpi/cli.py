@@ -15,7 +15,6 @@ from qpi import __version__, io
 from qpi.io.sheet import planes_problem
 
 METHODS = ("auto", "fft", "dct", "aperture", "iterative")  # qpi.tie.METHODS, without importing scipy
-MEASURED_EPS = 1e-9  # qpi.tie.MEASURED_EPS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,9 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="aperture mask (non-zero inside) instead of the one detected in the in-focus plane")
     p.add_argument("--no-field-stop", action="store_true",
                    help="solve over the whole frame even if the in-focus plane shows a field stop")
-    p.add_argument("--eps", type=float, default=MEASURED_EPS,
-                   help="dimensionless regularisation ε̃ (default %(default)g for measured data: damps periods "
-                        "beyond ~1100 px; 1e-15 for noiseless simulations)")
+    p.add_argument("--eps", type=_eps, default="auto",
+                   help="dimensionless regularisation ε̃, or auto: from the planes' noise, which the output names "
+                        "(12- and 8-bit cameras get ~1e-9…1e-8, noiseless simulations 1e-15) (default: %(default)s)")
     p.set_defaults(run=_tie)
 
     p = sub.add_parser("predict", help="apply a trained model of any family to a full-field image",
@@ -205,13 +204,16 @@ def _tie(args: argparse.Namespace) -> int:
         if mask.shape != stack.data.shape[1:] or not mask.any():
             raise io.StackError(f"{args.mask}: mask {mask.shape} with {int(mask.sum())} pixels inside; give a mask of "
                                 f"the stack's plane size {stack.data.shape[1:]}, non-zero inside the aperture.")
-    phase = tie.remove_background(tie.solve(stack, method=args.method, eps=args.eps, planes=args.planes, mask=mask,
+    eps = tie.regularisation(stack, args.eps, args.planes, mask)
+    phase = tie.remove_background(tie.solve(stack, method=args.method, eps=eps, planes=args.planes, mask=mask,
                                             workers=-1))
     method, note = tie.describe(phase, args.method)
-    io.write_image(args.output, phase, like=stack, method=method, eps=args.eps,
+    io.write_image(args.output, phase, like=stack, method=method, eps=eps,
                    planes_um=args.planes or [float(z) for z in stack.z_um], source=io.path_names(args.stack), **note)
     where = f" inside a field stop ({note['aperture_fraction']:.0%} of the frame; NaN outside)" if note else ""
-    print(f"{args.output}: phase {np.nanmin(phase):.3f}…{np.nanmax(phase):.3f} rad ({method} TIE){where}")
+    chosen = " chosen from the planes' noise" if args.eps == "auto" else ""
+    print(f"{args.output}: phase {np.nanmin(phase):.3f}…{np.nanmax(phase):.3f} rad ({method} TIE, ε̃ = {eps:.1e}"
+          f"{chosen}){where}")
     return 0
 
 
@@ -290,6 +292,18 @@ def _simulate(args: argparse.Namespace) -> int:
         io.write_image(args.phase, truth, pixel_um=scope.pixel_um, kind="exact phase (rad)")
     print(f"{args.output}: {args.specimen}, {len(args.z_um)} planes of {args.field_px}² px")
     return 0
+
+
+def _eps(text: str) -> float | str:
+    if text == "auto":
+        return text
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is neither auto nor a number ≥ 0")
+    return value
 
 
 def _float_list(text: str) -> list[float]:

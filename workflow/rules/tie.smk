@@ -1,6 +1,9 @@
 # Transport-of-intensity phase: the ground-truth labels, and how good they are.
 if SIMULATE:  # the solvers scored against the exact phase: simulated stacks only
     TARGETS += [paths.table("tie_accuracy"), paths.figure("tie_validation")]
+# the labels' own quality: every user stack's; on the virtual microscope, the validation fields' (with their truth)
+TIE_QUALITY_STACKS = sorted(USER) + (SIMULATED[: config["tie_validation"]["fields"]] if SIMULATE else [])
+TARGETS += [paths.table("tie_quality")]
 
 
 rule tie_phase:
@@ -9,6 +12,7 @@ rule tie_phase:
         stack=paths.STACK["corrected"],
     output:
         phase=paths.STACK["tie"],
+        quality=paths.STACK["tie_quality"],
     params:
         method=config["tie"]["method"],
         planes_um=lambda w: tie_planes(w.stack),
@@ -62,3 +66,24 @@ rule tie_validation_figure:
         "../../envs/qpi.yaml"
     script:
         "../scripts/tie_validation_figure.py"
+
+
+rule tie_quality_table:
+    """Each TIE label's own quality (ε̃, noise, boundary uncertainty), beside its true error where simulated."""
+    input:
+        quality=expand(paths.STACK["tie_quality"], stack=TIE_QUALITY_STACKS),
+        labels=expand(paths.STACK["tie"], stack=TIE_QUALITY_STACKS),
+        truths=[t for t in truth_paths(TIE_QUALITY_STACKS) if t],
+    output:
+        table=paths.table("tie_quality"),
+        markdown=paths.table("tie_quality", "md"),
+        html=report(paths.table("tie_quality", "html"), caption="../report/tie_quality.rst", category="TIE ground truth"),
+    params:
+        stacks=TIE_QUALITY_STACKS,
+        truths=truth_paths(TIE_QUALITY_STACKS),
+    log:
+        paths.log("tables/tie_quality"),
+    conda:
+        "../../envs/qpi.yaml"
+    script:
+        "../scripts/tie_quality_table.py"

@@ -67,6 +67,7 @@ STACK = {
     "ingested": f"{RESULTS}/ingest/{{stack}}.tif",
     "corrected": f"{RESULTS}/corrected/{{stack}}.tif",
     "tie": f"{RESULTS}/tie/{{stack}}.tif",
+    "tie_quality": f"{RESULTS}/tie/{{stack}}_quality.json",  # what the label's own data say of it
     "measured": f"{RESULTS}/measured/{{stack}}.tif",  # a user stack's measured phase (sheet: phase_path)
 }
 

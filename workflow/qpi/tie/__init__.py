@@ -5,14 +5,15 @@ The names callers use, from `solvers`, `fieldstop` (field-stop apertures) and `b
 
 from qpi.tie.brightness import brightness_correct, remove_background
 from qpi.tie.fieldstop import field_stop
+from qpi.tie.noise import noise_eps
 from qpi.tie.solvers import (
-    MEASURED_EPS,
     METHODS,
     aperture_solver,
     axial_derivative,
     dct_solver,
     describe,
     fft_solver,
+    regularisation,
     solve,
 )
 
@@ -24,8 +25,9 @@ __all__ = [
     "describe",
     "fft_solver",
     "field_stop",
-    "MEASURED_EPS",
     "METHODS",
+    "noise_eps",
+    "regularisation",
     "remove_background",
     "solve",
 ]

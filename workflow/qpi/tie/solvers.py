@@ -8,8 +8,9 @@ Paganin–Nugent form with spectral derivatives:
 where ∇⁻² is the Tikhonov-regularised inverse Laplacian L/(L² + ε), L(f) = −4π²|f|² (µm⁻²).
 `eps` is given dimensionless, ε̃ = ε·px⁴ (ε for frequencies counted in cycles per pixel, so
 the same value suits any pixel size); the kernel uses ε = ε̃ / pixel_um⁴ in µm⁻⁴.
-ε̃ halves the response at spatial periods of 2π/ε̃^¼ pixels and suppresses longer ones: ε̃ ≈ 1e-9…5e-9
-(≈ 1100…750 px) suits noisy data; the default 1e-15 (≈ 35 000 px) leaves noiseless simulations unbiased.
+ε̃ halves the response at spatial periods of 2π/ε̃^¼ pixels and suppresses longer ones: ε̃ ≈ 1e-9…1e-8
+(≈ 1100…630 px) suits 12- and 8-bit cameras, 1e-15 (≈ 35 000 px) leaves noiseless simulations unbiased;
+`eps="auto"` chooses it from the planes' noise (`qpi.tie.noise`).
 """
 
 from __future__ import annotations
@@ -24,11 +25,11 @@ from qpi.core.errors import StackError
 from qpi.io.stack import FOCUS_TOL_UM, Stack, format_z
 from qpi.optics.propagation import angular_spectrum, frequencies
 from qpi.tie.fieldstop import _edge_flux, field_stop, lit_region
+from qpi.tie.noise import NOISELESS_EPS, noise_eps
 
 log = logging.getLogger("qpi.tie")  # the name its messages have always carried (log lines show it)
 
-DEFAULT_EPS = 1e-15  # noiseless simulations
-MEASURED_EPS = 1e-9  # measured data (qpi tie, config/user.yaml): damps periods beyond ~1100 px
+DEFAULT_EPS = NOISELESS_EPS  # a solver called without `eps`
 METHODS = ("auto", "fft", "dct", "aperture", "iterative")  # auto: aperture inside a field stop, else dct
 
 
@@ -364,10 +365,38 @@ def resolve_method(method: str, field_stop: np.ndarray | None) -> str:
     return "aperture" if field_stop is not None else "dct"
 
 
+def regularisation(
+    stack: Stack,
+    eps: float | str | None = "auto",
+    planes: list[float] | None = None,
+    mask: np.ndarray | None | str = "detect",
+) -> float:
+    """The ε̃ `solve` uses with these arguments: a number as given, None the noiseless floor, "auto" the
+    one the noise of the TIE's planes asks for (`qpi.tie.noise`; inside the field stop if there is one)."""
+    z = np.asarray(stack.z_um, dtype=float)
+    chosen = _derivative_planes(z, planes)
+    if isinstance(mask, str) and eps == "auto":
+        mask = field_stop(in_focus(stack, chosen))
+    return _eps(stack, chosen, mask, eps)
+
+
+def _eps(stack: Stack, chosen: list[int], mask: np.ndarray | None, eps: float | str | None) -> float:
+    if eps is None:
+        return DEFAULT_EPS
+    if eps != "auto":
+        return float(eps)
+    z = np.asarray(stack.z_um, dtype=float)[chosen]
+    value, sigma = noise_eps(np.asarray(stack.data)[chosen], z, stack.pixel_um, stack.wavelength_um,
+                             stack.medium_index, region=mask)
+    log.info("TIE regularisation ε̃ = %.1e from the planes' noise (%.2f%% of the mean intensity per pixel)",
+             value, 100 * sigma)
+    return value
+
+
 def solve(
     stack: Stack,
     method: str = "auto",
-    eps: float | None = None,
+    eps: float | str | None = None,
     planes: list[float] | None = None,
     mask: np.ndarray | None | str = "detect",
     workers: int = 1,
@@ -381,9 +410,9 @@ def solve(
     `mask` is the field stop (True inside): "detect" finds it in I0 (`field_stop`), None means
     the whole frame. Inside a field stop the aperture-aware solvers write NaN outside it; the
     frame-filling FFT/DCT solvers do not know it and fill the frame. `method` "auto" picks
-    `aperture` when there is a field stop, else `dct`. `eps` is the dimensionless ε̃ (None:
-    the noiseless default); `workers` the solvers' FFT threads; extra keywords go to the
-    solver (e.g. `max_iter`, `base`).
+    `aperture` when there is a field stop, else `dct`. `eps` is the dimensionless ε̃, "auto" (from
+    the planes' noise: `regularisation`) or None (the noiseless floor); `workers` the solvers' FFT
+    threads; extra keywords go to the solver (e.g. `max_iter`, `base`).
     """
     if method not in METHODS:
         raise ValueError(f"unknown TIE method {method!r}; choose one of {', '.join(METHODS)}")
@@ -392,11 +421,11 @@ def solve(
     i0 = in_focus(stack, chosen)
     if isinstance(mask, str):
         mask = field_stop(i0)
+    eps = _eps(stack, chosen, mask, eps)
     method = resolve_method(method, mask)
     # the DCT solver runs in float32; the others refine or iterate in float64
     data = np.asarray(stack.data[chosen], dtype=np.float32 if method == "dct" else float)
     args = (stack.pixel_um, stack.wavelength_um, stack.medium_index)
-    eps = DEFAULT_EPS if eps is None else eps
     in_aperture = mask is not None and method in ("aperture", "iterative")
     if in_aperture:
         # all the light is in the frame: equal energy in every plane (lamp flicker, exposure aside),
