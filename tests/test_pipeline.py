@@ -67,6 +67,12 @@ def test_smoke_tie_labels_are_close_to_the_exact_phase(smoke):
     sweep = accuracy[accuracy["source"] == "sweep"]
     noiseless = sweep[sweep["noise"] == 0]
     assert (noiseless["rmse_rad"] < 0.2).all()
+    # each label's own quality, beside its true error: ε̃ from the camera's noise, a boundary uncertainty
+    # that bounds the error from above (it is what the data cannot tell, not a measured error)
+    quality = pd.read_csv(smoke / "results" / "tables" / "tie_quality.csv")
+    assert list(quality["stack"]) == list(pipeline["field"])
+    assert ((quality["eps"] > 1e-10) & (quality["eps"] < 1e-7)).all() and (quality["noise"].between(0.005, 0.05)).all()
+    assert (quality["boundary_rad"] >= 0.5 * quality["truth_rmse_rad"]).all()
 
 
 @pytest.mark.slow
@@ -206,10 +212,10 @@ def test_the_report_holds_every_figure_and_table_with_its_caption(smoke):
     report = (smoke / "report.html").read_text()
     figures = sorted((smoke / "results" / "figures").glob("*.png"))
     tables = sorted((smoke / "results" / "tables").glob("*.html"))
-    assert len(figures) >= 15 and len(tables) == 8
+    assert len(figures) >= 15 and len(tables) == 9
     for path in [*figures, *tables]:
         assert f'"results/{path.parent.name}/{path.name}"' in report, path.name
-    assert report.count('"mime_type": "text/html"') == 8  # tables show inline; a CSV would only download
+    assert report.count('"mime_type": "text/html"') == 9  # tables show inline; a CSV would only download
     assert report.count('"mime_type": "image/png"') == len(figures)
     summary = (smoke / "results" / "tables" / "summary.html").read_text()
     assert summary.count("<tr>") == len(pd.read_csv(smoke / "results" / "tables" / "summary.csv")) + 1

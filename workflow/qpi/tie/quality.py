@@ -3,11 +3,13 @@
 A TIE solved on a frame must assume what happens at the frame's edge. Where the specimen stays inside
 the frame, no flux across the edge (mirror boundaries, DCT) and zero phase at the edge (DST) are both
 true and give one answer; where the edge cuts through cells (a crop, a confluent field) both are false
-and their answers differ by a harmonic function as large as the label's own error. Their RMS
-difference is the label's boundary uncertainty: on the virtual microscope's HeLa fields it follows the
-true error (0.03–0.07 rad where the label's error was 0.03–0.07 rad, 0.29–0.83 rad where it was
-0.22–0.61 rad; tests/test_tie_quality.py). Inside a field stop the edge is measured (the light ends
-there) and the aperture solver assumes nothing.
+and their answers differ by a harmonic function the data inside cannot fix. Their RMS difference is the
+label's boundary uncertainty: what the data leave open, an upper bound rather than a measurement of the
+DCT label's error (which can be lucky where the edge crosses cells flatly). On the virtual microscope's
+768² HeLa fields: 0.08–0.15 rad on the whole fields (true error 0.11), 0.29–0.83 rad on the 256² crops
+that cut cells (true error 0.22–0.61), 0.03–0.13 on crops that did not (0.03–0.07); on the smoke test's
+128² field, whose edge crosses cells, 0.36 (true error 0.07). Inside a field stop the edge is measured
+(the light ends there) and the aperture solver assumes nothing.
 """
 
 from __future__ import annotations
