@@ -65,6 +65,21 @@ def test_too_few_stacks_split_by_blocks_and_enough_by_fields():
     assert forced["by"] == "blocks" and forced["guard_lr"] == 3
 
 
+def test_the_sheets_split_column_pins_fields_and_the_rest_are_drawn_as_before():
+    names = [f"s{i}" for i in range(8)]
+    drawn = plan.split(BLOCK, names, seed=0)["fields"]
+    assert plan.split(BLOCK, names, seed=0, pinned={})["fields"] == drawn  # no pins: the same draw as ever
+    pinned = plan.split(BLOCK, names, seed=0, pinned={"s6": "test", "s0": "val"})["fields"]
+    assert pinned["s6"] == "test" and pinned["s0"] == "val"
+    assert sorted(pinned.values()) == sorted(drawn.values())  # the pins count towards val and test
+    three = plan.split(BLOCK, ["a", "b", "c"], seed=0, pinned={"a": "test", "b": "val", "c": "train"})
+    assert three["fields"] == {"a": "test", "b": "val", "c": "train"}  # three pinned fields: by field, not blocks
+    with pytest.raises(ValueError, match="too few.*clear the sample sheet's split column"):
+        plan.split(BLOCK, ["a", "b"], seed=0, pinned={"a": "test"})  # no val field left to draw
+    with pytest.raises(ValueError, match="pins a to a split, but srqpi.split.by is blocks"):
+        plan.split({**BLOCK, "split": {**BLOCK["split"], "by": "blocks"}}, ["a", "b"], seed=0, pinned={"a": "test"})
+
+
 def test_held_out_blocks_are_scored_each_in_its_own_window():
     split = plan.split(BLOCK, ["a"], seed=0)
     rng = np.random.default_rng(0)

@@ -272,7 +272,7 @@ def test_validate_sheet_gives_one_sentence_per_mistake_and_a_summary_per_good_st
                                      ["stack short", "2 planes but 3 z positions"])):
         assert all(w in error for w in words) and str(sheet) in error, (error, words)
     assert result.stdout.startswith("good: ok — 2 planes of 32×32 uint8, z = 0, 2.5 µm")
-    assert "1 stacks ok, 5 problems" in result.stderr
+    assert "1 rows ok, 5 problems" in result.stderr
     assert qpi("validate").returncode == 1 and "either stack files or --sheet" in qpi("validate").stderr
 
 
@@ -315,3 +315,39 @@ def test_tie_chooses_eps_from_the_noise_says_so_and_records_it(tmp_path, capsys)
         eps = io.read_image(out)[1]["eps"]
         assert f"ε̃ = {eps:.1e}" in said
         assert eps == expected if expected else 1e-10 < eps < 1e-7
+
+
+def test_validate_sheet_checks_every_link_between_stacks_speckle_and_low_na_rows(tmp_path):
+    """One sheet for every family: stacks, speckle images through diffusers, low-NA images of the same
+    fields at their own pixel sizes. Good rows get a summary; each broken link one sentence naming both rows."""
+    rng = np.random.default_rng(0)
+    tifffile.imwrite(tmp_path / "f1.tif", (rng.random((2, 64, 64)) * 200).astype(np.uint8))
+    tifffile.imwrite(tmp_path / "f1_tape.tif", (rng.random((64, 64)) * 4000).astype(np.uint16))
+    tifffile.imwrite(tmp_path / "f1_10x.tif", (rng.random((16, 16)) * 4000).astype(np.uint16),
+                     resolution=(1 / 0.64, 1 / 0.64), metadata={"unit": "um"}, imagej=True)
+    stack, tape, low = (str(tmp_path / n) for n in ("f1.tif", "f1_tape.tif", "f1_10x.tif"))
+    sheet = tmp_path / "sheet.tsv"
+    sheet.write_text("\n".join([
+        "name\tpath\tkind\tfield\tpixel_um\twavelength_um\tz_um\tdiffuser\tobjective\tsplit",
+        f"f1\t{stack}\t\t\t0.16\t0.55\t0,2.5\t\t\ttest",
+        f"f1_tape\t{tape}\tspeckle\tf1\t0.16\t\t\ttape\t\t",
+        f"f1_10x\t{low}\tlowres\tf1\t\t\t\t\t10x\t",                  # 0.64 µm from the file: 4 stack pixels
+        f"f2_tape\t{tape}\tspeckle\tf2\t0.16\t\t\ttape\t\t",          # 1: its field has no stack
+        f"f1_odd\t{low}\tlowres\tf1\t0.5\t\t\t\t10x\t",               # 2: 0.5 µm is 3.125 stack pixels
+        f"f1_foil\t{tape}\tspeckle\tf1\t\t\t\t\t\t",                  # 3: a speckle row with no diffuser
+        f"f1_x\t{tape}\timage\tf1\t\t\t\t\t\t",                       # 4: an unknown kind
+        f"f1_again\t{tape}\tspeckle\tf1\t0.16\t\t\ttape\t\tval",      # 5: its field is pinned to test
+    ]) + "\n")
+    result = qpi("validate", "--sheet", sheet)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    assert len(errors) == 5, result.stderr
+    expected = (["line 7", "needs its diffuser label"], ["line 8", "kind 'image'"],  # each row, then each link
+                ["line 5", "f2_tape", "field 'f2'", "no stack row"], ["line 6", "f1_odd", "0.5 µm", "3.12×", "'f1'"],
+                ["line 9", "split val", "'f1'", "test"])
+    for error, words in zip(errors, expected):
+        assert all(w in error for w in words), (error, words)
+    assert "f1: ok — 2 planes of 64×64 uint8" in result.stdout
+    assert "f1_tape: ok — speckle image of field f1, 64×64, pixel 0.16 µm, diffuser tape" in result.stdout
+    assert "f1_10x: ok — low-NA image of field f1, 16×16, pixel 0.64 µm, objective 10x" in result.stdout
+    assert "3 rows ok, 5 problems" in result.stderr

@@ -505,7 +505,8 @@ def test_failed_json_write_leaves_the_old_file_untouched(tmp_path):
 # ----------------------------------------------------------------------------- sample sheet
 
 HEADER = "name\tpath\twavelength_um\tpixel_um\tz_um\tna\tcoherence\tmagnification\tmedium_index\n"
-NEW_COLUMNS = {"tie_planes_um": None, "input_um": None, "phase_path": None}
+NEW_COLUMNS = {"tie_planes_um": None, "input_um": None, "phase_path": None, "kind": "stack", "diffuser": None,
+               "objective": None, "split": None}  # and field: the row's name
 
 
 @pytest.fixture
@@ -526,8 +527,9 @@ def test_sample_sheet_rows_become_read_stack_arguments(in_tmp):
     rows = io.read_sample_sheet(sheet)
     assert rows[0] == {"name": "hela_01", "path": "data/a.tif", "wavelength_um": 0.55, "pixel_um": 0.085,
                        "z_um": [-2.0, 0.0, 2.0], "na": 0.6, "coherence": 0.3, "magnification": 40.0,
-                       "medium_index": 1.33} | NEW_COLUMNS
-    assert rows[1] == {"name": "bead", "path": "data/b.tif"} | {k: None for k in HEADER.split()[2:]} | NEW_COLUMNS
+                       "medium_index": 1.33, "field": "hela_01"} | NEW_COLUMNS
+    assert rows[1] == ({"name": "bead", "path": "data/b.tif", "field": "bead"} | {k: None for k in HEADER.split()[2:]}
+                       | NEW_COLUMNS)
 
 
 def test_sample_sheet_with_only_the_columns_it_needs(in_tmp):
@@ -609,7 +611,7 @@ SHEET_ERRORS = {
     "tie planes": ("name\tpath\tz_um\ttie_planes_um\np\ta.tif\t-2,0,2\t0,1,3\n",
                    "line 2 (p): tie_planes_um [1, 3] µm not among z_um [-2, 0, 2] µm"),
     "bad input_um": ("name\tpath\tinput_um\np\ta.tif\tfar\n", "line 2, column input_um: 'far' is not a number"),
-    "unknown column": ("name\tpath\tplanes\np\ta.tif\t0\n", "'tie_planes_um', 'input_um', 'phase_path']"),
+    "unknown column": ("name\tpath\tplanes\np\ta.tif\t0\n", "'phase_path', 'diffuser', 'objective', 'split']"),
 }
 
 

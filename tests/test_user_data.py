@@ -130,6 +130,28 @@ def test_too_few_stacks_are_split_by_blocks(tmp_path):
     assert "results/tie/cell0.tif" in evaluation and "results/tie/cell1.tif" in evaluation  # both hold test blocks
 
 
+def test_one_sheet_for_every_family_plans_dl_srqpi_on_its_stacks_and_says_what_it_skips(tmp_path):
+    """Speckle and low-NA rows of the stacks' fields beside the stacks: DL-SRQPI plans on the stacks alone,
+    the split column pins a field, and each family that cannot run on the sheet says so in one line."""
+    sheet = record(tmp_path, 4, field_px=32)
+    image = tmp_path / "image.tif"
+    tifffile.imwrite(image, np.full((32, 32), 900, np.uint16))
+    rows = sheet.read_text().splitlines()
+    rows[0] += "\tkind\tfield\tdiffuser\tobjective\tsplit"
+    rows[1:] = [r + ("\t\t\t\t\ttest" if r.startswith("cell0") else "") for r in rows[1:]]
+    rows += [f"cell0_tape\t{image}\t\t{SCOPE.pixel_um}\t\tspeckle\tcell0\ttape\t\t",
+             f"cell1_10x\t{image}\t\t{4 * SCOPE.pixel_um}\t\tlowres\tcell1\t\t10x\t"]
+    sheet.write_text("\n".join(rows) + "\n")
+    planned = run(tmp_path, sheet, "-n")
+    assert planned.returncode == 0, planned.stderr[-3000:]
+    assert "DespeckleNet: skipped (1 speckle rows in the sample sheet" in planned.stderr
+    assert "ContransGAN: skipped (1 low-NA rows in the sample sheet" in planned.stderr
+    assert "MCNN: skipped (" in planned.stderr
+    evaluation = planned.stdout.split("rule srqpi_evaluate_model:")[1].split("\n")[1]
+    assert "results/tie/cell0.tif" in evaluation  # pinned to test
+    assert "cell0_tape" not in planned.stdout and "cell1_10x" not in planned.stdout  # images are no stacks
+
+
 @pytest.mark.slow
 def test_a_rule_failure_is_its_one_sentence_in_the_rule_log(tmp_path):
     sheet = record(tmp_path, 3, field_px=32)

@@ -164,12 +164,33 @@ def _summary(name: str, stack: io.Stack) -> str:
             f"λ = {stack.wavelength_um:g} µm, pixel = {stack.pixel_um:g} µm")
 
 
+def _image_summary(row: dict, stack: io.Stack | None) -> str:
+    """A speckle or low-NA row read as the pipeline reads it, checked against its field's stack (when that
+    stack read well): a low-NA pixel must be a whole number of the stack's pixels."""
+    image, pixel = io.read_single_image(row["path"], row["pixel_um"])
+    if stack is not None and row["kind"] == "lowres":
+        problem = io.grid_problem(pixel, stack.pixel_um, row["field"])
+        if problem:
+            raise io.StackError(problem)
+    label = f"diffuser {row['diffuser']}" if row["kind"] == "speckle" else f"objective {row['objective']}"
+    what = "speckle image" if row["kind"] == "speckle" else "low-NA image"
+    return (f"{row['name']}: ok — {what} of field {row['field']}, {image.shape[0]}×{image.shape[1]}, pixel "
+            f"{pixel:g} µm, {label}")
+
+
 def _validate_sheet(sheet: Path) -> int:
     """Every row of a sample sheet, and each stack it lists read as the pipeline reads it (the sheet's
     cells over the file's metadata): a summary line per good stack, one error sentence per problem."""
     rows, problems = io.check_sample_sheet(sheet)
-    ok = 0
-    for row in rows:
+    ok, stacks = 0, {}
+    for row in sorted(rows, key=lambda r: r["kind"] != "stack"):  # an image's field stack first
+        if row["kind"] != "stack":
+            try:
+                print(_image_summary(row, stacks.get(row["field"])))
+                ok += 1
+            except io.StackError as err:
+                problems.append(f"{sheet}: {row['kind']} row {row['name']}: {err}")
+            continue
         try:
             stack = io.read_stack(row["path"], raw=True, **io.sheet_overrides(row))
             planes = planes_problem(row, stack.z_um)
@@ -181,10 +202,11 @@ def _validate_sheet(sheet: Path) -> int:
             problems.append(f"{sheet}: stack {row['name']}: {err}")
             continue
         ok += 1
+        stacks[row["field"]] = stack
         print(_summary(row["name"], stack) + (", with a measured phase" if row["phase_path"] else ""))
     for problem in problems:
         print(f"error: {problem}", file=sys.stderr)
-    print(f"{sheet}: {ok} stacks ok, "
+    print(f"{sheet}: {ok} rows ok, "
           f"{len(problems)} problem{'s' * (len(problems) != 1)}", file=sys.stderr if problems else sys.stdout)
     return 1 if problems else 0
 

@@ -21,20 +21,22 @@ def planning_error(message):
 
 
 def user_sheet():
-    """Rows of config/stacks.tsv (validated against its schema), keyed by stack name."""
+    """Rows of config/stacks.tsv (validated against its schema), keyed by name: stacks, speckle and low-NA images."""
     try:
         rows = read_sample_sheet(config["stacks"]) if config.get("stacks") else []
     except StackError as err:
         planning_error(err)
     for row in rows:
         validate(row, "../../config/schemas/stacks.schema.yaml")
-    if not SIMULATE and not rows:
+    if not SIMULATE and not any(row["kind"] == "stack" for row in rows):
         planning_error(f"{config.get('stacks') or 'the sample sheet'}: lists no stacks, and `data: user` simulates "
                        "none; add a row per stack (see README, 'Your own data').")
     return {row["name"]: row for row in rows}
 
 
-USER = user_sheet()
+SHEET = user_sheet()
+USER = {name: row for name, row in SHEET.items() if row["kind"] == "stack"}  # the user's through-focus stacks
+USER_IMAGES = {name: row for name, row in SHEET.items() if row["kind"] != "stack"}  # speckle and low-NA images
 SIMULATED = simulated_stacks(config["simulate"]["fields"]) if SIMULATE else []
 STACKS = SIMULATED + sorted(USER)
 
@@ -99,3 +101,9 @@ check_architectures()
 def truth_paths(stacks):
     """Exact phase of simulated stacks ('' for user stacks, which have none)."""
     return [paths.fill(paths.STACK["truth_phase"], stack=s) if s in SIMULATED else "" for s in stacks]
+
+
+def skipped(family, why):
+    """One line on the terminal, once per run, for a family that runs on nothing in this study."""
+    if workflow.is_main_process:
+        print(f"{families.get(family).title}: skipped ({why}).", file=sys.stderr)

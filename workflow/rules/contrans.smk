@@ -2,7 +2,7 @@
 from qpi.families import contrans
 
 CONTRANS = config["contrans"]
-if SIMULATE:  # a simulated study: `data: user` runs DL-SRQPI on the sample sheet alone
+if SIMULATE:  # a simulated study; `data: user` (the sample sheet alone) skips the family with one line
     TARGETS += [
         paths.table("contrans_objectives"),
         paths.table("contrans_objectives", "html"),
@@ -11,6 +11,10 @@ if SIMULATE:  # a simulated study: `data: user` runs DL-SRQPI on the sample shee
         paths.figure("contrans_cross_na"),
         paths.figure("psm_heights"),
     ]
+else:
+    LOWRES_ROWS = [n for n, r in USER_IMAGES.items() if r["kind"] == "lowres"]
+    skipped("contrans", f"{len(LOWRES_ROWS)} low-NA rows in the sample sheet, but ContransGAN on your own images is not "
+            "available yet" if LOWRES_ROWS else "the sample sheet has no lowres rows")
 
 CONTRANS_SPECIMENS = list(CONTRANS["specimens"])
 CONTRANS_OBJECTIVES = list(contrans.conditions(CONTRANS))

@@ -3,7 +3,7 @@ from qpi.families import despeckle
 from qpi.families.despeckle.plan import Plan
 
 DESPECKLE = config["despeckle"]
-if SIMULATE:  # a simulated study: `data: user` runs DL-SRQPI on the sample sheet alone
+if SIMULATE:  # a simulated study; `data: user` (the sample sheet alone) skips the family with one line
     TARGETS += [
         paths.table("despeckle_correlation"),
         paths.table("despeckle_correlation", "html"),
@@ -13,6 +13,10 @@ if SIMULATE:  # a simulated study: `data: user` runs DL-SRQPI on the sample shee
         paths.table("despeckle_cross"),
         paths.table("despeckle_cross", "html"),
     ]
+else:
+    SPECKLE_ROWS = [n for n, r in USER_IMAGES.items() if r["kind"] == "speckle"]
+    skipped("despeckle", f"{len(SPECKLE_ROWS)} speckle rows in the sample sheet, but DespeckleNet on your own images is "
+            "not available yet" if SPECKLE_ROWS else "the sample sheet has no speckle rows")
 
 # Conditions (qpi.families.despeckle.conditions): levels l1, l2, ... (and `pooled`, every level in one training set,
 # with levels_training: pooled); sets<k> (diversity); tape, petri, tissue.

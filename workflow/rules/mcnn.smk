@@ -3,7 +3,7 @@ from qpi.families import mcnn
 
 
 MCNN = config["mcnn"]
-if SIMULATE:  # a simulated study: `data: user` runs DL-SRQPI on the sample sheet alone
+if SIMULATE:  # a simulated study; `data: user` (the sample sheet alone) skips the family with one line
     TARGETS += [
         paths.figure("mcnn_convergence"),
         paths.table("mcnn_convergence"),
@@ -14,6 +14,9 @@ if SIMULATE:  # a simulated study: `data: user` runs DL-SRQPI on the sample shee
         paths.table("mcnn_transfer"),
         paths.table("mcnn_transfer", "html"),
     ]
+else:
+    skipped("mcnn", "it trains and tests on simulated natural images only; MCNN on your own stacks is not available "
+            "yet")
 
 MCNN_CONDITIONS = mcnn.conditions(MCNN)  # {condition: its planes' z_um, amplitude}
 MCNN_RUNS = mcnn.convergence_runs(MCNN)

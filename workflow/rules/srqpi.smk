@@ -7,7 +7,7 @@ from qpi.families.srqpi import planes_um, sweep_values
 SRQPI = config["srqpi"]
 SWEEPS = SRQPI["sweeps"]
 try:  # the stacks' split: by field of view, or (too few fields) each field by spatial blocks
-    SRQPI_SPLIT = srqpi_plan.split(SRQPI, STACKS, config["seed"])
+    SRQPI_SPLIT = srqpi_plan.split(SRQPI, STACKS, config["seed"], {s: r["split"] for s, r in USER.items() if r["split"]})
 except ValueError as err:
     where = f"{config.get('stacks')} lists {len(USER)}" + (f", simulate.fields gives {len(SIMULATED)}" if SIMULATE else "")
     planning_error(f"DL-SRQPI: {err} ({where}).")

@@ -11,20 +11,30 @@ import numpy as np
 from qpi.core.errors import StackError
 from qpi.io.stack import _KNOWN, FOCUS_TOL_UM, format_z
 
-_SHEET_COLUMNS = ("name", "path", *_KNOWN, "tie_planes_um", "input_um", "phase_path")
+_SHEET_COLUMNS = ("name", "path", "kind", "field", *_KNOWN, "tie_planes_um", "input_um", "phase_path", "diffuser",
+                  "objective", "split")
 _SHEET_LISTS = ("z_um", "tie_planes_um")  # comma-separated numbers in the sheet
+_SHEET_TEXT = ("phase_path", "kind", "field", "diffuser", "objective", "split")
+KINDS = ("stack", "speckle", "lowres")  # a through-focus stack; one image through a diffuser; one low-NA image
+SPLITS = ("train", "val", "test")
+_STACK_ONLY = ("tie_planes_um", "input_um", "phase_path")  # a single image has no planes and no phase of its own
+_LABEL = r"[A-Za-z0-9][A-Za-z0-9_.-]*"  # names that become parts of paths: stack, field, diffuser, objective
 
 
 def read_sample_sheet(path: str | Path) -> list[dict]:
     """Rows of a tab-separated sample sheet (config/stacks.tsv) as dicts of `read_stack` arguments,
     or the first of its problems as one StackError sentence (`check_sample_sheet` lists them all).
 
-    Columns: name, path, and optionally wavelength_um, pixel_um, z_um (comma-separated),
+    Columns: name, path, and optionally kind (stack, the default: a through-focus stack; speckle: one
+    image through a diffuser; lowres: one low-NA bright-field image), field (rows showing the same
+    field of view share it; default: the row's name), wavelength_um, pixel_um, z_um (comma-separated),
     na, coherence, magnification, medium_index, tie_planes_um (comma-separated: the planes this
-    stack's TIE uses), input_um (the defocused plane DL-SRQPI's network sees) and phase_path (a measured
-    phase of the in-focus field, rad, on the stack's pixel grid: DHM, QLSI, ...). A path cell
-    listing several files (comma-separated, in z order) becomes a list. Empty cells become None
-    ("take it from the TIFF"), as do missing trailing cells. Blank lines and lines starting with
+    stack's TIE uses), input_um (the defocused plane DL-SRQPI's network sees), phase_path (a measured
+    phase of the in-focus field, rad, on the stack's pixel grid: DHM, QLSI, ...), diffuser (a speckle
+    image's diffuser label: DespeckleNet's condition), objective (a low-NA image's objective label:
+    ContransGAN's condition; default magnification×NA) and split (train, val or test: pins the field).
+    A path cell listing several files (comma-separated, in z order) becomes a list. Empty cells become
+    None ("take it from the TIFF"), as do missing trailing cells. Blank lines and lines starting with
     '#' are ignored. Listed files must exist (relative to the working directory).
     """
     rows, problems = check_sample_sheet(path)
@@ -51,13 +61,62 @@ def check_sample_sheet(path: str | Path) -> tuple[list[dict], list[str]]:
         problem = f"missing column(s) {missing}" if missing else f"unknown column(s) {unknown}"
         return [], [f"{path}: {problem}; the tab-separated header may use only {list(_SHEET_COLUMNS)} "
                     "and must include name and path."]
-    rows, problems, seen = [], [], set()
+    rows, lines, problems, seen = [], [], [], set()
     for n, raw in enumerate(reader, start=2):
         try:
             rows.append(_sheet_row(raw, path, n, seen))
+            lines.append(n)
         except StackError as err:
             problems.append(str(err))
-    return rows, problems
+    links = _link_problems(rows, lines, path)
+    bad = {name for name, _ in links}
+    return [r for r in rows if r["name"] not in bad], problems + [problem for _, problem in links]
+
+
+def _link_problems(rows: list[dict], lines: list[int], sheet: Path) -> list[tuple[str, str]]:
+    """(row name, sentence) for each broken link between rows: a field with two stacks, a speckle or
+    low-NA image whose field has no stack, a field pinned to two splits, a low-NA pixel that is not a
+    whole number of the field's stack pixels (where the sheet gives both)."""
+    where = {r["name"]: f"{sheet}: line {n} ({r['name']})" for r, n in zip(rows, lines)}
+    stacks: dict[str, dict] = {}
+    out = []
+    for row in rows:
+        if row["kind"] == "stack":
+            other = stacks.setdefault(row["field"], row)
+            if other is not row:
+                out.append((row["name"], f"{where[row['name']]}: field {row['field']!r} already has the stack "
+                                         f"{other['name']!r}; give each stack of a different field of view its own "
+                                         "field name."))
+    pins: dict[str, tuple[str, str]] = {}
+    for row in rows:
+        if row["split"]:
+            first = pins.setdefault(row["field"], (row["split"], row["name"]))
+            if first[0] != row["split"]:
+                out.append((row["name"], f"{where[row['name']]}: split {row['split']} but row {first[1]!r} of the "
+                                         f"same field {row['field']!r} says {first[0]}; pin a field to one split."))
+        if row["kind"] == "stack":
+            continue
+        stack = stacks.get(row["field"])
+        what = "speckle image" if row["kind"] == "speckle" else "low-NA image"
+        if stack is None:
+            out.append((row["name"], f"{where[row['name']]}: {what} of field {row['field']!r}, but no stack row has "
+                                     f"that field; add the stack of field {row['field']!r} (kind stack, field "
+                                     f"{row['field']}) or correct this row's field."))
+        elif row["kind"] == "lowres" and row["pixel_um"] and stack["pixel_um"]:
+            problem = grid_problem(row["pixel_um"], stack["pixel_um"], stack["name"])
+            if problem:
+                out.append((row["name"], f"{where[row['name']]}: {problem}"))
+    return out
+
+
+def grid_problem(lowres_pixel_um: float, stack_pixel_um: float, stack: str) -> str | None:
+    """Why a low-NA image cannot be put on its field's high-NA grid (its pixel is not a whole number of
+    the stack's pixels), or None."""
+    ratio = lowres_pixel_um / stack_pixel_um
+    if round(ratio) >= 1 and abs(ratio - round(ratio)) <= 0.01 * ratio:
+        return None
+    return (f"the low-NA pixel {lowres_pixel_um:g} µm is {ratio:.3g}× the pixel {stack_pixel_um:g} µm of its field's "
+            f"stack {stack!r}, not a whole number of them; check both pixel sizes (camera pixel / magnification).")
 
 
 def _sheet_row(raw: dict, path: Path, n: int, seen: set[str]) -> dict:
@@ -68,11 +127,15 @@ def _sheet_row(raw: dict, path: Path, n: int, seen: set[str]) -> dict:
                          "separate cells with single tabs and leave optional cells empty.")
     cells = {k.strip(): (v or "").strip() for k, v in raw.items()}
     name = cells.get("name", "")
-    if not name or not re.fullmatch(r"[A-Za-z0-9_.-]+", name) or name in seen:
+    if not name or not re.fullmatch(_LABEL, name) or name in seen:
         raise StackError(f"{path}: line {n} name {name!r} is empty, repeated or has characters other "
                          "than letters, digits, '_', '-', '.'; give each stack a unique simple name.")
     seen.add(name)
     row = {c: _sheet_value(c, cells.get(c, ""), path, n) for c in _SHEET_COLUMNS}
+    row["kind"] = row["kind"] or "stack"
+    row["field"] = row["field"] or name
+    if row["kind"] == "lowres" and not row["objective"] and row["magnification"] and row["na"]:
+        row["objective"] = f"{row['magnification']:g}x{row['na']:g}"
     _check_sheet_row(row, path, n)
     return row
 
@@ -99,6 +162,7 @@ def sheet_overrides(row: dict) -> dict:
 def _check_sheet_row(row: dict, sheet: Path, line: int) -> None:
     """What can be checked before any TIFF is read: the files exist and the z lists agree."""
     where = f"{sheet}: line {line} ({row['name']})"
+    _check_labels(row, where)
     files = row["path"] if isinstance(row["path"], list) else [row["path"]]
     if not all(files):
         raise StackError(f"{where} has {'no path' if files == [''] else 'an empty file name in its path list'}; "
@@ -118,6 +182,36 @@ def _check_sheet_row(row: dict, sheet: Path, line: int) -> None:
                              "the TIE planes from the stack's z positions.")
 
 
+def _check_labels(row: dict, where: str) -> None:
+    """A row's kind, split and labels, and the columns its kind may not use."""
+    if row["kind"] not in KINDS:
+        raise StackError(f"{where}: kind {row['kind']!r} is not one of {', '.join(KINDS)}; write stack for a "
+                         "through-focus stack, speckle for an image through a diffuser, lowres for a low-NA image.")
+    if row["split"] and row["split"] not in SPLITS:
+        raise StackError(f"{where}: split {row['split']!r} is not one of {', '.join(SPLITS)}; pin the field to one of "
+                         "them or leave the cell empty.")
+    for column in ("field", "diffuser", "objective"):
+        if row[column] and not re.fullmatch(_LABEL, row[column]):
+            raise StackError(f"{where}: {column} {row[column]!r} has characters other than letters, digits, '_', "
+                             "'-', '.'; use a simple label (it names files and table rows).")
+    if row["kind"] == "stack":
+        if row["diffuser"] or row["objective"]:
+            raise StackError(f"{where}: a stack row has a diffuser or objective label, which belong to speckle and "
+                             "lowres rows; set kind, or leave those cells empty.")
+        return
+    used = [c for c in _STACK_ONLY if row[c] is not None] + (["path (several files)"] if isinstance(row["path"], list)
+                                                             else [])
+    if used:
+        raise StackError(f"{where}: a {row['kind']} row is one image, but it gives {', '.join(used)}; put those on the "
+                         "stack row of its field.")
+    if row["kind"] == "speckle" and not row["diffuser"]:
+        raise StackError(f"{where}: a speckle row needs its diffuser label (e.g. tape, petri, tissue) in the "
+                         "diffuser column.")
+    if row["kind"] == "lowres" and not row["objective"]:
+        raise StackError(f"{where}: a lowres row needs its objective label (objective column, e.g. 10x) or its "
+                         "magnification and na.")
+
+
 def _sheet_value(column: str, text: str, path: Path, line: int):
     if column == "name":
         return text
@@ -125,7 +219,7 @@ def _sheet_value(column: str, text: str, path: Path, line: int):
         return [f.strip() for f in text.split(",")] if "," in text else text
     if not text:
         return None
-    if column == "phase_path":
+    if column in _SHEET_TEXT:
         return text
     try:
         if column in _SHEET_LISTS:

@@ -253,6 +253,20 @@ def read_image(path: str | Path) -> tuple[np.ndarray, dict]:
     return data.astype(np.float32), meta
 
 
+def read_single_image(path: str | Path, pixel_um: float | None = None) -> tuple[np.ndarray, float]:
+    """One camera image (a speckle or low-NA image of the sample sheet) as float32 and its pixel size in
+    the sample plane (µm): `pixel_um` when given (the sheet's), else the file's calibration."""
+    image, meta = read_image(path)
+    pixel = pixel_um or meta.get("pixel_um")
+    if not pixel:
+        raise StackError(f"{path}: no pixel size in the file; give it in the sheet's pixel_um column (camera pixel / "
+                         "magnification, µm).")
+    if not np.isfinite(image).all() or image.min() < 0 or image.max() <= 0:
+        raise StackError(f"{path}: is not a camera intensity (values {np.nanmin(image):g}…{np.nanmax(image):g}, "
+                         "non-finite or negative pixels); give the raw image as the camera wrote it.")
+    return image, float(pixel)
+
+
 def read_measured_phase(path: str | Path, stack: Stack, tolerance: float = 0.02) -> np.ndarray:
     """A measured phase of a stack's in-focus field (DHM, QLSI, ...: rad, NaN where unmeasured), checked
     to lie on the stack's pixel grid: the same plane shape and, where the file says, the same pixel size."""

@@ -15,22 +15,28 @@ SPLITS = ("train", "val", "test")
 NO_SPLIT = -1  # a region map's pixels in no split: a guard band, or a block mostly outside the field stop
 
 
-def split_fields(names: list[str], val: float, test: float, seed: int) -> dict[str, str]:
+def split_fields(names: list[str], val: float, test: float, seed: int,
+                 pinned: dict[str, str] | None = None) -> dict[str, str]:
     """Assign each field of view to one split (never two), reproducibly for a seed.
 
     Val and test get at least one field each when their fraction is > 0 and there are
-    enough fields; train keeps the rest.
+    enough fields; train keeps the rest. `pinned` fields ({name: split}, e.g. the sample
+    sheet's split column) keep theirs and count towards those numbers; the rest are drawn.
     """
-    names = sorted(names)
-    order = np.random.default_rng(seed).permutation(len(names))
+    pinned = {n: s for n, s in (pinned or {}).items() if n in names}
+    free = sorted(n for n in names if n not in pinned)
+    order = np.random.default_rng(seed).permutation(len(free))
     n_test = max(int(round(test * len(names))), 1 if test > 0 else 0)
     n_val = max(int(round(val * len(names))), 1 if val > 0 else 0)
-    if n_test + n_val >= len(names):
+    n_test, n_val = (max(n - list(pinned.values()).count(part), 0) for n, part in ((n_test, "test"), (n_val, "val")))
+    if n_test + n_val > len(free) or (n_test + n_val == len(free) and "train" not in pinned.values()):
         raise ValueError(f"{len(names)} fields of view are too few to split by field into train, val={val} and "
-                         f"test={test} (at least {n_test + n_val + 1} needed, no field in two splits): add stacks")
-    split = {}
+                         f"test={test} (at least {len(pinned) + n_test + n_val + ('train' not in pinned.values())} "
+                         "needed, no field in two splits): "
+                         "add stacks")
+    split = dict(pinned)
     for rank, i in enumerate(order):
-        split[names[i]] = "test" if rank < n_test else "val" if rank < n_test + n_val else "train"
+        split[free[i]] = "test" if rank < n_test else "val" if rank < n_test + n_val else "train"
     return split
 
 

@@ -53,16 +53,22 @@ def cross_scores(block: dict, networks: list[str]) -> list[str]:
             for c in dict.fromkeys(networks) for s in sweeps["seeds"]]
 
 
-def split(block: dict, stacks: list[str], seed: int) -> dict:
+def split(block: dict, stacks: list[str], seed: int, pinned: dict[str, str] | None = None) -> dict:
     """How the stacks are split into train, val and test: by field of view when there are enough
-    ({"by": "fields", "fields": {stack: split}}), else (or with `split.by: blocks`) each field into
-    spatial blocks ({"by": "blocks", ...}: `block_regions` per stack, with a guard band of
-    `guard_lr` LR pixels, a patch side unless given), with the reason in "why"."""
+    ({"by": "fields", "fields": {stack: split}}; `pinned` stacks keep the sample sheet's split), else
+    (or with `split.by: blocks`) each field into spatial blocks ({"by": "blocks", ...}: `block_regions`
+    per stack, with a guard band of `guard_lr` LR pixels, a patch side unless given), with the reason in "why"."""
     spec = block["split"]
+    if pinned and spec["by"] == "blocks":
+        raise ValueError(f"the sample sheet pins {', '.join(sorted(pinned))} to a split, but srqpi.split.by is blocks "
+                         "(every field in all three); clear the split column or set split.by: auto")
     if spec["by"] != "blocks":
         try:
-            return {"by": "fields", "fields": split_fields(stacks, spec["val"], spec["test"], seed)}
+            return {"by": "fields", "fields": split_fields(stacks, spec["val"], spec["test"], seed, pinned)}
         except ValueError as err:
+            if pinned:  # blocks would put the pinned fields in every split
+                raise ValueError(f"{err}, or clear the sample sheet's split column to split each field into blocks") \
+                    from None
             if spec["by"] == "fields":
                 raise ValueError(f"{err}, or split each field into blocks (srqpi.split.by: auto)") from None
             why = (f"{len(stacks)} stack(s), too few to split by field of view (val and test one each, train the "
