@@ -4,8 +4,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from scipy import ndimage
 
 from qpi import models
+from qpi.io import StackError
 from qpi.models.despeckle import ComplexResidualBlock
 from qpi.training import losses, paired_gan
 from qpi.training.checkpoints import load_model
@@ -204,12 +206,17 @@ def test_family_data_targets_acquisition_sets_and_scores():
     stretched, _ = despeckle.network_pairs(speckled, specimens, "tie", power=0.3)  # the authors' stretch
     assert np.allclose(stretched + 1, (x + 1) ** 0.3, rtol=1e-5)
     # a perfect prediction scores SSIM 1 for intensity and the TIE label, less against the exact phase
-    rows = pd.DataFrame(despeckle.score(y, specimens, model="m", level="l1", correlation_um=0.5))
+    rows = pd.DataFrame(despeckle.score(y, specimens, model="m", train_condition="pooled", level="l1",
+                                        correlation_um=0.5))
     table = despeckle.correlation_table(rows)
     assert len(table) == 1 and table.loc[0, "ssim_intensity"] == pytest.approx(1)
     assert table.loc[0, "ssim_phase"] == pytest.approx(1) and table.loc[0, "ssim_phase_exact"] < 1
     assert np.isnan(table.loc[0, "lpips_phase"])  # no LPIPS asked for: missing, never made up
     cross = despeckle.cross_table(rows.assign(train_condition="tape", test_condition="tissue", seed=0))
+    # a sheet's measured phase is one more reference, scored and tabled beside the TIE label
+    measured = pd.DataFrame(despeckle.score(y, {**specimens, "measured": specimens["exact"]}, model="m",
+                                            train_condition="tape", level="tape", correlation_um=None))
+    assert "ssim_phase_measured" in despeckle.correlation_table(measured)
     assert list(cross.columns) == ["family", "model", "train_condition", "test_condition", "seed", "metric", "value"]
     assert len(cross) == 9 and cross.set_index("metric").loc["ssim_intensity", "value"] == pytest.approx(1)
 
@@ -321,3 +328,54 @@ def test_a_network_trained_without_the_gan_is_not_given_the_gans_settings():
                       "unet": {"arch": "srqpi_unet", "adversarial": False, "train": {"epochs": 16}}}}
     assert train_settings(cfg, "despecklenet") == cfg["train"]
     assert train_settings(cfg, "unet") == {"epochs": 16, "lr": 1e-3, "betas": [0.5, 0.999]}
+
+
+# ----------------------------------------------------------------------------- a sample sheet's speckle images
+def _speckle_rows(fields: int, diffusers=("tape",), split=None) -> dict[str, dict]:
+    return {f"f{i}_{d}": {"kind": "speckle", "field": f"f{i}", "diffuser": d, "split": split if i == 0 else None}
+            for i in range(fields) for d in diffusers}
+
+
+def test_a_sheets_diffusers_are_the_conditions_and_several_add_a_pooled_one():
+    from qpi.families.despeckle import user
+
+    assert user.conditions(_speckle_rows(2)) == {"tape": ["f0_tape", "f1_tape"]}
+    both = user.conditions(_speckle_rows(2, ("tape", "petri")))
+    assert list(both) == ["petri", "tape", "pooled"] and len(both["pooled"]) == 4
+    assert user.conditions({"lo": {"kind": "lowres", "field": "f0"}}) == {}
+
+
+def test_speckle_fields_split_whole_when_enough_else_by_blocks_with_a_guard_band():
+    from qpi.families.despeckle import user
+
+    spec = {"val": 0.15, "test": 0.2}
+    whole = user.split(_speckle_rows(6, ("tape", "petri")), spec, seed=0)
+    assert whole["by"] == "fields" and sorted(set(whole["fields"].values())) == ["test", "train", "val"]
+    pinned = user.split(_speckle_rows(6, split="test"), spec, seed=0)
+    assert pinned["fields"]["f0"] == "test"
+    blocks = user.split(_speckle_rows(2), spec, seed=0)
+    assert blocks["by"] == "blocks" and "too few" in blocks["why"]
+    parts = user.tile_parts(blocks, "f0", (9, 9))
+    assert {"train", "val", "test"} <= set(parts.ravel())
+    near = ndimage.binary_dilation(parts == "test", np.ones((3, 3), bool))
+    assert not (near & (parts == "train")).any()  # a tile next to a test tile never trains
+    with pytest.raises(ValueError, match="clear the sample sheet's split column"):
+        user.split(_speckle_rows(2, split="test"), spec, seed=0)
+
+
+def test_speckle_tiles_are_cut_with_their_targets_inside_the_label_only():
+    from qpi.families.despeckle import user
+
+    rng = np.random.default_rng(0)
+    speckle, intensity = rng.random((64, 64)) * 3000 + 10, rng.random((64, 64)) + 1
+    label = rng.random((64, 64))
+    label[:32, :32] = np.nan  # outside a field stop
+    parts = np.full((4, 4), "train", dtype=object)
+    parts[3, 3] = "test"
+    out = user.cut("s.tif", speckle, intensity, {"tie": label}, parts, "train", 16)
+    assert out["speckle"].shape == (11, 1, 16, 16)  # 15 train tiles, 4 in the NaN corner
+    assert np.allclose(out["tie"].mean(axis=(2, 3)), 0, atol=1e-6)
+    assert out["speckle"].mean() == pytest.approx(1, rel=0.1) and out["intensity"].mean() == pytest.approx(1, rel=0.1)
+    assert len(user.cut("s.tif", speckle, intensity, {"tie": label}, parts, "val", 16)["speckle"]) == 0
+    with pytest.raises(StackError, match="same camera grid"):
+        user.cut("s.tif", speckle[:32], intensity, {"tie": label}, parts, "train", 16)

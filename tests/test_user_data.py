@@ -235,3 +235,34 @@ def test_networks_train_on_measured_phases_and_are_scored_against_them(tmp_path)
     assert set(table["reference"]) == {"measured", "tie"} and np.isfinite(table["ssim"]).all()
     measured, meta = io.read_image(results / "measured" / "cell0.tif")
     assert meta["kind"] == "measured phase (rad)" and measured.shape == (256, 256)
+
+
+@pytest.mark.claims  # a 1280² field and its nine crops through the TIE and its quality table: about 1.5 min
+def test_the_label_quality_table_flags_every_crop_of_a_field_and_passes_the_whole_field(tmp_path):
+    """The issue's case: a lab cuts a 1280² two-plane 8-bit field with a field stop into nine 256² crops
+    inside the stop before the TIE. Each crop's label is wrong at long range and says so (poor), the
+    whole field's is solved inside its stop (no boundary assumed); the test keeps the exact phase."""
+    phantom = yaml.safe_load((ROOT / "config" / "config.yaml").read_text())["simulate"]["phantoms"]["hela"]
+    scope = Microscope(field_stop="octagon", field_stop_fraction=0.95)
+    stack, truth, _ = simulate_field("hela", [28, 1], [0, 2.5], scope, Camera(bit_depth=8), 1280,
+                                     {**phantom, "n_cells": (25, 35)})
+    rows = ["name\tpath\twavelength_um\tpixel_um\tz_um"]
+    windows = {"whole": np.s_[:, :]} | {f"crop{i}{j}": np.s_[256 * (i + 1) : 256 * (i + 2), 256 * (j + 1) : 256 * (j + 2)]
+                                        for i in range(3) for j in range(3)}
+    for name, window in windows.items():
+        tifffile.imwrite(tmp_path / f"{name}.tif", stack.data[(slice(None), *window)])  # bare 8-bit files
+        rows.append(f"{name}\t{tmp_path / name}.tif\t0.55\t{scope.pixel_um}\t0,2.5")
+    sheet = tmp_path / "stacks.tsv"
+    sheet.write_text("\n".join(rows) + "\n")
+    result = run(tmp_path, sheet, "results/tables/tie_quality.csv")
+    assert result.returncode == 0, result.stderr[-3000:]
+    quality = pd.read_csv(tmp_path / "results" / "tables" / "tie_quality.csv").set_index("stack")
+    assert quality.loc["whole", "boundary"] == "field stop" and not quality.loc["whole", "poor"]
+    crops = quality.drop(index="whole")
+    assert crops["poor"].all() and (crops["boundary_rad"] > 0.3).all(), crops
+    for name in crops.index:  # the warning reaches the TIE log of each crop
+        assert "the frame's edge cuts through the specimen" in (tmp_path / "results/logs/tie" / f"{name}.log").read_text()
+    whole = io.read_image(tmp_path / "results" / "tie" / "whole.tif")[0]
+    inside = np.isfinite(whole)
+    error = whole[inside] - whole[inside].mean() - (truth[inside] - truth[inside].mean())
+    assert np.sqrt(np.mean(error**2)) < 0.25  # the whole field's label holds (0.21 rad measured)

@@ -37,6 +37,7 @@ def user_sheet():
 SHEET = user_sheet()
 USER = {name: row for name, row in SHEET.items() if row["kind"] == "stack"}  # the user's through-focus stacks
 USER_IMAGES = {name: row for name, row in SHEET.items() if row["kind"] != "stack"}  # speckle and low-NA images
+USER_FIELDS = {row["field"]: name for name, row in USER.items()}  # each field's stack
 SIMULATED = simulated_stacks(config["simulate"]["fields"]) if SIMULATE else []
 STACKS = SIMULATED + sorted(USER)
 
@@ -72,8 +73,10 @@ def tie_planes(stack):
     return config["tie"]["planes_um"]
 
 
-# Each family's rule file appends the figures and tables it contributes to `rule all`.
+# Each family's rule file appends the figures and tables it contributes to `rule all`, and its name to
+# FAMILIES_RUN when it runs in this study (the summary's families).
 TARGETS = []
+FAMILIES_RUN = []
 
 
 def check_architectures():

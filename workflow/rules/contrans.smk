@@ -3,6 +3,7 @@ from qpi.families import contrans
 
 CONTRANS = config["contrans"]
 if SIMULATE:  # a simulated study; `data: user` (the sample sheet alone) skips the family with one line
+    FAMILIES_RUN.append("contrans")
     TARGETS += [
         paths.table("contrans_objectives"),
         paths.table("contrans_objectives", "html"),

@@ -4,6 +4,7 @@ from qpi.families import mcnn
 
 MCNN = config["mcnn"]
 if SIMULATE:  # a simulated study; `data: user` (the sample sheet alone) skips the family with one line
+    FAMILIES_RUN.append("mcnn")
     TARGETS += [
         paths.figure("mcnn_convergence"),
         paths.table("mcnn_convergence"),

@@ -21,6 +21,7 @@ except ValueError as err:
     planning_error(f"{err}.")
 
 
+FAMILIES_RUN.append("srqpi")
 TARGETS += [
     paths.table("srqpi_benchmark"),
     paths.table("srqpi_benchmark", "html"),

@@ -12,9 +12,8 @@ from qpi.training.patches import load_dataset
 log = log_to(snakemake.log[0])
 p, w, i = snakemake.params, snakemake.wildcards, snakemake.input
 set_threads(snakemake.threads)
-specimens = load_dataset(i.specimens)
-tests = {t: despeckle.network_pairs(load_dataset(path)["speckle"], specimens, "exact", p.input_power)[0]
-         for t, path in zip(p.tests, i.speckle)}
+specimens = {t: load_dataset(path) for t, path in zip(p.tests, i.specimens)}  # one file, or one per diffuser
+tests = {t: despeckle.network_input(load_dataset(path)["speckle"], p.input_power) for t, path in zip(p.tests, i.speckle)}
 rows, predictions = [], {}
 with gpu_lease(p.device, log=log):
     device = select_device(p.device)
@@ -32,7 +31,7 @@ with gpu_lease(p.device, log=log):
             if fit is not None:
                 prediction = despeckle.affine_apply(prediction, fit)
             predictions[despeckle.prediction_key(model_name, test)] = prediction
-            rows += despeckle.score(prediction, specimens, lpips, family="despeckle", model=model_name,
+            rows += despeckle.score(prediction, specimens[test], lpips, family="despeckle", model=model_name,
                                     seed=int(w.seed), train_condition=w.condition, test_condition=test, level=test,
                                     train_sets=p.train_sets, correlation_um=correlation_um)
         log.info("%s_s%s trained on %s: scored on %s", model_name, w.seed, w.condition, ", ".join(p.tests))

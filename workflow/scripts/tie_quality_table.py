@@ -24,7 +24,11 @@ notes = ["boundary_rad: RMS change of the label when the frame's boundary condit
          "eps: the TIE's regularisation ε̃, chosen from the planes' relative noise (noise) unless configured."]
 if poor:
     notes.append(f"Poor labels (the frame's edge cuts through the specimen): {', '.join(poor)}.")
-tables.write_table(table, snakemake.output.table, snakemake.output.markdown, notes, snakemake.output.html)
+shown = table.assign(eps=table["eps"].map("{:.1e}".format))  # ε̃ in two figures: 3 decimals would show 0.000
+tables.write_table(table, snakemake.output.table, notes=notes)
+tables.write_html(shown, snakemake.output.html, notes)
+text = shown.round(3).astype(str).replace("nan", "–").to_markdown(index=False, disable_numparse=True)
+tables.write_markdown(text, snakemake.output.markdown, notes)
 log.info("\n%s", table.to_string(index=False))
 if poor:
     log.warning("poor TIE labels: %s; give whole fields, a field stop or measured phases", ", ".join(poor))

@@ -104,6 +104,8 @@ DESPECKLE = {
     "specimens_provenance": f"{_DS}/specimens/{{split}}.json",
     "speckle": f"{_DS}/{{condition}}/speckle/{{split}}.npz",
     "speckle_provenance": f"{_DS}/{{condition}}/speckle/{{split}}.json",
+    "user_specimens": f"{_DS}/{{condition}}/specimens/{{split}}.npz",  # a sheet's diffuser: its fields' targets
+    "user_specimens_provenance": f"{_DS}/{{condition}}/specimens/{{split}}.json",
     "scores": f"{_DS}/{{condition}}/eval/s{{seed}}.csv",  # every network of a condition's data, one seed
     "predictions": f"{_DS}/{{condition}}/eval/s{{seed}}.npz",
 }

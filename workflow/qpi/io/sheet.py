@@ -18,7 +18,8 @@ _SHEET_TEXT = ("phase_path", "kind", "field", "diffuser", "objective", "split")
 KINDS = ("stack", "speckle", "lowres")  # a through-focus stack; one image through a diffuser; one low-NA image
 SPLITS = ("train", "val", "test")
 _STACK_ONLY = ("tie_planes_um", "input_um", "phase_path")  # a single image has no planes and no phase of its own
-_LABEL = r"[A-Za-z0-9][A-Za-z0-9_.-]*"  # names that become parts of paths: stack, field, diffuser, objective
+_LABEL = r"[A-Za-z0-9][A-Za-z0-9_.-]*"  # names that become parts of paths: stack and field names
+_CONDITION = r"[A-Za-z0-9][A-Za-z0-9.+-]*"  # diffuser and objective labels: a family's condition (no '_')
 
 
 def read_sample_sheet(path: str | Path) -> list[dict]:
@@ -190,10 +191,11 @@ def _check_labels(row: dict, where: str) -> None:
     if row["split"] and row["split"] not in SPLITS:
         raise StackError(f"{where}: split {row['split']!r} is not one of {', '.join(SPLITS)}; pin the field to one of "
                          "them or leave the cell empty.")
-    for column in ("field", "diffuser", "objective"):
-        if row[column] and not re.fullmatch(_LABEL, row[column]):
-            raise StackError(f"{where}: {column} {row[column]!r} has characters other than letters, digits, '_', "
-                             "'-', '.'; use a simple label (it names files and table rows).")
+    for column, pattern, allowed in (("field", _LABEL, "'_', '-', '.'"), ("diffuser", _CONDITION, "'-', '.', '+'"),
+                                     ("objective", _CONDITION, "'-', '.', '+'")):
+        if row[column] and not re.fullmatch(pattern, row[column]):
+            raise StackError(f"{where}: {column} {row[column]!r} has characters other than letters, digits, "
+                             f"{allowed}; use a simple label (it names files and table rows).")
     if row["kind"] == "stack":
         if row["diffuser"] or row["objective"]:
             raise StackError(f"{where}: a stack row has a diffuser or objective label, which belong to speckle and "

@@ -204,9 +204,10 @@ def network_pairs(speckled: np.ndarray, specimens: dict[str, np.ndarray], label:
                   power: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """Inputs speckle^power − 1 (the authors' contrast stretch, power 0.3, compresses the bright
     speckles' exponential tail; their final map to [−1, 1] is affine, which the first convolution
-    absorbs); targets (2·I − 1, phase) with the phase from `label` ("tie" | "exact")."""
-    if label not in ("tie", "exact"):
-        raise ValueError(f"unknown phase label {label!r}; use 'tie' or 'exact'")
+    absorbs); targets (2·I − 1, phase) with the phase from `label` ("tie" | "exact" | "measured")."""
+    if label not in ("tie", "exact", "measured") or label not in specimens:
+        raise ValueError(f"phase label {label!r} is not among the specimens' {sorted(specimens)}; use tie, exact or "
+                         "measured where the data have it")
     y = np.concatenate([2 * specimens["intensity"] - 1, specimens[label]], axis=1)
     return network_input(speckled, power), y.astype(np.float32)
 
@@ -238,9 +239,11 @@ def outputs(prediction: np.ndarray) -> dict[str, np.ndarray]:
 
 def score(prediction: np.ndarray, specimens: dict[str, np.ndarray], lpips=None, **labels) -> list[dict]:
     """Score rows (`scores.COLUMNS`) per image: intensity against the in-focus intensity; phase (pistons
-    removed) against the TIE phase (the label) and the exact phase; SSIM, NRMSE and LPIPS (NaN if absent)."""
+    removed) against the TIE phase (the label) and the exact or measured phase where the specimens have
+    it; SSIM, NRMSE and LPIPS (NaN if absent)."""
     out, rows = outputs(prediction), []
-    for quantity, reference in (("intensity", "intensity"), ("phase", "tie"), ("phase", "exact")):
+    references = [("intensity", "intensity")] + [("phase", r) for r in ("tie", "exact", "measured") if r in specimens]
+    for quantity, reference in references:
         for i, (pred, truth) in enumerate(zip(out[quantity], specimens[reference][:, 0])):
             rows += image_rows(pred, truth, quantity=quantity, reference=reference, lpips=lpips, names=REPORTED,
                                **labels, image=i)
@@ -256,18 +259,22 @@ def example_ssim(per_image: pd.DataFrame, test: str, index: int) -> dict[tuple[s
 
 
 def correlation_table(per_image: pd.DataFrame) -> pd.DataFrame:
-    """One row per model and level: mean SSIM/NRMSE/LPIPS of intensity, of phase against the TIE
-    label (`*_phase`) and against the exact phase (`*_phase_exact`)."""
+    """One row per model, training condition and level: mean SSIM/NRMSE/LPIPS of intensity, of phase
+    against the TIE label (`*_phase`) and against the exact (`*_phase_exact`) or measured phase
+    (`*_phase_measured`, where there is one)."""
     df = per_image.assign(column=column_names(per_image))
-    keys = ["model", "level", "correlation_um"]
-    wide = df.groupby([*keys, "column"], sort=False)["value"].mean().unstack("column")
-    columns = [f"{m}_{q}" for m in REPORTED for q in ("intensity", "phase", "phase_exact")]
-    return wide.reindex(columns=columns).reset_index().sort_values(["level", "model"], ignore_index=True)
+    keys = ["model", "train_condition", "level", "correlation_um"]
+    wide = df.groupby([*keys, "column"], sort=False, dropna=False)["value"].mean().unstack("column")
+    phases = ["phase", "phase_exact"] + (["phase_measured"] if (per_image["reference"] == "measured").any() else [])
+    columns = [f"{m}_{q}" for m in REPORTED for q in ("intensity", *phases)]
+    return wide.reindex(columns=columns).reset_index().sort_values(["level", "model", "train_condition"],
+                                                                   ignore_index=True)
 
 
 def column_names(per_image: pd.DataFrame) -> list[str]:
     """`<metric>_<quantity>` of each tidy row: intensity, phase (TIE label) or phase_exact."""
-    names = {("intensity", "intensity"): "intensity", ("phase", "tie"): "phase", ("phase", "exact"): "phase_exact"}
+    names = {("intensity", "intensity"): "intensity", ("phase", "tie"): "phase", ("phase", "exact"): "phase_exact",
+             ("phase", "measured"): "phase_measured"}
     keys = zip(per_image["metric"], per_image["quantity"], per_image["reference"])
     return [f"{m}_{names[(q, r)]}" for m, q, r in keys]
 

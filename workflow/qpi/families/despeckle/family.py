@@ -12,8 +12,10 @@ from qpi.scoring.scores import mean_metrics, with_replicates
 
 
 def model_card(config: dict, block: dict, condition: str) -> tuple[dict, dict]:
-    optics = card.optics({**config["microscope"], **block["microscope"]})
-    diffuser = conditions(block)[condition]["diffuser"]
+    if config["data"] == "user":  # the sheet's images: their own optics; a diffuser known by its label alone
+        optics, diffuser = {"source": "the sample sheet's speckle images", "pixel_um": None}, {"label": condition}
+    else:
+        optics, diffuser = card.optics({**config["microscope"], **block["microscope"]}), conditions(block)[condition]["diffuser"]
     inputs = {"channels": [{"quantity": "speckle intensity", "defocus_um": block["defocus_um"]}], **optics,
               "diffuser": diffuser, "scale": "empty field", "power": block["input_power"], **card.tiles(block["field_px"]),
               "normalisation": f"intensity ** {block['input_power']} − 1"}
@@ -31,19 +33,29 @@ def named_outputs(y, model_card: dict) -> dict:
     return {k: v[0] for k, v in outputs(y[None]).items()}
 
 
-def headlines(tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """Per model, phase SSIM and NRMSE (TIE label) averaged over the correlation-length levels, and
-    the spread over seeds from the correlation sweep's per-image scores."""
+def summary_params(config: dict) -> dict:
+    return {"user": config["data"] == "user"}
+
+
+def headlines(tables: dict[str, pd.DataFrame], user: bool = False) -> pd.DataFrame:
+    """Per model, phase SSIM and NRMSE (TIE label) averaged over the correlation-length levels (a sample
+    sheet's diffusers: each by its own networks), and the spread over seeds from the per-image scores."""
     rows = tables["despeckle_correlation"].rename(columns={"ssim_phase": "ssim", "nrmse_phase": "nrmse"})
+    if user:  # each of a sheet's diffusers by its own networks (the pooled ones are in the table beside)
+        rows = rows[rows["train_condition"] == rows["level"]]
     out = mean_metrics(rows, "model")
     per_image = tables.get("despeckle_per_image")
     if per_image is not None:
         phase = per_image[(per_image["quantity"] == "phase") & (per_image["reference"] == "tie")
                           & (per_image["metric"] == "ssim")]
+        if user:
+            phase = phase[phase["train_condition"] == phase["test_condition"]]
         out = with_replicates(out, phase.rename(columns={"value": "ssim"}), "model")
     out = out.rename(columns={"model": "method"})
     levels = rows["level"].nunique()
-    return out.assign(family="despeckle", setting=f"phase vs TIE label, unseen diffusers, mean of {levels} levels")
+    setting = (f"phase vs TIE label, held-out fields, mean of {levels} diffusers" if user else
+               f"phase vs TIE label, unseen diffusers, mean of {levels} levels")
+    return out.assign(family="despeckle", setting=setting)
 
 
 def budget_headline(config: dict, run: dict) -> dict:
@@ -58,6 +70,6 @@ def budget_headline(config: dict, run: dict) -> dict:
 
 FAMILY = register(Family(
     name="despeckle", title="DespeckleNet", card=model_card, prepare=prepare, outputs=named_outputs,
-    summary_tables=("despeckle_correlation", "despeckle_per_image"), headlines=headlines,
+    summary_tables=("despeckle_correlation", "despeckle_per_image"), summary_params=summary_params, headlines=headlines,
     cross_table="despeckle_cross", budget_headline=budget_headline, run_scores=paths.RUN_SCORES["despeckle"],
 ))
