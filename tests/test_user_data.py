@@ -132,7 +132,8 @@ def test_too_few_stacks_are_split_by_blocks(tmp_path):
 
 def test_one_sheet_for_every_family_plans_dl_srqpi_on_its_stacks_and_says_what_it_skips(tmp_path):
     """Speckle and low-NA rows of the stacks' fields beside the stacks: DL-SRQPI plans on the stacks alone,
-    the split column pins a field, and each family that cannot run on the sheet says so in one line."""
+    DespeckleNet on the speckle row, the split column pins a field, and each family that cannot run on
+    the sheet says so in one line."""
     sheet = record(tmp_path, 4, field_px=32)
     image = tmp_path / "image.tif"
     tifffile.imwrite(image, np.full((32, 32), 900, np.uint16))
@@ -144,12 +145,12 @@ def test_one_sheet_for_every_family_plans_dl_srqpi_on_its_stacks_and_says_what_i
     sheet.write_text("\n".join(rows) + "\n")
     planned = run(tmp_path, sheet, "-n")
     assert planned.returncode == 0, planned.stderr[-3000:]
-    assert "DespeckleNet: skipped (1 speckle rows in the sample sheet" in planned.stderr
+    assert "DespeckleNet: skipped" not in planned.stderr and "rule despeckle_user_data:" in planned.stdout
     assert "ContransGAN: skipped (1 low-NA rows in the sample sheet" in planned.stderr
     assert "MCNN: skipped (" in planned.stderr
     evaluation = planned.stdout.split("rule srqpi_evaluate_model:")[1].split("\n")[1]
     assert "results/tie/cell0.tif" in evaluation  # pinned to test
-    assert "cell0_tape" not in planned.stdout and "cell1_10x" not in planned.stdout  # images are no stacks
+    assert "results/ingest/cell0_tape.tif" not in planned.stdout and "cell1_10x" not in planned.stdout  # no stacks
 
 
 @pytest.mark.slow

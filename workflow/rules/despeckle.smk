@@ -44,11 +44,16 @@ if SIMULATE:
         + DESPECKLE_PLAN.evals(DESPECKLE["cross"]["diffusers"], seeds=DESPECKLE_SEEDS["cross"])))
 else:
     DESPECKLE_EVALS = DESPECKLE_PLAN.evals(list(DESPECKLE_CONDITIONS))
-    if DESPECKLE_CONDITIONS and DESPECKLE["label"] not in ("tie", "measured"):
-        planning_error(f"despeckle.label is {DESPECKLE['label']}, but your fields have no exact phase; set tie (the "
-                       "TIE of each field's stack) or measured (the sheet's phase_path).")
-    DESPECKLE_USER_SPLIT = despeckle_user.split(USER_IMAGES, DESPECKLE["split"], config["seed"]) \
-        if DESPECKLE_CONDITIONS else None
+    try:  # each speckle row's phase target: its field's TIE, or measured phase (despeckle.label)
+        DESPECKLE_LABELS = {n: DESPECKLE_PLAN.label(USER[USER_FIELDS[r["field"]]]) for n, r in USER_IMAGES.items()
+                            if r["kind"] == "speckle"}
+    except ValueError as err:
+        planning_error(f"{err}.")
+    try:  # the speckle images' fields into train, val and test
+        DESPECKLE_USER_SPLIT = despeckle_user.split(USER_IMAGES, DESPECKLE["split"], config["seed"]) \
+            if DESPECKLE_CONDITIONS else None
+    except ValueError as err:
+        planning_error(f"{err}.")
 
 if SIMULATE:
     rule despeckle_specimens:
@@ -111,8 +116,7 @@ else:
             speckle=lambda w: [USER_IMAGES[n]["path"] for n in DESPECKLE_CONDITIONS[w.condition]],
             stacks=lambda w: [paths.fill(paths.STACK["corrected"], stack=USER_FIELDS[USER_IMAGES[n]["field"]])
                               for n in DESPECKLE_CONDITIONS[w.condition]],
-            labels=lambda w: [despeckle_label(USER_FIELDS[USER_IMAGES[n]["field"]])
-                              for n in DESPECKLE_CONDITIONS[w.condition]],
+            labels=lambda w: [DESPECKLE_LABELS[n] for n in DESPECKLE_CONDITIONS[w.condition]],
         output:
             data=paths.DESPECKLE["speckle"],
             specimens=paths.DESPECKLE["user_specimens"],
@@ -129,16 +133,6 @@ else:
             "../../envs/qpi.yaml"
         script:
             "../scripts/despeckle_user_data.py"
-
-
-def despeckle_label(stack):
-    """A sheet stack's phase label for DespeckleNet: its TIE phase, or its measured phase (despeckle.label)."""
-    if DESPECKLE["label"] == "measured":
-        if not USER[stack]["phase_path"]:
-            planning_error(f"despeckle.label is measured, but the stack {stack} has no phase_path in the sample sheet; "
-                           "give its measured phase there, or set despeckle.label: tie.")
-        return paths.fill(paths.STACK["measured"], stack=stack)
-    return paths.fill(paths.STACK["tie"], stack=stack)
 
 
 rule despeckle_train:

@@ -88,6 +88,19 @@ class UserPlan:
     def trained_on(self, condition: str) -> str:
         return condition
 
+    def label(self, stack: dict) -> str:
+        """The phase target of a sheet stack's field (`despeckle.label`): its TIE phase, or its measured phase."""
+        label = self.block["label"]
+        if label == "tie":
+            return paths.fill(paths.STACK["tie"], stack=stack["name"])
+        if label == "measured" and stack["phase_path"]:
+            return paths.fill(paths.STACK["measured"], stack=stack["name"])
+        if label == "measured":
+            raise ValueError(f"despeckle.label is measured, but the stack {stack['name']} has no phase_path in the "
+                             "sample sheet; give its measured phase there, or set despeckle.label: tie")
+        raise ValueError(f"despeckle.label is {label}, but your fields have no exact phase; set tie (each field's TIE) "
+                         "or measured (the sheet's phase_path)")
+
     def trained(self) -> dict[str, list[str]]:
         return {c: list(self.block["models"]) for c in self.conditions}
 
