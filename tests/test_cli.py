@@ -337,17 +337,18 @@ def test_validate_sheet_checks_every_link_between_stacks_speckle_and_low_na_rows
         f"f1_foil\t{tape}\tspeckle\tf1\t\t\t\t\t\t",                  # 3: a speckle row with no diffuser
         f"f1_x\t{tape}\timage\tf1\t\t\t\t\t\t",                       # 4: an unknown kind
         f"f1_again\t{tape}\tspeckle\tf1\t0.16\t\t\ttape\t\tval",      # 5: its field is pinned to test
+        f"f1_small\t{low}\tspeckle\tf1\t0.16\t\t\ttape\t\t",         # 6: not on its stack's grid
     ]) + "\n")
     result = qpi("validate", "--sheet", sheet)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
-    assert len(errors) == 5, result.stderr
-    expected = (["line 7", "needs its diffuser label"], ["line 8", "kind 'image'"],  # each row, then each link
+    assert len(errors) == 6, result.stderr
+    expected = (["line 7", "needs its diffuser label"], ["line 8", "kind 'image'"],  # each row, each link, each file
                 ["line 5", "f2_tape", "field 'f2'", "no stack row"], ["line 6", "f1_odd", "0.5 µm", "3.12×", "'f1'"],
-                ["line 9", "split val", "'f1'", "test"])
+                ["line 9", "split val", "'f1'", "test"], ["f1_small", "16×16", "64×64", "same camera grid"])
     for error, words in zip(errors, expected):
         assert all(w in error for w in words), (error, words)
     assert "f1: ok — 2 planes of 64×64 uint8" in result.stdout
     assert "f1_tape: ok — speckle image of field f1, 64×64, pixel 0.16 µm, diffuser tape" in result.stdout
     assert "f1_10x: ok — low-NA image of field f1, 16×16, pixel 0.64 µm, objective 10x" in result.stdout
-    assert "3 rows ok, 5 problems" in result.stderr
+    assert "3 rows ok, 6 problems" in result.stderr

@@ -172,6 +172,11 @@ def _image_summary(row: dict, stack: io.Stack | None) -> str:
         problem = io.grid_problem(pixel, stack.pixel_um, row["field"])
         if problem:
             raise io.StackError(problem)
+    if stack is not None and row["kind"] == "speckle" and (image.shape != stack.data.shape[1:]
+                                                           or abs(pixel / stack.pixel_um - 1) > 0.02):
+        raise io.StackError(f"a {image.shape[0]}×{image.shape[1]} image of {pixel:g} µm pixels, but its field's stack "
+                            f"has {stack.data.shape[1]}×{stack.data.shape[2]} planes of {stack.pixel_um:g} µm; record "
+                            "both on the same camera grid (DespeckleNet pairs them pixel for pixel).")
     label = f"diffuser {row['diffuser']}" if row["kind"] == "speckle" else f"objective {row['objective']}"
     what = "speckle image" if row["kind"] == "speckle" else "low-NA image"
     return (f"{row['name']}: ok — {what} of field {row['field']}, {image.shape[0]}×{image.shape[1]}, pixel "
