@@ -105,6 +105,7 @@ def test_despecklenet_trains_per_diffuser_and_pooled_on_a_labs_files(tmp_path):
         assert own.loc[(diffuser, "despecklenet"), "ssim_phase"] > 0.7 * best
     summary = pd.read_csv(tables / "summary.csv")
     assert set(summary["family"]) == {"srqpi", "despeckle"}  # every family that ran, and only those
+    assert (tmp_path / "results" / "figures" / "despeckle_examples.png").stat().st_size > 10_000  # the panel, drawn
     cross = pd.read_csv(tables / "despeckle_cross.csv")
     assert {"tape", "petri", "pooled"} == set(cross["train_condition"])
     assert {"tape", "petri"} == set(cross["test_condition"])

@@ -25,7 +25,8 @@ else:  # the sample sheet's speckle images: one condition per diffuser label (an
     if DESPECKLE_PLAN.conditions:
         FAMILIES_RUN.append("despeckle")
         TARGETS += [paths.table("despeckle_correlation"), paths.table("despeckle_correlation", "html"),
-                    paths.table("despeckle_cross"), paths.table("despeckle_cross", "html")]
+                    paths.table("despeckle_cross"), paths.table("despeckle_cross", "html"),
+                    paths.figure("despeckle_examples")]
     else:
         skipped("despeckle", "the sample sheet has no speckle rows")
 DESPECKLE_CONDITIONS = DESPECKLE_PLAN.conditions
@@ -34,7 +35,7 @@ DESPECKLE_TESTS = DESPECKLE_PLAN.tests()  # every network is scored on each
 DESPECKLE_LEVELS = DESPECKLE_PLAN.levels
 if SIMULATE:
     DESPECKLE_SETS = [f"sets{k}" for k in DESPECKLE["diversity"]["sets"]]
-    DESPECKLE_EXAMPLE = f"l{DESPECKLE['example_level']}"
+    DESPECKLE_EXAMPLE = f"l{DESPECKLE['example_level']}"  # the example panel's level
     # Every evaluation: the level sweep's networks with every seed, the diversity and diffuser-type
     # experiments' with their own seeds (fewer where only the sweep decides an ordering).
     DESPECKLE_SEEDS = {e: DESPECKLE[e]["seeds"] or DESPECKLE["seeds"] for e in ("diversity", "cross")}
@@ -44,6 +45,7 @@ if SIMULATE:
         + DESPECKLE_PLAN.evals(DESPECKLE["cross"]["diffusers"], seeds=DESPECKLE_SEEDS["cross"])))
 else:
     DESPECKLE_EVALS = DESPECKLE_PLAN.evals(list(DESPECKLE_CONDITIONS))
+    DESPECKLE_EXAMPLE = next(iter(DESPECKLE_LEVELS), None)  # the example panel's diffuser: the first
     try:  # each speckle row's phase target: its field's TIE, or measured phase (despeckle.label)
         DESPECKLE_LABELS = {n: DESPECKLE_PLAN.label(USER[USER_FIELDS[r["field"]]]) for n, r in USER_IMAGES.items()
                             if r["kind"] == "speckle"}
@@ -224,7 +226,7 @@ rule despeckle_correlation_table:
         "../scripts/despeckle_correlation_table.py"
 
 
-if SIMULATE:  # the sweeps' figures: correlation lengths, acquisition sets and examples of simulated levels
+if SIMULATE:  # the sweeps' figures: correlation lengths and acquisition sets of simulated levels
     rule despeckle_correlation_figure:
         """Mean SSIM of intensity and phase against the diffuser's correlation length, one line per model."""
         input:
@@ -241,31 +243,6 @@ if SIMULATE:  # the sweeps' figures: correlation lengths, acquisition sets and e
             "../../envs/qpi.yaml"
         script:
             "../scripts/despeckle_correlation_figure.py"
-
-
-    rule despeckle_examples:
-        """One unseen test specimen: speckle input, every model's intensity and phase, and the truths."""
-        input:
-            speckle=DESPECKLE_PLAN.speckle(DESPECKLE_EXAMPLE, "test"),
-            specimens=DESPECKLE_PLAN.specimens("test"),
-            predictions=DESPECKLE_PLAN.evals([DESPECKLE_EXAMPLE], "predictions", DESPECKLE["seeds"][:1]),
-            scores=DESPECKLE_PLAN.evals([DESPECKLE_EXAMPLE], "scores", DESPECKLE["seeds"][:1]),
-        output:
-            figure=report(
-                paths.figure("despeckle_examples"),
-                caption="../report/despeckle_examples.rst",
-                category="DespeckleNet",
-            ),
-        params:
-            models=DESPECKLE_TRAINED[DESPECKLE_PLAN.trained_on(DESPECKLE_EXAMPLE)],
-            test=DESPECKLE_PLAN.data_of(DESPECKLE_EXAMPLE, ["test"]),
-            correlation_um=DESPECKLE["correlation_um"][DESPECKLE["example_level"] - 1],
-        log:
-            paths.log("figures/despeckle_examples"),
-        conda:
-            "../../envs/qpi.yaml"
-        script:
-            "../scripts/despeckle_examples.py"
 
 
     rule despeckle_diversity:
@@ -287,6 +264,32 @@ if SIMULATE:  # the sweeps' figures: correlation lengths, acquisition sets and e
             "../../envs/qpi.yaml"
         script:
             "../scripts/despeckle_diversity.py"
+
+
+if DESPECKLE_EXAMPLE:  # a simulated level, or the sheet's first diffuser
+    rule despeckle_examples:
+        """One unseen test specimen: speckle input, every model's intensity and phase, and the truths."""
+        input:
+            speckle=DESPECKLE_PLAN.speckle(DESPECKLE_EXAMPLE, "test"),
+            specimens=DESPECKLE_PLAN.specimens("test", DESPECKLE_EXAMPLE),
+            predictions=DESPECKLE_PLAN.evals([DESPECKLE_EXAMPLE], "predictions", DESPECKLE["seeds"][:1]),
+            scores=DESPECKLE_PLAN.evals([DESPECKLE_EXAMPLE], "scores", DESPECKLE["seeds"][:1]),
+        output:
+            figure=report(
+                paths.figure("despeckle_examples"),
+                caption="../report/despeckle_examples.rst",
+                category="DespeckleNet",
+            ),
+        params:
+            models=DESPECKLE_TRAINED[DESPECKLE_PLAN.trained_on(DESPECKLE_EXAMPLE)],
+            test=DESPECKLE_PLAN.data_of(DESPECKLE_EXAMPLE, ["test"]),
+            correlation_um=DESPECKLE_PLAN.correlation_um(DESPECKLE_EXAMPLE),
+        log:
+            paths.log("figures/despeckle_examples"),
+        conda:
+            "../../envs/qpi.yaml"
+        script:
+            "../scripts/despeckle_examples.py"
 
 
 rule despeckle_cross_table:

@@ -250,11 +250,16 @@ def score(prediction: np.ndarray, specimens: dict[str, np.ndarray], lpips=None, 
     return rows
 
 
-def example_ssim(per_image: pd.DataFrame, test: str, index: int) -> dict[tuple[str, str], float]:
-    """SSIM of every model's intensity (vs the in-focus intensity) and phase (vs the exact phase) on
-    test image `index` of the test split `test`, {(model, quantity): value}: the example panel's titles."""
+def phase_truth(specimens: dict[str, np.ndarray]) -> str:
+    """The best phase reference the specimens have: exact (simulated), measured, else the TIE label."""
+    return next(r for r in ("exact", "measured", "tie") if r in specimens)
+
+
+def example_ssim(per_image: pd.DataFrame, test: str, index: int, reference: str = "exact") -> dict[tuple[str, str], float]:
+    """SSIM of every model's intensity (vs the in-focus intensity) and phase (vs `reference`) on test
+    image `index` of the test split `test`, {(model, quantity): value}: the example panel's titles."""
     rows = per_image[(per_image["test_condition"] == test) & (per_image["image"] == index)
-                     & (per_image["metric"] == "ssim") & (per_image["reference"].isin(["intensity", "exact"]))]
+                     & (per_image["metric"] == "ssim") & (per_image["reference"].isin(["intensity", reference]))]
     return {(m, q): float(v) for m, q, v in zip(rows["model"], rows["quantity"], rows["value"])}
 
 

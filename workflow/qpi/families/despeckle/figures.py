@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 
 from qpi.core.figures import plt, sns
+from qpi.families.despeckle import phase_truth
 
 
 def correlation(per_image: pd.DataFrame):
@@ -26,17 +27,20 @@ def correlation(per_image: pd.DataFrame):
 
 
 def examples(speckle: np.ndarray, truth: dict[str, np.ndarray], outputs: dict[str, dict[str, np.ndarray]],
-                       correlation_um: float, ssim: dict[tuple[str, str], float], index: int = 0):
-    """Rows intensity and phase of test specimen `index`: the speckle input, each model's output and
-    the truths (in-focus intensity; TIE label and exact phase), on the truth's colour scale; titles
-    give each output's SSIM from the score rows, `ssim[(model, quantity)]` (phase: vs the exact phase)."""
+             diffuser: str, ssim: dict[tuple[str, str], float], index: int = 0):
+    """Rows intensity and phase of test specimen `index`: the speckle input (through `diffuser`, its
+    description), each model's output and the truths (in-focus intensity; TIE label and the exact or
+    measured phase where there is one), on the truth's colour scale; titles give each output's SSIM
+    from the score rows, `ssim[(model, quantity)]` (phase: vs the best phase reference)."""
+    best = phase_truth(truth)
     names = list(outputs)
-    fig, axes = plt.subplots(2, len(names) + 3, figsize=(2.2 * (len(names) + 3), 5.4), squeeze=False)
+    columns = len(names) + 2 + ("tie" in truth and best != "tie")  # input, models, truths (TIE label and best)
+    fig, axes = plt.subplots(2, columns, figsize=(2.2 * columns, 5.4), squeeze=False)
     for ax in axes.ravel():
         ax.axis("off")
     axes[0, 0].imshow(speckle[index, 0], cmap="gray", interpolation="nearest")
-    axes[0, 0].set_title(f"speckle input\nℓ = {correlation_um:g} µm", fontsize=9)
-    rows = (("intensity", "intensity", "gray"), ("phase", "exact", "viridis"))
+    axes[0, 0].set_title(f"speckle input\n{diffuser}", fontsize=9)
+    rows = (("intensity", "intensity", "gray"), ("phase", best, "viridis"))
     for r, (quantity, reference, cmap) in enumerate(rows):
         truth_image = truth[reference][index, 0]
         if quantity == "phase":
@@ -48,7 +52,8 @@ def examples(speckle: np.ndarray, truth: dict[str, np.ndarray], outputs: dict[st
             axes[r, c].imshow(image, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
             axes[r, c].set_title(f"{name} {quantity}\nSSIM {ssim[(name, quantity)]:.3f}", fontsize=9)
         refs = [("truth", truth_image)] if quantity == "intensity" else [
-            ("TIE label", truth["tie"][index, 0] - truth["tie"][index, 0].mean()), ("exact", truth_image)]
+            ("TIE label", truth["tie"][index, 0] - truth["tie"][index, 0].mean())] * ("tie" in truth and best != "tie") \
+            + [("TIE label" if best == "tie" else best, truth_image)]
         for c, (label, image) in enumerate(refs, start=len(names) + 1):
             axes[r, c].imshow(image, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
             axes[r, c].set_title(f"{label} {quantity}", fontsize=9)
