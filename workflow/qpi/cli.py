@@ -231,6 +231,8 @@ def _tie(args: argparse.Namespace) -> int:
         if mask.shape != stack.data.shape[1:] or not mask.any():
             raise io.StackError(f"{args.mask}: mask {mask.shape} with {int(mask.sum())} pixels inside; give a mask of "
                                 f"the stack's plane size {stack.data.shape[1:]}, non-zero inside the aperture.")
+    if isinstance(mask, str):  # found once, for ε̃'s noise and the solve
+        mask = tie.aperture(stack, args.planes)
     eps = tie.regularisation(stack, args.eps, args.planes, mask)
     phase = tie.remove_background(tie.solve(stack, method=args.method, eps=eps, planes=args.planes, mask=mask,
                                             workers=-1))

@@ -11,11 +11,12 @@ log = log_to(snakemake.log[0])
 p = snakemake.params
 stack = io.read_stack(snakemake.input.stack)
 planes = p.planes_um or [float(z) for z in stack.z_um]  # none given: every plane
-eps = tie.regularisation(stack, p.eps, planes)
-phase = tie.remove_background(tie.solve(stack, method=p.method, eps=eps, planes=planes))
+stop = tie.aperture(stack, planes)  # found once: for ε̃'s noise, the solve and the label's quality
+eps = tie.regularisation(stack, p.eps, planes, stop)
+phase = tie.remove_background(tie.solve(stack, method=p.method, eps=eps, planes=planes, mask=stop))
 method, note = tie.describe(phase, p.method)
 quality = {"stack": snakemake.wildcards.stack, "method": method, "planes_um": planes,
-           **label_quality(stack, phase, p.method, eps, planes)}
+           **label_quality(stack, phase, p.method, eps, planes, stop)}
 log.info("%s TIE over z = %s µm, ε̃ = %.1e (%s; planes' noise %.2f%% of the mean): phase %.3f..%.3f rad; %s",
          method, planes, eps, "from the noise" if p.eps == "auto" else "as configured", 100 * quality["noise"],
          np.nanmin(phase), np.nanmax(phase), note.get("outside_aperture", "no field stop"))

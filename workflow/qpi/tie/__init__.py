@@ -8,6 +8,7 @@ from qpi.tie.fieldstop import field_stop
 from qpi.tie.noise import noise_eps
 from qpi.tie.solvers import (
     METHODS,
+    aperture,
     aperture_solver,
     axial_derivative,
     dct_solver,
@@ -18,6 +19,7 @@ from qpi.tie.solvers import (
 )
 
 __all__ = [
+    "aperture",
     "aperture_solver",
     "axial_derivative",
     "brightness_correct",

@@ -17,9 +17,17 @@ from __future__ import annotations
 import numpy as np
 
 from qpi.io.stack import Stack
-from qpi.tie.fieldstop import field_stop
 from qpi.tie.noise import plane_noise
-from qpi.tie.solvers import _dct, _derivative_planes, _dst, axial_derivative, in_focus, regularisation, resolve_method
+from qpi.tie.solvers import (
+    _dct,
+    _derivative_planes,
+    _dst,
+    aperture,
+    axial_derivative,
+    in_focus,
+    regularisation,
+    resolve_method,
+)
 
 POOR_RAD = 0.2  # boundary uncertainty (RMS) beyond λ/30 of optical path: warn (the crops above: 0.29–0.83)
 
@@ -54,14 +62,16 @@ def label_quality(
     method: str = "auto",
     eps: float | str | None = "auto",
     planes: list[float] | None = None,
+    mask: np.ndarray | None | str = "detect",
 ) -> dict:
     """What a TIE label's own data say about it: the ε̃ used, the planes' relative noise, and its
     boundary uncertainty (rad RMS, and as a fraction of the label's 1–99 % range; None inside a field
-    stop), `poor` beyond `POOR_RAD`. `phase` is the label `qpi.tie.solve` gave for these arguments."""
+    stop), `poor` beyond `POOR_RAD`. `phase` is the label `qpi.tie.solve` gave for these arguments;
+    `mask` the field stop as `solve` takes it ("detect": found here; `aperture` finds it once for both)."""
     z = np.asarray(stack.z_um, dtype=float)
     chosen = _derivative_planes(z, planes)
     i0 = in_focus(stack, chosen)
-    stop = field_stop(i0)
+    stop = aperture(stack, planes) if isinstance(mask, str) else mask
     eps = regularisation(stack, eps, planes, stop)
     low, high = np.nanpercentile(phase, [1, 99])
     noise = float(np.mean([plane_noise(p, stop) for p in np.asarray(stack.data)[chosen]]))

@@ -373,11 +373,16 @@ def regularisation(
 ) -> float:
     """The ε̃ `solve` uses with these arguments: a number as given, None the noiseless floor, "auto" the
     one the noise of the TIE's planes asks for (`qpi.tie.noise`; inside the field stop if there is one)."""
-    z = np.asarray(stack.z_um, dtype=float)
-    chosen = _derivative_planes(z, planes)
+    chosen = _derivative_planes(np.asarray(stack.z_um, dtype=float), planes)
     if isinstance(mask, str) and eps == "auto":
-        mask = field_stop(in_focus(stack, chosen))
+        mask = aperture(stack, planes)
     return _eps(stack, chosen, mask, eps)
+
+
+def aperture(stack: Stack, planes: list[float] | None = None) -> np.ndarray | None:
+    """The field stop `solve(mask="detect")` finds in the in-focus intensity of these planes, or None:
+    found once, it can be given to `regularisation`, `solve` and `quality.label_quality` alike."""
+    return field_stop(in_focus(stack, _derivative_planes(np.asarray(stack.z_um, dtype=float), planes)))
 
 
 def _eps(stack: Stack, chosen: list[int], mask: np.ndarray | None, eps: float | str | None) -> float:
