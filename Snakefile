@@ -45,8 +45,11 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/ingest.smk"
 include: "workflow/rules/tie.smk"
-for family in families.names():  # each family's rules, in the registry's order
-    include: f"workflow/rules/{family}.smk"
+for family in families.names():  # each chosen family's rules, in the registry's order
+    if family in config["families"]:
+        include: f"workflow/rules/{family}.smk"
+    else:
+        skipped(family, "not in this run's `families`")
 include: "workflow/rules/summary.smk"
 include: "workflow/rules/budget.smk"
 

@@ -347,6 +347,7 @@ def test_a_sheets_diffusers_are_the_conditions_and_several_add_a_pooled_one():
 
 def test_speckle_fields_split_whole_when_enough_else_by_blocks_with_a_guard_band():
     from qpi.families.despeckle import user
+    from qpi.training import tiles
 
     spec = {"val": 0.15, "test": 0.2}
     whole = user.split(_speckle_rows(6, ("tape", "petri")), spec, seed=0)
@@ -355,7 +356,7 @@ def test_speckle_fields_split_whole_when_enough_else_by_blocks_with_a_guard_band
     assert pinned["fields"]["f0"] == "test"
     blocks = user.split(_speckle_rows(2), spec, seed=0)
     assert blocks["by"] == "blocks" and "too few" in blocks["why"]
-    parts = user.tile_parts(blocks, "f0", (9, 9))
+    parts = tiles.tile_parts(blocks, "f0", (9, 9))
     assert {"train", "val", "test"} <= set(parts.ravel())
     near = ndimage.binary_dilation(parts == "test", np.ones((3, 3), bool))
     assert not (near & (parts == "train")).any()  # a tile next to a test tile never trains

@@ -250,7 +250,7 @@ def test_transfer_table_has_the_cross_condition_shape_and_means_over_images():
     expected = rows[(rows["model"] == "mcnn") & (rows["quantity"] == "phase") & (rows["metric"] == "mae")]
     assert mae == pytest.approx(expected["value"].mean())
     summary = mcnn.seed_summary(table)
-    assert list(summary.columns) == ["model", "test_condition", "ssim", "mae"] and len(summary) == 2
+    assert list(summary.columns) == ["model", "train_condition", "test_condition", "ssim", "mae"] and len(summary) == 2
 
 
 def test_convergence_table_reports_the_validation_loss_as_mae():
@@ -294,3 +294,73 @@ def test_mcnn_learns_phase_from_its_laplacian_faster_than_the_plain_unet():
     final = {heads: np.mean([_toy_curve(heads, seed, x, y, vx, vy, steps=150)[-1] for seed in range(3)])
              for heads in (1, 4)}
     assert final[4] < 0.95 * final[1], f"MCNN {final[4]:.3f} vs U-Net {final[1]:.3f} rad after 150 steps"
+
+
+def _stack(z_um, na=0.25, pixel_um=0.65, coherence=None, size=96):
+    from qpi.io import Stack
+
+    rng = np.random.default_rng(0)
+    return Stack(data=(1 + 0.05 * rng.standard_normal((len(z_um), size, size))).astype(np.float32),
+                 z_um=np.asarray(z_um, float), wavelength_um=0.55, pixel_um=pixel_um, na=na, coherence=coherence,
+                 magnification=10)
+
+
+def test_a_labs_stacks_give_mcnn_one_microscope_or_one_sentence_naming_two_that_differ():
+    from qpi.core.errors import StackError
+    from qpi.families.mcnn import user
+
+    scope = user.microscope({"a": _stack([-2, 0, 2]), "b": _stack([-2, 0, 2])}, coherence=0.0)
+    assert scope["camera_pixel_um"] == pytest.approx(6.5) and scope["na"] == 0.25 and scope["coherence"] == 0.0
+    given = user.microscope({"a": _stack([0, 2], coherence=0.3), "b": _stack([0, 2], coherence=0.3)}, coherence=0.0)
+    assert given["coherence"] == 0.3  # the condenser every stack names, not the paper's coherent default
+    with pytest.raises(StackError, match=r"^a and b: pixel_um 0.65 and 0.325; .*one objective and camera"):
+        user.microscope({"a": _stack([0, 2]), "b": _stack([0, 2], pixel_um=0.325)}, coherence=0.0)
+    with pytest.raises(StackError, match=r"^b: .*no NA; add na to its row of the sample sheet"):
+        user.microscope({"a": _stack([0, 2]), "b": _stack([0, 2], na=None)}, coherence=0.0)
+
+
+def test_mcnn_takes_the_defocused_planes_every_stack_holds_or_those_asked_for():
+    from qpi.core.errors import StackError
+    from qpi.families.mcnn import user
+
+    z = {"a": np.array([-4.0, -2, 0, 2, 4]), "b": np.array([-2.0, 0, 2, 4])}
+    assert user.input_planes(z, None) == [-2, 2, 4]
+    assert user.input_planes(z, [2, -2]) == [-2, 2]
+    with pytest.raises(StackError, match=r"^b: mcnn.user.planes_um asks for planes at \[-4\] µm"):
+        user.input_planes(z, [-4, 4])
+    with pytest.raises(StackError, match="defocused planes that every stack holds"):
+        user.input_planes({"a": np.array([0.0, 2]), "b": np.array([0.0, -2])}, None)
+
+
+def test_a_stacks_tiles_hold_its_planes_at_the_empty_field_level_and_its_label_inside_the_stop():
+    from qpi.families.mcnn import user
+
+    stack = _stack([-2, 0, 2])
+    stack.data *= 800  # camera counts
+    label = np.random.default_rng(1).random((96, 96)).astype(np.float32)
+    label[:48, :48] = np.nan  # outside a field stop
+    parts = np.full((2, 2), "train", dtype=object)
+    parts[1, 1] = "test"
+    out = user.field_tiles(stack, label, [-2, 2], label * 2, parts, "train", 48)
+    assert out["planes"].shape == (2, 2, 48, 48) and out["amplitude"].shape == (2, 1, 48, 48)
+    assert out["planes"].mean() == pytest.approx(1, abs=0.01)  # relative to the field, as the simulated planes
+    assert np.allclose(out["phase"].mean(axis=(2, 3)), 0, atol=1e-6) and out["tie"].shape == out["phase"].shape
+    assert out["origin"].tolist() == [[0, 48], [48, 0]]
+    assert np.allclose(out["planes"][0, 1], stack.plane(2)[:48, 48:] / np.nanmean(stack.plane(2)[np.isfinite(label)]),
+                       rtol=1e-5)
+
+
+def test_fine_tuning_starts_from_the_given_weights(tmp_path):
+    from qpi import models
+    from qpi.training.checkpoints import load_model
+    from qpi.training.config import TrainConfig
+    from qpi.training.supervised import train_supervised
+
+    kwargs = {"in_channels": 2, "out_channels": 1, "width": 4, "depth": 2, "heads": 1, "input_std": [1.0, 1.0]}
+    start = models.build("mcnn", **kwargs).state_dict()
+    x, y = np.zeros((4, 2, 16, 16), np.float32), np.zeros((4, 1, 16, 16), np.float32)
+    cfg = TrainConfig.from_dict({"epochs": 1, "batch_size": 4, "lr": 0.0, "loss": "multiscale_l1", "device": "cpu",
+                                 "seed": 3})
+    train_supervised("mcnn", kwargs, (x, y), (x, y), cfg, tmp_path, init_state=start)
+    tuned = load_model(tmp_path / "best.pt").state_dict()
+    assert all(torch.equal(tuned[k].cpu(), v) for k, v in start.items())  # lr 0: still the given weights

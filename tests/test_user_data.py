@@ -46,12 +46,15 @@ def record(folder: Path, count: int, field_px: int = FIELD_PX, dz_um: float = 2.
     return sheet
 
 
-def run(workdir: Path, sheet: Path, *extra: str, configs: tuple[str, ...] = ()) -> subprocess.CompletedProcess:
-    """`snakemake --configfile config/user.yaml [configs] --config stacks=SHEET` in `workdir`."""
+def run(workdir: Path, sheet: Path, *extra: str, configs: tuple[str, ...] = (),
+        families: tuple[str, ...] | None = ("srqpi",)) -> subprocess.CompletedProcess:
+    """`snakemake --configfile config/user.yaml [configs] --config stacks=SHEET families=[...]` in `workdir`
+    (`families` None: every family, as a user's plain run)."""
     if not (workdir / "config").exists():  # the Snakefile reads config/config.yaml from the working directory
         shutil.copytree(ROOT / "config", workdir / "config")
+    chosen = [] if families is None else [f"families=[{','.join(families)}]"]
     cmd = [*SNAKEMAKE, *extra, "--directory", str(workdir), "--configfile", "config/user.yaml", *configs,
-           "--config", f"stacks={sheet}"]
+           "--config", f"stacks={sheet}", *chosen]
     return subprocess.run(cmd, capture_output=True, text=True, cwd=workdir)
 
 
@@ -132,8 +135,8 @@ def test_too_few_stacks_are_split_by_blocks(tmp_path):
 
 def test_one_sheet_for_every_family_plans_dl_srqpi_on_its_stacks_and_says_what_it_skips(tmp_path):
     """Speckle and low-NA rows of the stacks' fields beside the stacks: DL-SRQPI plans on the stacks alone,
-    DespeckleNet on the speckle row, the split column pins a field, and each family that cannot run on
-    the sheet says so in one line."""
+    DespeckleNet on the speckle row, the split column pins a field, MCNN on the stacks, and each family
+    that cannot run on the sheet says so in one line."""
     sheet = record(tmp_path, 4, field_px=32)
     image = tmp_path / "image.tif"
     tifffile.imwrite(image, np.full((32, 32), 900, np.uint16))
@@ -143,11 +146,11 @@ def test_one_sheet_for_every_family_plans_dl_srqpi_on_its_stacks_and_says_what_i
     rows += [f"cell0_tape\t{image}\t\t{SCOPE.pixel_um}\t\tspeckle\tcell0\ttape\t\t",
              f"cell1_10x\t{image}\t\t{4 * SCOPE.pixel_um}\t\tlowres\tcell1\t\t10x\t"]
     sheet.write_text("\n".join(rows) + "\n")
-    planned = run(tmp_path, sheet, "-n")
+    planned = run(tmp_path, sheet, "-n", families=None)
     assert planned.returncode == 0, planned.stderr[-3000:]
     assert "DespeckleNet: skipped" not in planned.stderr and "rule despeckle_user_data:" in planned.stdout
     assert "ContransGAN: skipped (1 low-NA rows in the sample sheet" in planned.stderr
-    assert "MCNN: skipped (" in planned.stderr
+    assert "MCNN: skipped" not in planned.stderr and "rule mcnn_user_data:" in planned.stdout
     evaluation = planned.stdout.split("rule srqpi_evaluate_model:")[1].split("\n")[1]
     assert "results/tie/cell0.tif" in evaluation  # pinned to test
     assert "results/ingest/cell0_tape.tif" not in planned.stdout and "cell1_10x" not in planned.stdout  # no stacks

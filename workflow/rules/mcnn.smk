@@ -1,10 +1,13 @@
 # MCNN: multi-scale U-Net, phase (+ amplitude) from 1, 2 or N defocused planes of simulated natural images.
 from qpi.families import mcnn
+from qpi.families.mcnn import user as mcnn_user
+from qpi.families.srqpi import plan as srqpi_plan
+from qpi.training import tiles
 
 
 MCNN = config["mcnn"]
-if SIMULATE:  # a simulated study; `data: user` (the sample sheet alone) skips the family with one line
-    FAMILIES_RUN.append("mcnn")
+FAMILIES_RUN.append("mcnn")
+if SIMULATE:
     TARGETS += [
         paths.figure("mcnn_convergence"),
         paths.table("mcnn_convergence"),
@@ -15,21 +18,37 @@ if SIMULATE:  # a simulated study; `data: user` (the sample sheet alone) skips t
         paths.table("mcnn_transfer"),
         paths.table("mcnn_transfer", "html"),
     ]
-else:
-    skipped("mcnn", "it trains and tests on simulated natural images only; MCNN on your own stacks is not available "
-            "yet")
+    MCNN_TEST_SETS = MCNN["test_sets"]
+    MCNN_TRANSFER_SCORES = expand(paths.MCNN["scores"], condition=MCNN["convergence"]["condition"],
+                                  method=mcnn.transfer_runs(MCNN))
+    MCNN_SHARED = {}
+else:  # the paper's experiment on the sheet's stacks (qpi.families.mcnn.user): simulated, then fine-tuned
+    TARGETS += [paths.table("mcnn_transfer"), paths.table("mcnn_transfer", "html")]
+    MCNN_TEST_SETS = [mcnn_user.TEST_SET]
+    MCNN_TRANSFER_SCORES = [paths.fill(paths.MCNN["scores"], condition=c, method=run) for c, run in mcnn_user.runs(MCNN)]
+    MCNN_SHARED = {"microscope": paths.MCNN["microscope"]}  # the microscope and planes the stacks share
+    try:
+        MCNN_USER_SPLIT = tiles.split(list(USER), {n: r["split"] for n, r in USER.items() if r["split"]},
+                                      MCNN["user"]["split"], config["seed"], "MCNN")
+        MCNN_USER_LABELS = [srqpi_plan.label(MCNN["user"], n, False, bool(USER[n]["phase_path"]), "mcnn.user.label")
+                            for n in sorted(USER)]
+    except ValueError as err:
+        planning_error(f"{err}.")
 
 MCNN_CONDITIONS = mcnn.conditions(MCNN)  # {condition: its planes' z_um, amplitude}
 MCNN_RUNS = mcnn.convergence_runs(MCNN)
-MCNN_TESTS = expand(paths.MCNN["data"], dataset=MCNN["test_sets"])
+MCNN_TESTS = expand(paths.MCNN["data"], dataset=MCNN_TEST_SETS)
 MCNN_PLANES_RUNS = mcnn.planes_runs(MCNN)
-MCNN_TRANSFER_RUNS = mcnn.transfer_runs(MCNN)
+MCNN_REFERENCE = "exact" if SIMULATE else MCNN["user"]["label"]  # what the test sets' phase is
+
 
 rule mcnn_simulate:
     """One simulated set: specimens imaged at every plane the conditions use, with exact phase and amplitude."""
     output:
         data=paths.MCNN["data"],
         provenance=paths.MCNN["data_provenance"],
+    input:
+        unpack(lambda w: MCNN_SHARED),
     wildcard_constraints:
         dataset="|".join(MCNN["datasets"]),
     params:
@@ -52,17 +71,17 @@ rule mcnn_simulate:
 rule mcnn_train:
     """Train one network on one input condition with one seed; resumes from its last checkpoint."""
     input:
-        train=paths.fill(paths.MCNN["data"], dataset="train"),
-        val=paths.fill(paths.MCNN["data"], dataset="val"),
+        unpack(lambda w: mcnn_user.train_inputs(w.condition, w.model, w.seed) if not SIMULATE else
+               {part: paths.fill(paths.MCNN["data"], dataset=part) for part in ("train", "val")}),
     output:
         model=paths.MCNN_RUN["best"],
         steps=paths.MCNN_RUN["steps"],
         epochs=paths.MCNN_RUN["epochs"],
     params:
         arch=lambda w: plan.architecture(MCNN, w.model),
-        planes_um=lambda w: MCNN_CONDITIONS[w.condition]["z_um"],
-        amplitude=lambda w: MCNN_CONDITIONS[w.condition]["amplitude"],
-        train=lambda w: plan.model_train(MCNN, w.model),
+        planes_um=lambda w: MCNN_CONDITIONS[w.condition]["z_um"] if SIMULATE else None,  # None: the data's
+        amplitude=lambda w: SIMULATE and MCNN_CONDITIONS[w.condition]["amplitude"],
+        train=lambda w: mcnn_user.train_settings(MCNN, w.model, w.condition),
         device=config["device"],
         card=lambda w: cards.for_run(config, "mcnn", w.model, w.condition),
         workdir=subpath(output.model, parent=True),
@@ -88,9 +107,10 @@ rule mcnn_evaluate_model:
         scores=paths.RUN_SCORES["mcnn"],
         predictions=paths.fill(paths.MCNN["predictions"], method=paths.RUN),
     params:
-        test_sets=MCNN["test_sets"],
-        planes_um=lambda w: MCNN_CONDITIONS[w.condition]["z_um"],
-        amplitude=lambda w: MCNN_CONDITIONS[w.condition]["amplitude"],
+        test_sets=MCNN_TEST_SETS,
+        planes_um=lambda w: MCNN_CONDITIONS[w.condition]["z_um"] if SIMULATE else None,  # None: the data's
+        amplitude=lambda w: SIMULATE and MCNN_CONDITIONS[w.condition]["amplitude"],
+        reference=MCNN_REFERENCE,
         device=config["device"],
     threads: config["threads"]["train"]
     resources:
@@ -111,8 +131,9 @@ rule mcnn_evaluate_tie:
         scores=paths.fill(paths.MCNN["scores"], method="tie"),
         predictions=paths.fill(paths.MCNN["predictions"], method="tie"),
     params:
-        test_sets=MCNN["test_sets"],
-        planes_um=lambda w: MCNN_CONDITIONS[w.condition]["z_um"],
+        test_sets=MCNN_TEST_SETS,
+        planes_um=lambda w: MCNN_CONDITIONS[w.condition]["z_um"] if SIMULATE else None,
+        reference=MCNN_REFERENCE,
         scope={**config["microscope"], **MCNN["microscope"]},
         method=config["tie"]["method"],
         eps=config["tie"]["eps"],
@@ -201,20 +222,45 @@ rule mcnn_planes_figure:
 rule mcnn_transfer_table:
     """Networks trained on natural images (and TIE) scored on held-out pictures, cells and microspheres."""
     input:
-        scores=expand(
-            paths.MCNN["scores"],
-            condition=MCNN["convergence"]["condition"],
-            method=MCNN_TRANSFER_RUNS,
-        ),
+        scores=MCNN_TRANSFER_SCORES,
     output:
         table=paths.table("mcnn_transfer"),
         html=report(paths.table("mcnn_transfer", "html"), caption="../report/mcnn_transfer.rst", category="MCNN"),
         markdown=paths.table("mcnn_transfer", "md"),
     params:
-        train_condition=MCNN["datasets"]["train"]["kind"],
+        train_condition=MCNN["datasets"]["train"]["kind"] if SIMULATE else None,  # None: each run's own
     log:
         paths.log("tables/mcnn_transfer"),
     conda:
         "../../envs/qpi.yaml"
     script:
         "../scripts/mcnn_transfer_table.py"
+
+
+if not SIMULATE:
+
+    rule mcnn_user_data:
+        """The sheet's stacks as MCNN data: the microscope and planes they share, their tiles by split with label and TIE."""
+        input:
+            stacks=[paths.fill(paths.STACK["corrected"], stack=s) for s in sorted(USER)],
+            labels=MCNN_USER_LABELS,
+        output:
+            **{part: paths.fill(paths.MCNN["data"], dataset=name) for part, name in mcnn_user.SETS.items()},
+            microscope=paths.MCNN["microscope"],
+        params:
+            stacks=sorted(USER),
+            planes_um=MCNN["user"]["planes_um"],
+            coherence=MCNN["microscope"].get("coherence", 0.0),
+            split=MCNN_USER_SPLIT,
+            tile_px=MCNN["field_px"],
+            label=MCNN["user"]["label"],
+            method=config["tie"]["method"],
+            eps=config["tie"]["eps"],
+        log:
+            paths.log("mcnn/user_data"),
+        benchmark:
+            paths.benchmark("mcnn/user_data")
+        conda:
+            "../../envs/qpi.yaml"
+        script:
+            "../scripts/mcnn_user_data.py"

@@ -7,6 +7,7 @@ from qpi import io
 from qpi.core.logs import log_to
 from qpi.families.despeckle import user
 from qpi.tie.solvers import in_focus
+from qpi.training import tiles
 from qpi.training.patches import save_dataset
 
 log = log_to(snakemake.log[0])
@@ -22,7 +23,7 @@ for index, (row, speckle_path, stack_path, label_path) in enumerate(zip(p.rows, 
     intensity = in_focus(stack, list(range(len(stack.z_um))))
     tiles = (image.shape[0] // p.tile_px, image.shape[1] // p.tile_px)
     cut = user.cut(speckle_path, image, intensity, {p.label: io.read_image(label_path)[0]},
-                   user.tile_parts(p.split, row["field"], tiles), w.split, p.tile_px)
+                   tiles.tile_parts(p.split, row["field"], tiles), w.split, p.tile_px)
     log.info("%s (field %s, diffuser %s): %d tiles of %d px in %s", row["name"], row["field"], row["diffuser"],
              len(cut["speckle"]), p.tile_px, w.split)
     cut["row"] = np.full(len(cut["speckle"]), index, np.float32)

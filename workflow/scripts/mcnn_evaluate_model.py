@@ -1,7 +1,5 @@
 """One trained MCNN-family network on every test set: per-image phase (and amplitude) scores."""
 
-import numpy as np
-
 from qpi.core.device import select_device, set_threads
 from qpi.core.lease import gpu_lease
 from qpi.core.logs import log_to
@@ -19,7 +17,7 @@ with gpu_lease(p.device, log=log):
     model = load_model(snakemake.input.model, device=device)
     rows, predictions = mcnn.evaluate_sets(
         lambda data, z_um: mcnn.predict(model, mcnn.network_pairs(data, z_um, p.amplitude)[0], device),
-        sets, np.asarray(p.planes_um), family="mcnn", model=w.model, seed=int(w.seed), train_condition=w.condition,
+        sets, p.planes_um, p.reference, family="mcnn", model=w.model, seed=int(w.seed), train_condition=w.condition,
     )
 save_results(rows, predictions, snakemake.output.scores, snakemake.output.predictions)
 log.info("%s_s%s on %s: %d scores", w.model, w.seed, ", ".join(sets), len(rows))

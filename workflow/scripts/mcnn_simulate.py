@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from qpi import io
 from qpi.core.logs import log_to
 from qpi.core.seeds import dataset_seed
 from qpi.families import mcnn
@@ -10,13 +11,16 @@ from qpi.training.patches import save_dataset
 
 log = log_to(snakemake.log[0])
 p, name = snakemake.params, snakemake.wildcards.dataset
-spec = p.spec
-scope = Microscope(**p.scope)
+spec, scope_spec, planes = p.spec, p.scope, p.planes_um
+if "microscope" in snakemake.input.keys():  # a lab's stacks: imaged through their microscope, at their planes
+    shared = io.read_json(snakemake.input.microscope)
+    scope_spec, planes = {**scope_spec, **shared["microscope"]}, shared["planes_um"]
+scope = Microscope(**scope_spec)
 seed = dataset_seed(p.seed, name)
-data = mcnn.acquire(spec["kind"], spec["count"], p.field_px, scope, np.asarray(p.planes_um), seed,
+data = mcnn.acquire(spec["kind"], spec["count"], p.field_px, scope, np.asarray(planes), seed,
                          p.noise["photons"], p.noise["white_sigma"], spec.get("params", {}))
 provenance = {"dataset": name, **spec, "field_px": p.field_px, "pixel_um": scope.pixel_um, "seed": seed,
-              "microscope": p.scope, "noise": p.noise}
+              "microscope": scope_spec, "noise": p.noise}
 save_dataset(snakemake.output.data, data, provenance)
 log.info("%s: %d %s specimens, planes %s µm, intensity contrast std %.3f, phase range %.2f rad",
-         name, spec["count"], spec["kind"], p.planes_um, np.std(data["planes"] - 1), np.ptp(data["phase"]))
+         name, spec["count"], spec["kind"], planes, np.std(data["planes"] - 1), np.ptp(data["phase"]))

@@ -95,6 +95,7 @@ MCNN = {
     "data_provenance": f"{_MC}/data/{{dataset}}.json",
     "scores": f"{_MC}/{{condition}}/eval/{{method}}.csv",  # method: a run name, or tie
     "predictions": f"{_MC}/{{condition}}/eval/{{method}}.npz",
+    "microscope": f"{_MC}/data/microscope.json",  # data: user — the microscope and planes the stacks share
 }
 MCNN_RUN = _run(f"{_MC}/{{condition}}/models", "best.pt", "steps.csv", "epochs.csv")
 

@@ -105,9 +105,11 @@ def train_supervised(
     cfg: TrainConfig,
     out_dir: str | Path,
     card: dict | None = None,
+    init_state: dict | None = None,
 ) -> dict:
     """Train `model_name` on (input, target) pairs; resume from `out_dir/last.pt` if present.
-    `card` (qpi.report.cards.for_run) is saved, completed, with the model.
+    `card` (qpi.report.cards.for_run) is saved, completed, with the model. `init_state` (a state
+    dict of the same network) fine-tunes: a fresh run starts from it instead of random weights.
 
     Writes `steps.csv`, `epochs.csv`, `last.pt` (every `checkpoint_every` epochs and at the end)
     and `best.pt` (lowest validation loss) under `out_dir`; returns a summary of the run.
@@ -116,7 +118,10 @@ def train_supervised(
     check_pairs(*val, "validation")
     cfg = cfg.fitted(batches_per_epoch(len(train[0]), cfg.batch_size))
     device, accel = setup(cfg)
-    model = models.build(model_name, **model_kwargs).to(device)
+    model = models.build(model_name, **model_kwargs)
+    if init_state is not None:
+        model.load_state_dict(init_state)
+    model = model.to(device)
     net = accelerated(model, accel)  # trains; `model` validates and is saved
     optimizer = make_optimizer(model.parameters(), cfg)
     stateful = {"optimizer": optimizer, "scheduler": make_scheduler(optimizer, cfg), "scaler": loss_scaler(accel)}

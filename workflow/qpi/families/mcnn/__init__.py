@@ -200,29 +200,33 @@ def tie_baseline(
     return np.asarray(out, np.float32)
 
 
-def score(prediction: np.ndarray, data: dict[str, np.ndarray], **labels) -> list[dict]:
-    """Score rows (`scores.COLUMNS`) of predictions (N, C, H, W) against the exact truth: channel 0 is
-    phase (piston removed), channel 1 (if present) amplitude; only the MAE against a flat truth."""
+def score(prediction: np.ndarray, data: dict[str, np.ndarray], reference: str = "exact", **labels) -> list[dict]:
+    """Score rows (`scores.COLUMNS`) of predictions (N, C, H, W) against the dataset's phase (the exact
+    truth, or on a lab's stacks their label: `reference`): channel 0 is phase (piston removed), channel
+    1 (if present) amplitude; only the MAE against a flat truth."""
     rows = []
     for quantity, channel in (("phase", 0), ("amplitude", 1)):
         if channel >= prediction.shape[1]:
             continue
         for i, (pred, truth) in enumerate(zip(prediction[:, channel], data[quantity][:, 0])):
-            rows += image_rows(pred, truth, quantity=quantity, reference="exact", names=PIXEL_METRICS, **labels,
+            rows += image_rows(pred, truth, quantity=quantity, reference=reference, names=PIXEL_METRICS, **labels,
                                image=i)
     return rows
 
 
-def evaluate_sets(predict_fn, sets: dict[str, dict], z_um: np.ndarray, **labels) -> tuple[list[dict], dict]:
+def evaluate_sets(predict_fn, sets: dict[str, dict], z_um: np.ndarray | None, reference: str = "exact",
+                  **labels) -> tuple[list[dict], dict]:
     """Apply `predict_fn(data, z_um)` → (N, C, H, W) or None to every test set; score rows (the test set
-    is the test condition; `planes` their count) and the predictions by test set."""
+    is the test condition; `planes` their count) and the predictions by test set. `z_um` None: each
+    set's own planes (a lab's stacks, whose planes are known once read)."""
     rows, predictions = [], {}
     for name, data in sets.items():
-        prediction = predict_fn(data, z_um)
+        z = data["z_um"] if z_um is None else z_um
+        prediction = predict_fn(data, z)
         if prediction is None:
             continue
         predictions[name] = prediction
-        rows += score(prediction, data, **labels, test_condition=name, planes=len(z_um))
+        rows += score(prediction, data, reference, **labels, test_condition=name, planes=len(z))
     return rows, predictions
 
 
@@ -239,12 +243,14 @@ def convergence_table(runs: dict[tuple[str, int], pd.DataFrame]) -> pd.DataFrame
     return pd.concat(frames, ignore_index=True)[columns].sort_values(["model", "seed", "step"], ignore_index=True)
 
 
-def transfer_table(per_image: pd.DataFrame, family: str, train_condition: str) -> pd.DataFrame:
+def transfer_table(per_image: pd.DataFrame, family: str, train_condition: str | None) -> pd.DataFrame:
     """The cross-condition table: family, model, train_condition, test_condition, seed, metric, value
     (mean over the test images; amplitude metrics are prefixed `amplitude_`; TIE, which is not
-    trained, has train_condition "none")."""
+    trained, has train_condition "none"). `train_condition` None keeps each row's own (a lab's stacks:
+    the simulated and the fine-tuned networks)."""
+    trained = per_image["train_condition"] if train_condition is None else train_condition
     return condition_means(per_image.assign(
-        family=family, train_condition=np.where(per_image["model"] == "tie", "none", train_condition),
+        family=family, train_condition=np.where(per_image["model"] == "tie", "none", trained),
         metric=np.where(per_image["quantity"] == "phase", per_image["metric"], "amplitude_" + per_image["metric"])))
 
 
@@ -255,10 +261,11 @@ def per_image_view(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def seed_summary(table: pd.DataFrame, metrics: tuple[str, ...] = ("ssim", "mae")) -> pd.DataFrame:
-    """A transfer table as one row per (model, test condition): `metric` "mean ± std" over seeds."""
+    """A transfer table as one row per (model, training set, test condition): `metric` "mean ± std" over seeds."""
     table = table[table["metric"].isin(metrics)]
-    grouped = table.groupby(["model", "test_condition", "metric"], sort=False)["value"]
+    keys = ["model", "train_condition", "test_condition"]
+    grouped = table.groupby([*keys, "metric"], sort=False)["value"]
     stats = grouped.agg(mean="mean", std=lambda v: v.std(ddof=0)).reset_index()
     stats["value"] = [f"{m:.3f} ± {s:.3f}" for m, s in zip(stats["mean"], stats["std"])]
-    wide = stats.pivot(index=["model", "test_condition"], columns="metric", values="value")
+    wide = stats.pivot(index=keys, columns="metric", values="value")
     return wide[list(metrics)].reset_index()

@@ -3,12 +3,13 @@ rows and where a budget run is scored."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from qpi import io
 from qpi.core import paths
 from qpi.families import Family, card, register
-from qpi.families.mcnn import conditions, network_input, network_output
+from qpi.families.mcnn import conditions, network_input, network_output, user
 from qpi.scoring.scores import PIXEL_METRICS, mean_metrics, with_replicates
 
 
@@ -22,13 +23,28 @@ def in_distribution_set(datasets: dict[str, dict], test_sets: list[str]) -> str:
 
 
 def model_card(config: dict, block: dict, condition: str) -> tuple[dict, dict]:
-    spec = conditions(block)[condition]
-    optics = card.optics({**config["microscope"], **block["microscope"]})
-    inputs = {"channels": [{"quantity": "intensity", "z_um": z} for z in spec["z_um"]], **optics,
-              "scale": "empty field", **card.tiles(block["field_px"]),
+    if condition in user.CONDITIONS:  # the stacks' microscope and planes, known once read: `stacks_card`
+        planes, amplitude = block["user"]["planes_um"] or [], False
+    else:
+        planes, amplitude = conditions(block)[condition]["z_um"], conditions(block)[condition]["amplitude"]
+    return _card(card.optics({**config["microscope"], **block["microscope"]}), planes, amplitude, block["field_px"])
+
+
+def stacks_card(model_card: dict, shared: dict, fine_tuned_from: str | None = None) -> dict:
+    """A user-data run's card completed with what the stacks gave (`user_data`'s microscope file): their
+    microscope and the network's planes; and for a fine-tuned network, the model it started from."""
+    inputs, outputs = _card(card.optics(shared["microscope"]), shared["planes_um"], False,
+                            model_card["inputs"]["tile_px"])
+    extra = {"fine_tuned_from": fine_tuned_from} if fine_tuned_from else {}
+    return {**model_card, "inputs": inputs, "outputs": outputs, "trained_for": shared["stacks"], **extra}
+
+
+def _card(optics: dict, planes_um: list[float], amplitude: bool, tile_px: int) -> tuple[dict, dict]:
+    inputs = {"channels": [{"quantity": "intensity", "z_um": z} for z in planes_um], **optics,
+              "scale": "empty field", **card.tiles(tile_px),
               "normalisation": "intensity − 1 (unit background), divided by the training inputs' std per plane"}
     outputs = [card.phase(optics["pixel_um"])]
-    if spec["amplitude"]:
+    if amplitude:
         outputs.append({"quantity": "amplitude", "unit": "1", "pixel_um": optics["pixel_um"],
                         "note": "the network gives amplitude − 1"})
     return inputs, {"channels": outputs}
@@ -58,16 +74,25 @@ def outputs(y, model_card: dict) -> dict:
 
 def summary_params(config: dict) -> dict:
     block = config["mcnn"]
+    if config["data"] == "user":
+        return {"test_set": user.TEST_SET}
     return {"test_set": in_distribution_set(block["datasets"], block["test_sets"])}
 
 
 def headlines(tables: dict[str, pd.DataFrame], test_set: str = "natural") -> pd.DataFrame:
-    """Per model, mean over seeds, on the held-out set like its training data (the paper's setting)."""
+    """Per model (and training set, when there are several: your stacks' simulated and fine-tuned
+    networks), mean over seeds, on the held-out set like its training data (the paper's setting)."""
     transfer = tables["mcnn_transfer"]
     rows = transfer[(transfer["test_condition"] == test_set) & transfer["metric"].isin(PIXEL_METRICS)]
+    trained = rows["train_condition"][rows["model"] != "tie"]
+    if trained.nunique() > 1:
+        named = rows["model"] + " (" + rows["train_condition"] + ")"
+        rows = rows.assign(model=np.where(rows["model"] == "tie", "tie", named))
     wide = rows.pivot_table(index=["model", "seed"], columns="metric", values="value", aggfunc="mean").reset_index()
     out = with_replicates(mean_metrics(wide, "model"), wide, "model").rename(columns={"model": "method"})
-    return out.assign(family="mcnn", setting=f"phase, held-out {test_set} images")
+    where = ("your stacks' held-out tiles, against their label" if test_set == user.TEST_SET
+             else f"held-out {test_set} images")
+    return out.assign(family="mcnn", setting=f"phase, {where}")
 
 
 def budget_headline(config: dict, run: dict) -> dict:

@@ -13,14 +13,15 @@ from qpi.families.srqpi import condition_reimaged
 from qpi.training.patches import block_regions, split_fields
 
 
-def label(block: dict, stack: str, simulated: bool, measured: bool = False) -> str:
+def label(block: dict, stack: str, simulated: bool, measured: bool = False, key: str = "srqpi.label") -> str:
     """Training label: the simulation's exact phase (as the paper's simulated study), the TIE phase
     (as its experiments, and for user stacks, which have no exact phase), or with `label: measured`
-    the measured phase the sample sheet gives the stack (`measured`: it gives one)."""
+    the measured phase the sample sheet gives the stack (`measured`: it gives one). `key` names the
+    setting in the error (every family that trains on a sheet's stacks chooses its label so)."""
     if block["label"] == "measured":
         if not measured:
-            raise ValueError(f"srqpi.label is measured, but stack {stack!r} has no phase_path in the sample sheet; "
-                             "give its measured phase there, or set srqpi.label: tie")
+            raise ValueError(f"{key} is measured, but stack {stack!r} has no phase_path in the sample sheet; "
+                             f"give its measured phase there, or set {key}: tie")
         return paths.fill(paths.STACK["measured"], stack=stack)
     if block["label"] == "exact" and simulated:
         return paths.fill(paths.STACK["truth_phase"], stack=stack)
