@@ -21,9 +21,8 @@ for index, (row, speckle_path, stack_path, label_path) in enumerate(zip(p.rows, 
         raise io.StackError(f"{speckle_path}: pixels of {pixel:g} µm, but the stack of its field {row['field']} has "
                             f"{stack.pixel_um:g} µm; record both on the same camera (or fix pixel_um in the sheet).")
     intensity = in_focus(stack, list(range(len(stack.z_um))))
-    tiles = (image.shape[0] // p.tile_px, image.shape[1] // p.tile_px)
-    cut = user.cut(speckle_path, image, intensity, {p.label: io.read_image(label_path)[0]},
-                   tiles.tile_parts(p.split, row["field"], tiles), w.split, p.tile_px)
+    grid = tiles.tile_parts(p.split, row["field"], (image.shape[0] // p.tile_px, image.shape[1] // p.tile_px))
+    cut = user.cut(speckle_path, image, intensity, {p.label: io.read_image(label_path)[0]}, grid, w.split, p.tile_px)
     log.info("%s (field %s, diffuser %s): %d tiles of %d px in %s", row["name"], row["field"], row["diffuser"],
              len(cut["speckle"]), p.tile_px, w.split)
     cut["row"] = np.full(len(cut["speckle"]), index, np.float32)
