@@ -452,3 +452,56 @@ def test_scores_carry_the_correlation_that_flags_an_inverted_phase(acquired):
     assert contrans.tile_mean(contrans.score(test["tie"] + 1.0, test, family="contrans", model="m", seed=0,
                                              train_condition="4x", test_condition="4x", specimen="s"),
                               "pearson", "4x") == pytest.approx(1.0)
+
+
+def _lab_rows(fields, lowres=(), stacks=(), split=None):
+    rows = {f"{f}_10x": {"kind": "lowres", "field": f, "objective": "10x"} for f in lowres}
+    stack_fields = {f: {"field": f, "split": (split or {}).get(f)} for f in stacks}
+    return rows, stack_fields
+
+
+def test_a_labs_fields_are_tested_with_both_kinds_and_train_one_domain_each():
+    from qpi.families.contrans import user
+
+    images, stacks = _lab_rows(8, lowres=[f"f{i}" for i in range(6)], stacks=[f"f{i}" for i in range(3, 9)])
+    parts = user.split(images, stacks, test=0.3, seed=0)
+    both = {"f3", "f4", "f5"}
+    assert {f for f, p in parts.items() if p == "test"} <= both and "test" in parts.values()
+    assert all(parts[f] == "a" for f in ("f0", "f1", "f2")) and all(parts[f] == "b" for f in ("f6", "f7", "f8"))
+    pinned = user.split(images, {**stacks, "f4": {"field": "f4", "split": "test"}}, test=0.3, seed=0)
+    assert pinned["f4"] == "test"
+    with pytest.raises(ValueError, match="no field has both a low-NA image and a stack"):
+        user.split(*_lab_rows(2, lowres=["f0"], stacks=["f1"]), test=0.3, seed=0)
+    with pytest.raises(ValueError, match=r"no training field gives a stack \(domain B\)"):
+        user.split(*_lab_rows(2, lowres=["f0", "f1"], stacks=["f1"]), test=0.3, seed=0)
+
+
+def test_a_low_na_frame_is_registered_onto_its_fields_stack_to_a_fraction_of_its_pixel():
+    from scipy import ndimage
+
+    from qpi.core.errors import StackError
+    from qpi.families.contrans import user
+    from qpi.optics.binning import bin_pixels
+
+    rng = np.random.default_rng(4)
+    slide = 1 + 0.1 * ndimage.gaussian_filter(rng.standard_normal((384, 384)), 3)  # the high-NA grid
+    y, x = 37, 90  # the stack's frame in the slide: 9.25 and 22.5 low-NA pixels
+    planes = np.stack([slide[y : y + 240, x : x + 240]] * 2)
+    low = bin_pixels(slide, 4) + 0.002 * rng.standard_normal((96, 96))
+    crop, found = user.register(low, 4, planes, "low.tif", "f0")
+    assert np.allclose(found["offset_px"], (y, x), atol=0.5) and found["correlation"] > 0.8  # binned off-grid
+    assert crop.shape == (60, 60)
+    assert np.corrcoef(crop.ravel(), bin_pixels(planes[0], 4).ravel())[0, 1] > 0.97
+    with pytest.raises(StackError, match="^low.tif: no part of the low-NA image matches the stack of its field f0"):
+        user.register(1 + 0.01 * rng.standard_normal((96, 96)), 4, planes, "low.tif", "f0")
+    with pytest.raises(StackError, match="^low.tif: its low-NA frame covers 40×40 pixels, less than"):
+        user.register(low[:40, :40], 4, planes, "low.tif", "f0")
+
+
+def test_low_na_tiles_of_camera_noise_alone_are_left_out_of_domain_a():
+    from qpi.families.contrans import user
+
+    rng = np.random.default_rng(0)
+    tiles = 1 + 0.02 * rng.standard_normal((2, 1, 20, 20))
+    tiles[1] += 0.05 * np.sin(np.arange(20) / 2)  # a tile with structure
+    assert user.holds_specimen(tiles, 0.02).tolist() == [False, True]

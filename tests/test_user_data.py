@@ -134,9 +134,9 @@ def test_too_few_stacks_are_split_by_blocks(tmp_path):
 
 
 def test_one_sheet_for_every_family_plans_dl_srqpi_on_its_stacks_and_says_what_it_skips(tmp_path):
-    """Speckle and low-NA rows of the stacks' fields beside the stacks: DL-SRQPI plans on the stacks alone,
-    DespeckleNet on the speckle row, the split column pins a field, MCNN on the stacks, and each family
-    that cannot run on the sheet says so in one line."""
+    """Speckle and low-NA rows of the stacks' fields beside the stacks: DL-SRQPI and MCNN plan on the
+    stacks, DespeckleNet on the speckle row, ContransGAN on the low-NA rows, and the split column pins a
+    field."""
     sheet = record(tmp_path, 4, field_px=32)
     image = tmp_path / "image.tif"
     tifffile.imwrite(image, np.full((32, 32), 900, np.uint16))
@@ -144,16 +144,17 @@ def test_one_sheet_for_every_family_plans_dl_srqpi_on_its_stacks_and_says_what_i
     rows[0] += "\tkind\tfield\tdiffuser\tobjective\tsplit"
     rows[1:] = [r + ("\t\t\t\t\ttest" if r.startswith("cell0") else "") for r in rows[1:]]
     rows += [f"cell0_tape\t{image}\t\t{SCOPE.pixel_um}\t\tspeckle\tcell0\ttape\t\t",
-             f"cell1_10x\t{image}\t\t{4 * SCOPE.pixel_um}\t\tlowres\tcell1\t\t10x\t"]
+             f"cell1_10x\t{image}\t\t{4 * SCOPE.pixel_um}\t\tlowres\tcell1\t\t10x\t",
+             f"cell2_10x\t{image}\t\t{4 * SCOPE.pixel_um}\t\tlowres\tcell2\t\t10x\t"]
     sheet.write_text("\n".join(rows) + "\n")
     planned = run(tmp_path, sheet, "-n", families=None)
     assert planned.returncode == 0, planned.stderr[-3000:]
     assert "DespeckleNet: skipped" not in planned.stderr and "rule despeckle_user_data:" in planned.stdout
-    assert "ContransGAN: skipped (1 low-NA rows in the sample sheet" in planned.stderr
-    assert "MCNN: skipped" not in planned.stderr and "rule mcnn_user_data:" in planned.stdout
+    assert "skipped" not in planned.stderr  # every family plans on what the sheet holds
+    assert "rule mcnn_user_data:" in planned.stdout and "rule contrans_user_data:" in planned.stdout
     evaluation = planned.stdout.split("rule srqpi_evaluate_model:")[1].split("\n")[1]
     assert "results/tie/cell0.tif" in evaluation  # pinned to test
-    assert "results/ingest/cell0_tape.tif" not in planned.stdout and "cell1_10x" not in planned.stdout  # no stacks
+    assert "results/ingest/cell0_tape.tif" not in planned.stdout  # images are not ingested as stacks
 
 
 @pytest.mark.slow

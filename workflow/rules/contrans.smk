@@ -1,8 +1,11 @@
 # ContransGAN: unpaired low-NA (4×/10×/20×/40×) intensity → 40×/0.65 TIE phase, CycleGAN with a CNN + Swin generator.
 from qpi.families import contrans
+from qpi.families.contrans import user as contrans_user
+from qpi.families.srqpi import plan as srqpi_plan
 
 CONTRANS = config["contrans"]
-if SIMULATE:  # a simulated study; `data: user` (the sample sheet alone) skips the family with one line
+CONTRANS_SEEDS = CONTRANS["seeds"]
+if SIMULATE:
     FAMILIES_RUN.append("contrans")
     TARGETS += [
         paths.table("contrans_objectives"),
@@ -12,16 +15,31 @@ if SIMULATE:  # a simulated study; `data: user` (the sample sheet alone) skips t
         paths.figure("contrans_cross_na"),
         paths.figure("psm_heights"),
     ]
-else:
-    LOWRES_ROWS = [n for n, r in USER_IMAGES.items() if r["kind"] == "lowres"]
-    skipped("contrans", f"{len(LOWRES_ROWS)} low-NA rows in the sample sheet, but ContransGAN on your own images is not "
-            "available yet" if LOWRES_ROWS else "the sample sheet has no lowres rows")
-
-CONTRANS_SPECIMENS = list(CONTRANS["specimens"])
-CONTRANS_OBJECTIVES = list(contrans.conditions(CONTRANS))
-CONTRANS_SEEDS = CONTRANS["seeds"]
-# (specimen, train objective, model): ContransGAN on every objective (Table 1 and cross-NA), baselines on one
-CONTRANS_RUNS = contrans.runs(CONTRANS)
+    CONTRANS_SPECIMENS = list(CONTRANS["specimens"])
+    CONTRANS_OBJECTIVES = list(contrans.conditions(CONTRANS))
+    # (specimen, train objective, model): ContransGAN on every objective (Table 1 and cross-NA), baselines on one
+    CONTRANS_RUNS = contrans.runs(CONTRANS)
+    CONTRANS_SCORED = contrans.scored(CONTRANS)
+else:  # the paper's experiment on the sheet: its low-NA rows (one condition per objective) and its stacks' labels
+    CONTRANS_USER_OBJECTIVES = contrans_user.objectives(USER_IMAGES)  # {objective: low-NA rows}
+    CONTRANS_SPECIMENS = [contrans_user.SPECIMEN]
+    CONTRANS_OBJECTIVES = list(CONTRANS_USER_OBJECTIVES)
+    CONTRANS_RUNS = [(contrans_user.SPECIMEN, o, m) for o in CONTRANS_OBJECTIVES for m in CONTRANS["user"]["models"]]
+    CONTRANS_SCORED = contrans.eval_paths(CONTRANS_RUNS, CONTRANS_SEEDS)
+    if CONTRANS_OBJECTIVES:
+        FAMILIES_RUN.append("contrans")
+        TARGETS += [paths.table("contrans_objectives"), paths.table("contrans_objectives", "html"),
+                    paths.table("contrans_objectives", "md")]
+        try:  # each field: tested (both kinds, registered), or one training domain (never both: unpaired)
+            CONTRANS_USER_SPLIT = contrans_user.split(USER_IMAGES, {r["field"]: r for r in USER.values()},
+                                                      CONTRANS["user"]["test"], config["seed"])
+            CONTRANS_USER_LABELS = [srqpi_plan.label(CONTRANS["user"], n, False, bool(USER[n]["phase_path"]),
+                                                     "contrans.user.label") for n in sorted(USER)]
+        except ValueError as err:
+            planning_error(f"{err}.")
+    else:
+        skipped("contrans", "the sample sheet has no lowres rows")
+CONTRANS_LABEL = CONTRANS["label"]["source"] if SIMULATE else CONTRANS["user"]["label"]  # domain B's key
 CONTRANS_COMPARED = (CONTRANS["baselines"]["specimen"], CONTRANS["baselines"]["objective"])
 CONTRANS_BASELINE_RUNS = [r for r in CONTRANS_RUNS if r[:2] == CONTRANS_COMPARED]
 CONTRANS_SCOPES = contrans.scopes(config["microscope"], CONTRANS)
@@ -30,50 +48,88 @@ CONTRANS_SPHERE_RUNS = [("microspheres", o, "contrans") for o in CONTRANS_OBJECT
 
 wildcard_constraints:
     specimen="|".join(CONTRANS_SPECIMENS),
-    objective="|".join(CONTRANS_OBJECTIVES),
+    objective="|".join(map(re.escape, CONTRANS_OBJECTIVES)),
 
 
-rule contrans_acquire:
-    """One part of one specimen's slides through every objective: input tiles (train_a, test), TIE and exact phase (train_b, test)."""
-    output:
-        data=paths.CONTRANS["data"],
-        provenance=paths.CONTRANS["data_provenance"],
-    wildcard_constraints:
-        part="train_a|train_b|test",
-    params:
-        slides=lambda w: CONTRANS["slides"][w.part],
-        specimen=lambda w: CONTRANS["specimens"][w.specimen],
-        scopes=CONTRANS_SCOPES,
-        dz_um=CONTRANS["label"]["dz_um"],
-        tiles=CONTRANS["tiles"],
-        hr_px=CONTRANS["hr_px"],
-        hr_binning=CONTRANS["hr_binning"],
-        min_phase_rad=CONTRANS["min_phase_rad"],
-        photons=CONTRANS["photons"],
-        tie=config["tie"],
-        seed=config["seed"],
-    log:
-        paths.log("contrans/acquire/{specimen}/{part}"),
-    benchmark:
-        paths.benchmark("contrans/acquire/{specimen}/{part}")
-    conda:
-        "../../envs/qpi.yaml"
-    script:
-        "../scripts/contrans_acquire.py"
+if not SIMULATE and CONTRANS_OBJECTIVES:
+
+    rule contrans_user_data:
+        """The sheet's low-NA images (domain A, by objective) and stack labels (domain B); test fields registered."""
+        input:
+            stacks=[paths.fill(paths.STACK["corrected"], stack=s) for s in sorted(USER)],
+            labels=CONTRANS_USER_LABELS,
+            **{f"lowres_{o}": [USER_IMAGES[n]["path"] for n in rows] for o, rows in CONTRANS_USER_OBJECTIVES.items()},
+        output:
+            train_b=paths.fill(paths.CONTRANS["data"], specimen=contrans_user.SPECIMEN, part="train_b"),
+            grids=paths.CONTRANS["user_grids"],
+            **{f"{part}_{o}": paths.fill(paths.CONTRANS["user_data"], objective=o, part=part)
+               for o in CONTRANS_OBJECTIVES for part in ("train_a", "test")},
+        params:
+            stacks={n: USER[n] for n in sorted(USER)},
+            rows=USER_IMAGES,
+            objectives=CONTRANS_USER_OBJECTIVES,
+            parts=CONTRANS_USER_SPLIT,
+            hr_px=CONTRANS["hr_px"],
+            hr_binning=CONTRANS["hr_binning"],
+            min_phase_rad=CONTRANS["min_phase_rad"],
+            label=CONTRANS_LABEL,
+        log:
+            paths.log("contrans/user_data"),
+        benchmark:
+            paths.benchmark("contrans/user_data")
+        conda:
+            "../../envs/qpi.yaml"
+        script:
+            "../scripts/contrans_user_data.py"
+
+
+if SIMULATE:
+
+    rule contrans_acquire:
+        """One part of one specimen's slides through every objective: input tiles (train_a, test), TIE and exact phase (train_b, test)."""
+        output:
+            data=paths.CONTRANS["data"],
+            provenance=paths.CONTRANS["data_provenance"],
+        wildcard_constraints:
+            part="train_a|train_b|test",
+        params:
+            slides=lambda w: CONTRANS["slides"][w.part],
+            specimen=lambda w: CONTRANS["specimens"][w.specimen],
+            scopes=CONTRANS_SCOPES,
+            dz_um=CONTRANS["label"]["dz_um"],
+            tiles=CONTRANS["tiles"],
+            hr_px=CONTRANS["hr_px"],
+            hr_binning=CONTRANS["hr_binning"],
+            min_phase_rad=CONTRANS["min_phase_rad"],
+            photons=CONTRANS["photons"],
+            tie=config["tie"],
+            seed=config["seed"],
+        log:
+            paths.log("contrans/acquire/{specimen}/{part}"),
+        benchmark:
+            paths.benchmark("contrans/acquire/{specimen}/{part}")
+        conda:
+            "../../envs/qpi.yaml"
+        script:
+            "../scripts/contrans_acquire.py"
 
 
 rule contrans_train:
     """CycleGAN on one specimen: unpaired input tiles of one objective and HR phases; resumes from its last checkpoint."""
     input:
-        train_a=paths.fill(paths.CONTRANS["data"], part="train_a"),
-        train_b=paths.fill(paths.CONTRANS["data"], part="train_b"),
+        unpack(lambda w: {"train_a": paths.fill(paths.CONTRANS["data"], specimen=w.specimen, part="train_a"),
+                          "train_b": paths.fill(paths.CONTRANS["data"], specimen=w.specimen, part="train_b")}
+               if SIMULATE else
+               {"train_a": paths.fill(paths.CONTRANS["user_data"], objective=w.objective, part="train_a"),
+                "train_b": paths.fill(paths.CONTRANS["data"], specimen=w.specimen, part="train_b"),
+                "grids": paths.CONTRANS["user_grids"]}),
     output:
         model=paths.CONTRANS_RUN["generator"],
         steps=paths.CONTRANS_RUN["steps"],
     params:
         arch=lambda w: plan.architecture(CONTRANS, w.model),
         hr_px=CONTRANS["hr_px"],
-        label=CONTRANS["label"]["source"],
+        label=CONTRANS_LABEL,
         train=lambda w: plan.model_train(CONTRANS, w.model),
         device=config["device"],
         card=lambda w: cards.for_run(config, "contrans", w.model, w.objective, w.specimen),
@@ -95,12 +151,13 @@ rule contrans_evaluate:
     """A trained generator on the test tiles of every objective: per-image scores (TIE label and exact phase), predictions."""
     input:
         model=paths.CONTRANS_RUN["generator"],
-        test=paths.fill(paths.CONTRANS["data"], part="test"),
+        test=lambda w: paths.fill(paths.CONTRANS["data"], specimen=w.specimen, part="test") if SIMULATE else
+        paths.fill(paths.CONTRANS["user_data"], objective=w.objective, part="test"),
     output:
         scores=paths.CONTRANS["scores"],
         predictions=paths.CONTRANS["predictions"],
     params:
-        objectives=CONTRANS_OBJECTIVES,
+        objectives=lambda w: CONTRANS_OBJECTIVES if SIMULATE else [w.objective],  # a lab's: its own test fields
         hr_px=CONTRANS["hr_px"],
         device=config["device"],
     threads: CONTRANS["threads"]
@@ -117,7 +174,7 @@ rule contrans_evaluate:
 rule contrans_tables:
     """Table 1 (SSIM/PSNR by input objective, ours beside the paper's), the cross-objective matrix, per-image scores."""
     input:
-        scores=contrans.scored(CONTRANS),
+        scores=CONTRANS_SCORED,
     output:
         table=paths.table("contrans_objectives"),
         html=report(
@@ -126,6 +183,8 @@ rule contrans_tables:
         markdown=paths.table("contrans_objectives", "md"),
         cross=paths.table("contrans_cross_na"),
         per_image=paths.table("contrans_per_image"),
+    params:
+        label=CONTRANS_LABEL,
     log:
         paths.log("tables/contrans_objectives"),
     conda:

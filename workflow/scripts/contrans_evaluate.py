@@ -22,11 +22,12 @@ with gpu_lease(p.device, log=log):
         rows += contrans.score(prediction, test, family="contrans", model=w.model, seed=int(w.seed),
                                train_condition=w.objective, test_condition=objective, specimen=w.specimen)
 save_results(rows, predictions, snakemake.output.scores, snakemake.output.predictions)
-ssim = {o: round(contrans.tile_mean(rows, "ssim", o), 3) for o in p.objectives}
-log.info("%s_s%s trained on %s %s: mean SSIM (TIE label) by test objective %s", w.model, w.seed, w.specimen,
-         w.objective, ssim)
-r = contrans.tile_mean(rows, "pearson", w.objective)
+label = next(r for r in contrans.REFERENCES if r in test)  # what the tiles' phase label is
+ssim = {o: round(contrans.tile_mean(rows, "ssim", o, label), 3) for o in p.objectives}
+log.info("%s_s%s trained on %s %s: mean SSIM (%s label) by test objective %s", w.model, w.seed, w.specimen,
+         w.objective, label, ssim)
+r = contrans.tile_mean(rows, "pearson", w.objective, label)
 if r < 0:
-    log.warning("%s_s%s: its phase correlates negatively with the TIE label (r %.2f): the generator learnt the "
+    log.warning("%s_s%s: its phase correlates negatively with the phase label (r %.2f): the generator learnt the "
                 "inverted phase, which an in-focus intensity cannot tell apart (benchmarks/swin_sign.py)", w.model,
                 w.seed, r)

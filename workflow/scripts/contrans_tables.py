@@ -8,10 +8,11 @@ from qpi.report import tables
 
 log = log_to(snakemake.log[0])
 per_image = contrans.per_image_view(pd.concat([pd.read_csv(f) for f in snakemake.input.scores], ignore_index=True))
-table = contrans.objectives_table(per_image)
+label = snakemake.params.label  # the TIE label, or a lab's measured phase
+table = contrans.objectives_table(per_image, label=label)
 tables.write_table(table, snakemake.output.table)
 tables.write_table(per_image, snakemake.output.per_image)
-tables.write_table(contrans.cross_table(per_image), snakemake.output.cross)
+tables.write_table(contrans.cross_table(per_image, label=label), snakemake.output.cross)
 notes = [
     "Ours: ContransGAN trained and tested on the same input objective; mean ± std over test tiles against the "
     "TIE label (as the paper), pistons removed, R = the label's range per tile. Paper: Table 1 of ContransGAN "

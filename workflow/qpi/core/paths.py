@@ -118,6 +118,8 @@ CONTRANS = {
     "data_provenance": f"{_CT}/data/{{specimen}}/{{part}}.json",
     "scores": f"{_CT}/{{specimen}}/{{objective}}/eval/{RUN}.csv",
     "predictions": f"{_CT}/{{specimen}}/{{objective}}/eval/{RUN}.npz",
+    "user_data": f"{_CT}/data/user/{{objective}}/{{part}}.npz",  # a sheet objective's low-NA tiles: train_a, test
+    "user_grids": f"{_CT}/data/user/grids.json",  # the sheet's objectives and the label's HR grid
 }
 CONTRANS_RUN = _run(f"{_CT}/{{specimen}}/{{objective}}/models", "generator.pt", "steps.csv")
 

@@ -42,6 +42,7 @@ from qpi.scoring.scores import CORRELATION, PIXEL_METRICS, condition_means, imag
 log = logging.getLogger("qpi.families.contrans")
 PARTS = ("train_a", "train_b", "test")
 FOV_OFFSET = {"train_a": 0, "train_b": 100_000, "test": 200_000}  # fov ids of different parts never meet
+REFERENCES = ("tie", "measured", "exact")  # the phases a test tile may hold; the first it holds is its label
 
 
 def conditions(cfg: dict) -> dict[str, dict]:
@@ -205,20 +206,21 @@ def onto_hr_grid(image: np.ndarray, coarser: float) -> np.ndarray:
 
 def score(prediction: np.ndarray, test: dict[str, np.ndarray], **labels) -> list[dict]:
     """Score rows (`scores.COLUMNS`, and the tile's `fov`) of SSIM, PSNR, NRMSE, MAE of predicted phases
-    against the TIE label (as the paper) and the exact phase, pistons removed, and their Pearson r: the
-    in-focus inputs hold no trace of the phase's sign, so a generator may learn the inverted phase (r < 0)."""
+    against every phase the test tiles hold (the TIE label as the paper, a measured phase, the exact
+    phase), pistons removed, and their Pearson r: the in-focus inputs hold no trace of the phase's
+    sign, so a generator may learn the inverted phase (r < 0)."""
     rows = []
-    for reference in ("tie", "exact"):
+    for reference in (r for r in REFERENCES if r in test):
         for i, (pred, truth) in enumerate(zip(prediction[:, 0], test[reference][:, 0])):
             rows += image_rows(pred, truth, quantity="phase", reference=reference, names=(*PIXEL_METRICS, CORRELATION),
                                **labels, image=i, fov=int(test["fov"][i]))
     return rows
 
 
-def tile_mean(rows: list[dict], metric: str, objective: str) -> float:
-    """Mean of `metric` against the TIE label over the test tiles of `objective` (score rows)."""
+def tile_mean(rows: list[dict], metric: str, objective: str, label: str = "tie") -> float:
+    """Mean of `metric` against the phase label over the test tiles of `objective` (score rows)."""
     return float(np.nanmean([r["value"] for r in rows if r["test_condition"] == objective
-                             and r["reference"] == "tie" and r["metric"] == metric]))
+                             and r["reference"] == label and r["metric"] == metric]))
 
 
 def per_image_view(rows: pd.DataFrame) -> pd.DataFrame:
@@ -227,16 +229,16 @@ def per_image_view(rows: pd.DataFrame) -> pd.DataFrame:
     return wide(rows).rename(columns={"train_condition": "train_objective", "test_condition": "test_objective"})
 
 
-def objectives_table(per_image: pd.DataFrame, model: str = "contrans") -> pd.DataFrame:
+def objectives_table(per_image: pd.DataFrame, model: str = "contrans", label: str = "tie") -> pd.DataFrame:
     """Table 1: `model` trained and tested on the same objective; SSIM and PSNR mean ± std over test
-    tiles (all seeds pooled, as the paper's spread) against the TIE label, the same against the exact
-    phase, the std over seeds of each seed's mean (the replicates' spread; 0 with one seed), the
+    tiles (all seeds pooled, as the paper's spread) against the phase label (`label`: TIE, or a lab's
+    measured phase), the same against the exact phase, the std over seeds of each seed's mean (the replicates' spread; 0 with one seed), the
     correlation r with the label and the seeds whose r is negative (they learnt the inverted phase),
     and the paper's values beside."""
     rows = per_image[(per_image["model"] == model) & (per_image["train_objective"] == per_image["test_objective"])]
     out = []
     for (specimen, objective), g in rows.groupby(["specimen", "test_objective"], sort=False):
-        tie_rows, exact_rows = g[g["reference"] == "tie"], g[g["reference"] == "exact"]
+        tie_rows, exact_rows = g[g["reference"] == label], g[g["reference"] == "exact"]
         spread = seed_spread(tie_rows, ["test_objective"], ["ssim", "psnr"]).iloc[0]
         paper = PAPER_TABLE1.get(specimen, {}).get(objective, (np.nan,) * 4)
         out.append({
@@ -277,10 +279,10 @@ def objectives_markdown(table: pd.DataFrame) -> str:
     return objectives_wide(table).to_markdown(index=False, disable_numparse=True)  # keep "0.020", not 0.02
 
 
-def cross_table(per_image: pd.DataFrame, model: str = "contrans") -> pd.DataFrame:
-    """Mean SSIM and PSNR (TIE label) of `model` over the test tiles for every (specimen, train
-    objective, test objective, seed)."""
-    rows = per_image[(per_image["model"] == model) & (per_image["reference"] == "tie")]
+def cross_table(per_image: pd.DataFrame, model: str = "contrans", label: str = "tie") -> pd.DataFrame:
+    """Mean SSIM and PSNR (against the phase label) of `model` over the test tiles for every (specimen,
+    train objective, test objective, seed)."""
+    rows = per_image[(per_image["model"] == model) & (per_image["reference"] == label)]
     keys = ["specimen", "train_objective", "test_objective", "seed"]
     return rows.groupby(keys, sort=False)[["ssim", "psnr"]].mean().reset_index()
 

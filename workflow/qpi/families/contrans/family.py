@@ -15,14 +15,27 @@ from qpi.scoring.scores import mean_metrics, with_replicates
 
 def model_card(config: dict, block: dict, objective: str) -> tuple[dict, dict]:
     objectives, label = scopes(config["microscope"], block)
+    if objective not in objectives:  # a sheet's objective: its optics are known once read (`user_card`)
+        objectives[objective] = dict(label)
     optics, hr = card.optics(objectives[objective]), card.optics(label)
-    hr_pixel = hr["pixel_um"] * block["hr_binning"]
+    return _card(objective, optics, hr["pixel_um"] * block["hr_binning"], block["hr_px"], block["label"]["source"],
+                 f"{label['magnification']:g}×/{label['na']:g}")
+
+
+def user_card(model_card: dict, grids: dict, objective: str) -> dict:
+    """A user-data run's card completed with what the sheet's files gave (`contrans_user_data`'s grids):
+    the objective's pixel size, NA and wavelength, and the label's HR grid."""
+    optics = {k: v for k, v in grids["objectives"][objective].items() if v is not None}
+    inputs, outputs = _card(objective, optics, grids["hr_pixel_um"], grids["hr_px"], grids["label"],
+                            "your stacks' objective")
+    return {**model_card, "inputs": inputs, "outputs": outputs}
+
+
+def _card(objective: str, optics: dict, hr_pixel: float, hr_px: int, label: str, label_objective: str):
     inputs = {"channels": [{"quantity": "bright-field intensity", "objective": objective}], **optics,
-              "scale": "empty field", **card.tiles(block["hr_px"]),
-              "normalisation": f"intensity − 1, resampled onto the {block['hr_px']} px HR grid ({hr_pixel:g} µm pixels)"}
-    outputs = {"channels": [card.phase(hr_pixel, reference=block["label"]["source"],
-                                       objective=f"{label['magnification']:g}×/{label['na']:g}")],
-               "hr_px": block["hr_px"]}
+              "scale": "empty field", **card.tiles(hr_px),
+              "normalisation": f"intensity − 1, resampled onto the {hr_px} px HR grid ({hr_pixel:g} µm pixels)"}
+    outputs = {"channels": [card.phase(hr_pixel, reference=label, objective=label_objective)], "hr_px": hr_px}
     return inputs, outputs
 
 
@@ -37,18 +50,28 @@ def prepare(model_card: dict, files, z_um, pixel_um, normalise):
 
 
 def setting(config: dict) -> dict:
-    """The specimen and input objective the baselines are compared on (the summary's and budget's setting)."""
+    """The specimen and input objective the baselines are compared on (the summary's and budget's
+    setting); on a lab's files, every objective of the sheet against its label."""
+    if config["data"] == "user":
+        return {"specimen": "user", "objective": None, "label": config["contrans"]["user"]["label"]}
     base = config["contrans"]["baselines"]
     return {"specimen": base["specimen"], "objective": base["objective"]}
 
 
-def headlines(tables: dict[str, pd.DataFrame], specimen: str, objective: str) -> pd.DataFrame:
-    """Per generator, trained and tested on `objective` inputs of `specimen`, against the TIE label."""
+def headlines(tables: dict[str, pd.DataFrame], specimen: str, objective: str | None,
+              label: str = "tie") -> pd.DataFrame:
+    """Per generator, trained and tested on `objective` inputs of `specimen` (None: on each objective,
+    one row per generator and objective), against the phase label."""
     per_image = tables["contrans_per_image"]
-    rows = per_image[(per_image["specimen"] == specimen) & (per_image["reference"] == "tie")
-                     & (per_image["train_objective"] == objective) & (per_image["test_objective"] == objective)]
+    rows = per_image[(per_image["specimen"] == specimen) & (per_image["reference"] == label)
+                     & (per_image["train_objective"] == per_image["test_objective"])]
+    if objective is not None:
+        rows = rows[rows["train_objective"] == objective]
+    else:
+        rows = rows.assign(model=rows["model"] + " (" + rows["train_objective"] + ")")
     out = with_replicates(mean_metrics(rows, "model"), rows, "model").rename(columns={"model": "method"})
-    return out.assign(family="contrans", setting=f"{specimen}, {objective} input, vs TIE label")
+    where = f"{objective} input" if objective else "each objective's input"
+    return out.assign(family="contrans", setting=f"{specimen}, {where}, vs {label} label")
 
 
 def paper(config: dict) -> dict[str, dict]:
