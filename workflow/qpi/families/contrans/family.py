@@ -52,7 +52,7 @@ def prepare(model_card: dict, files, z_um, pixel_um, normalise):
 def setting(config: dict) -> dict:
     """The specimen and input objective the baselines are compared on (the summary's and budget's
     setting); on a lab's files, every objective of the sheet against its label."""
-    if config["data"] == "user":
+    if config.get("data") == "user":
         return {"specimen": "user", "objective": None, "label": config["contrans"]["user"]["label"]}
     base = config["contrans"]["baselines"]
     return {"specimen": base["specimen"], "objective": base["objective"]}

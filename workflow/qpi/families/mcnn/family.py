@@ -74,7 +74,7 @@ def outputs(y, model_card: dict) -> dict:
 
 def summary_params(config: dict) -> dict:
     block = config["mcnn"]
-    if config["data"] == "user":
+    if config.get("data") == "user":
         return {"test_set": user.TEST_SET}
     return {"test_set": in_distribution_set(block["datasets"], block["test_sets"])}
 

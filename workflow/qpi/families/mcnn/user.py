@@ -50,7 +50,7 @@ def microscope(stacks: dict[str, Stack], coherence: float) -> dict:
             if abs(b - a) > tolerance * max(abs(a), 1e-9) and not (key == "coherence" and abs(b - a) < 0.02):
                 raise StackError(f"{first} and {name}: {key} {a:g} and {b:g}; MCNN's simulated training set is "
                                  "imaged through one microscope, so list stacks of one objective and camera (or fix "
-                                 f"the sample sheet's {key}).")
+                                 f"the sample sheet's {key}, or leave mcnn out of `families`).")
     magnification = reference.magnification or 1.0  # only the pixel size in the sample plane matters
     return {"wavelength_um": float(reference.wavelength_um), "na": float(reference.na),
             "magnification": float(magnification), "camera_pixel_um": float(reference.pixel_um * magnification),
