@@ -133,7 +133,7 @@ def test_too_few_stacks_are_split_by_blocks(tmp_path):
     assert "results/tie/cell0.tif" in evaluation and "results/tie/cell1.tif" in evaluation  # both hold test blocks
 
 
-def test_one_sheet_for_every_family_plans_dl_srqpi_on_its_stacks_and_says_what_it_skips(tmp_path):
+def test_one_sheet_plans_every_family_on_what_it_holds(tmp_path):
     """Speckle and low-NA rows of the stacks' fields beside the stacks: DL-SRQPI and MCNN plan on the
     stacks, DespeckleNet on the speckle row, ContransGAN on the low-NA rows, and the split column pins a
     field."""
