@@ -105,3 +105,16 @@ def test_pearson_is_blind_to_piston_and_scale_and_minus_one_for_an_inverted_imag
     assert metrics.pearson(truth.max() - truth, truth) == pytest.approx(-1.0)
     assert metrics.score(-truth, truth)["pearson"] == pytest.approx(-1.0)
     assert math.isnan(metrics.pearson(truth, np.ones_like(truth)))
+
+
+def test_a_block_cut_diagonally_by_a_field_stop_is_scored_on_the_largest_rectangle_it_holds():
+    yy, xx = np.mgrid[:64, :64]
+    truth = np.where(xx + yy < 80, np.sin(xx / 3.0) + np.cos(yy / 4.0), np.nan)  # the stop's edge: a diagonal
+    pred, kept = metrics.inside(truth + 0.01, truth)
+    assert np.isfinite(kept).all() and kept.size >= 1500  # the best rectangle under x + y < 80: 40 × 40
+    box = metrics.largest_rectangle(np.isfinite(truth))
+    assert np.isfinite(truth[box]).all() and truth[box].size == kept.size
+    mask = np.zeros((5, 6), bool)
+    mask[1:4, 2:6] = True
+    mask[0, 0] = True
+    assert metrics.largest_rectangle(mask) == np.s_[1:4, 2:6]

@@ -43,12 +43,12 @@ MCNN_REFERENCE = "exact" if SIMULATE else MCNN["user"]["label"]  # what the test
 
 
 rule mcnn_simulate:
-    """One simulated set: specimens imaged at every plane the conditions use, with exact phase and amplitude."""
+    """One simulated set: specimens imaged at every plane the conditions use (or your stacks'), with exact phase and amplitude."""
+    input:
+        unpack(lambda w: MCNN_SHARED),  # a lab's stacks: their microscope and planes
     output:
         data=paths.MCNN["data"],
         provenance=paths.MCNN["data_provenance"],
-    input:
-        unpack(lambda w: MCNN_SHARED),
     wildcard_constraints:
         dataset="|".join(MCNN["datasets"]),
     params:

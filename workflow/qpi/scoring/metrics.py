@@ -45,7 +45,8 @@ def _pair(pred: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def inside(pred: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Both images cropped to what can be scored: the truth's shape cut to the prediction's (binning
     drops the rows and columns that do not fill a block), then, where either holds NaN (outside a
-    field stop), the largest rectangle about the finite region's centre that holds none."""
+    field stop), the largest rectangle that holds none (a block cut diagonally by the stop keeps the
+    half it has, not a box shrunk evenly about its centre)."""
     pred, truth = _image(pred), _image(truth)
     if all(0 <= t - p < 32 for t, p in zip(truth.shape, pred.shape)):
         truth = truth[: pred.shape[0], : pred.shape[1]]
@@ -53,17 +54,27 @@ def inside(pred: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray, np.ndarray]
     finite = np.isfinite(pred) & np.isfinite(truth)
     if finite.all() or not finite.any():
         return pred, truth
-    rows, cols = (np.flatnonzero(finite.any(axis=a)) for a in (1, 0))
-    top, bottom, left, right = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
-    lo, hi = 0, (min(bottom - top, right - left) + 1) // 2  # shrink every side by the least that works
-    while lo < hi:
-        mid = (lo + hi) // 2
-        box = finite[top + mid : bottom - mid, left + mid : right - mid]
-        lo, hi = (lo, mid) if box.size and box.all() else (mid + 1, hi)
-    box = np.s_[top + lo : bottom - lo, left + lo : right - lo]
-    if finite[box].size == 0 or not finite[box].all():
-        raise ValueError("no rectangle of finite pixels to score")
+    box = largest_rectangle(finite)
     return pred[box], truth[box]
+
+
+def largest_rectangle(mask: np.ndarray) -> tuple[slice, slice]:
+    """The axis-aligned rectangle of largest area with every pixel of `mask` True (a row-by-row sweep
+    of column heights with a stack: O(H·W))."""
+    height, width = mask.shape
+    heights = np.zeros(width, int)
+    best = (0, 0, 0, 0, 0)  # area, top, bottom, left, right
+    for row in range(height):
+        heights = np.where(mask[row], heights + 1, 0)
+        stack: list[tuple[int, int]] = []  # (first column, height), heights increasing
+        for col, h in enumerate([*heights.tolist(), 0]):
+            start = col
+            while stack and stack[-1][1] >= h:
+                start, top_height = stack.pop()
+                if top_height * (col - start) > best[0]:
+                    best = (top_height * (col - start), row - top_height + 1, row + 1, start, col)
+            stack.append((start, h))
+    return np.s_[best[1] : best[2], best[3] : best[4]]
 
 
 def data_range(truth: np.ndarray) -> float:
