@@ -118,3 +118,10 @@ def test_a_block_cut_diagonally_by_a_field_stop_is_scored_on_the_largest_rectang
     mask[1:4, 2:6] = True
     mask[0, 0] = True
     assert metrics.largest_rectangle(mask) == np.s_[1:4, 2:6]
+
+
+def test_a_large_mask_is_swept_on_blocks_and_its_rectangle_stays_inside_it():
+    yy, xx = np.mgrid[:1000, :1000] - 500
+    octagon = (np.abs(xx) < 470) & (np.abs(yy) < 470) & (np.abs(xx) + np.abs(yy) < 660)
+    coarse, exact = metrics.largest_rectangle(octagon), metrics.largest_rectangle(octagon, sweep_px=1000)
+    assert octagon[coarse].all() and octagon[coarse].size > 0.98 * octagon[exact].size
