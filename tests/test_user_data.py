@@ -80,6 +80,28 @@ def score_inside_stop(results: Path, name: str, prediction: np.ndarray, exact: n
 
 
 @pytest.mark.slow
+def test_a_small_user_run_goes_from_the_sheet_to_the_benchmark_table(tmp_path):
+    """make test's user-data run, end to end at a few steps: three 256² stacks split by field, TIE labels
+    NaN outside the field stop, every method scored against the label alone (the numbers: the claims
+    test below)."""
+    sheet = record(tmp_path, 3, field_px=256, dz_um=DZ_UM)
+    (tmp_path / "budget.yaml").write_text("srqpi:\n  train: {epochs: 1, min_steps: null}\n")
+    result = run(tmp_path, sheet, configs=(str(tmp_path / "budget.yaml"),))
+    assert result.returncode == 0, result.stderr[-6000:]
+    results = tmp_path / "results"
+    assert not (results / "raw").exists() and not (results / "truth").exists()  # nothing simulated
+    table = pd.read_csv(results / "tables" / "srqpi_benchmark.csv")
+    assert set(table["method"]) == {"unet", "srcnn", "tie-aperture"} and set(table["reference"]) == {"tie"}
+    assert np.isfinite(table[["ssim", "psnr", "nrmse", "mae"]].to_numpy()).all()
+    label, meta = io.read_image(results / "tie" / "cell0.tif")
+    assert 0.1 < np.isnan(label).mean() < 0.4 and meta["outside_aperture"].startswith("NaN")
+    splits = io.read_json(results / "srqpi" / "user" / "dataset.json")["splits"]
+    fields = [set(splits[part]["fields"]) for part in ("train", "val")]
+    assert all(fields) and not fields[0] & fields[1]  # by field of view: no field in two splits
+    assert (results / "tables" / "summary.csv").exists() and (results / "tables" / "tie_quality.csv").exists()
+
+
+@pytest.mark.claims  # ten 512² stacks, two trainings of 150 steps: about 2.5 min on 2 cores
 def test_user_data_run_trains_on_tie_labels_inside_the_field_stop(user_run):
     results = user_run / "results"
     assert not (results / "raw").exists() and not (results / "truth").exists()  # nothing simulated
@@ -107,7 +129,7 @@ def test_user_data_run_trains_on_tie_labels_inside_the_field_stop(user_run):
     assert fields[0] and fields[1] and not fields[0] & fields[1]  # split by field of view
 
 
-@pytest.mark.slow
+@pytest.mark.claims  # the ten-stack run's U-Net
 def test_qpi_predict_applies_the_user_model_to_a_new_low_resolution_image(user_run, tmp_path):
     stack, _, _ = simulate_field("hela", [7, 99], [0, DZ_UM], SCOPE, Camera(bit_depth=8), 256)
     lr = stack.data[1].astype(np.float32).reshape(64, 4, 64, 4).mean(axis=(1, 3))  # any size: it tiles
