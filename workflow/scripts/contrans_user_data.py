@@ -17,7 +17,7 @@ p, i, out = snakemake.params, snakemake.input, snakemake.output
 fields = {f: k for k, f in enumerate(sorted(p.parts))}  # fov ids: field index × 10⁴ + tile
 stacks = {p.stacks[f]["field"]: (s, l) for f, s, l in zip(sorted(p.stacks), i.stacks, i.labels)}
 hr_pixel = None
-label_tiles, hr_tile = {}, None
+label_tiles = {}  # field: (HR label tiles, which hold a specimen, its stack, the crop to whole tiles)
 for field, (stack_path, label_path) in sorted(stacks.items()):  # every stack's label on the HR grid, as tiles
     stack = io.read_stack(stack_path)
     pixel = stack.pixel_um * p.hr_binning
