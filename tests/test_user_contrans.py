@@ -62,8 +62,8 @@ def record(folder, fields: int, seed: int = 0):
 def against_truth(results, truths: dict[str, np.ndarray], objective: str, models) -> dict[str, float]:
     """Phase RMSE (rad, tile means removed) on the test tiles against the exact phase: of the TIE label,
     of each generator and of a flat phase (the trivial answer)."""
-    from qpi.families.contrans import user
     from qpi.training.patches import load_dataset
+    from qpi.training.tiles import whole_tiles
 
     folder = results / "contrans" / "data" / "user" / objective
     test, about = load_dataset(folder / "test.npz"), yaml.safe_load((folder / "test.json").read_text())
@@ -73,7 +73,7 @@ def against_truth(results, truths: dict[str, np.ndarray], objective: str, models
         truth = truths[about["fields"][fov // 10_000]]
         side = hr_px * 2  # an HR tile in stack pixels (hr_binning 2)
         hr = bin_pixels(truth[: truth.shape[0] // side * side, : truth.shape[1] // side * side], 2)
-        tile = user.tile_grid(hr, hr_px)[fov % 10_000]
+        tile = whole_tiles(hr, hr_px)[fov % 10_000]
         exact.append(tile - tile.mean())
     exact = np.asarray(exact)
 

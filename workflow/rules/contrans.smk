@@ -1,7 +1,6 @@
 # ContransGAN: unpaired low-NA (4×/10×/20×/40×) intensity → 40×/0.65 TIE phase, CycleGAN with a CNN + Swin generator.
 from qpi.families import contrans
 from qpi.families.contrans import user as contrans_user
-from qpi.families.srqpi import plan as srqpi_plan
 
 CONTRANS = config["contrans"]
 CONTRANS_SEEDS = CONTRANS["seeds"]
@@ -33,7 +32,7 @@ else:  # the paper's experiment on the sheet: its low-NA rows (one condition per
         try:  # each field: tested (both kinds, registered), or one training domain (never both: unpaired)
             CONTRANS_USER_SPLIT = contrans_user.split(USER_IMAGES, {r["field"]: r for r in USER.values()},
                                                       CONTRANS["user"]["test"], config["seed"])
-            CONTRANS_USER_LABELS = [srqpi_plan.label(CONTRANS["user"], n, False, bool(USER[n]["phase_path"]),
+            CONTRANS_USER_LABELS = [plan.phase_label(CONTRANS["user"], n, False, bool(USER[n]["phase_path"]),
                                                      "contrans.user.label") for n in sorted(USER)]
         except ValueError as err:
             planning_error(f"{err}.")

@@ -1,7 +1,6 @@
 # MCNN: multi-scale U-Net, phase (+ amplitude) from 1, 2 or N defocused planes of simulated natural images.
 from qpi.families import mcnn
 from qpi.families.mcnn import user as mcnn_user
-from qpi.families.srqpi import plan as srqpi_plan
 from qpi.training import tiles
 
 
@@ -30,7 +29,7 @@ else:  # the paper's experiment on the sheet's stacks (qpi.families.mcnn.user): 
     try:
         MCNN_USER_SPLIT = tiles.split(list(USER), {n: r["split"] for n, r in USER.items() if r["split"]},
                                       MCNN["user"]["split"], config["seed"], "MCNN")
-        MCNN_USER_LABELS = [srqpi_plan.label(MCNN["user"], n, False, bool(USER[n]["phase_path"]), "mcnn.user.label")
+        MCNN_USER_LABELS = [plan.phase_label(MCNN["user"], n, False, bool(USER[n]["phase_path"]), "mcnn.user.label")
                             for n in sorted(USER)]
     except ValueError as err:
         planning_error(f"{err}.")

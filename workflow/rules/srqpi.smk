@@ -16,7 +16,7 @@ TEST_STACKS = srqpi_plan.in_split(SRQPI_SPLIT, STACKS, "test")
 MEASURED = {s: paths.fill(paths.STACK["measured"], stack=s) for s in STACKS if USER.get(s, {}).get("phase_path")}
 TEST_MEASURED = [MEASURED.get(s, "") for s in TEST_STACKS]  # '' where a stack has none
 try:
-    SRQPI_LABELS = [srqpi_plan.label(SRQPI, s, s in SIMULATED, s in MEASURED) for s in STACKS]
+    SRQPI_LABELS = [plan.phase_label(SRQPI, s, s in SIMULATED, s in MEASURED) for s in STACKS]
 except ValueError as err:
     planning_error(f"{err}.")
 

@@ -11,6 +11,7 @@ from qpi.families.contrans import user
 from qpi.optics.binning import bin_pixels
 from qpi.tie.noise import plane_noise
 from qpi.training.patches import save_dataset
+from qpi.training.tiles import whole_tiles
 
 log = log_to(snakemake.log[0])
 p, i, out = snakemake.params, snakemake.input, snakemake.output
@@ -29,7 +30,7 @@ for field, (stack_path, label_path) in sorted(stacks.items()):  # every stack's 
     label = io.read_image(label_path)[0]
     side = p.hr_px * p.hr_binning  # an HR tile in stack pixels
     crop = np.s_[: label.shape[0] // side * side, : label.shape[1] // side * side]
-    tiles = user.tile_grid(bin_pixels(label[crop], p.hr_binning), p.hr_px)[:, None]
+    tiles = whole_tiles(bin_pixels(label[crop], p.hr_binning), p.hr_px)[:, None]
     keep = np.isfinite(tiles).all(axis=(1, 2, 3)) & (np.ptp(np.nan_to_num(tiles), axis=(1, 2, 3)) >= p.min_phase_rad)
     label_tiles[field] = (tiles, keep, stack, crop)
     log.info("%s: %d label tiles of %d HR px (%g µm), %d hold a specimen inside the label", field, len(tiles),
@@ -53,7 +54,7 @@ for objective, names in p.objectives.items():
                                           "wavelength_um": row["wavelength_um"]}
         part = p.parts[row["field"]]
         if part == "a":  # the whole frame, but tiles that hold more than camera noise
-            tiles = user.tile_grid(image, tile)[:, None]
+            tiles = whole_tiles(image, tile)[:, None]
             keep = user.holds_specimen(tiles, plane_noise(image))
             train["lr"].append(tiles[keep])
             train["fov"].append(fields[row["field"]] * 10_000 + np.flatnonzero(keep))
@@ -64,7 +65,7 @@ for objective, names in p.objectives.items():
             crop_lr, found = user.register(image, factor, stack.data[(slice(None), *crop)], path, row["field"])
             registrations[name] = found
             log.info("%s registered onto %s: %s", name, row["field"], found)
-            tiles_a = user.tile_grid(crop_lr, tile)[:, None]
+            tiles_a = whole_tiles(crop_lr, tile)[:, None]
             test["lr"].append(tiles_a[keep])
             test[label_key].append(tiles_b[keep])
             test["fov"].append(fields[row["field"]] * 10_000 + np.flatnonzero(keep))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 
+from qpi.core import paths
 from qpi.core.seeds import field_seed
 
 _STACK = re.compile(r"(?P<kind>.+)_(?P<index>\d+)")
@@ -56,3 +57,18 @@ def merged(base: dict, overrides: dict) -> dict:
 def model_train(cfg: dict, model: str) -> dict:
     """`train` with the network's own `train` overrides."""
     return merged(cfg["train"], cfg["models"][model].get("train", {}))
+
+
+def phase_label(block: dict, stack: str, simulated: bool, measured: bool = False, key: str = "srqpi.label") -> str:
+    """Training label: the simulation's exact phase (as the paper's simulated study), the TIE phase
+    (as its experiments, and for user stacks, which have no exact phase), or with `label: measured`
+    the measured phase the sample sheet gives the stack (`measured`: it gives one). `key` names the
+    setting in the error: every family that trains on a sheet's stacks chooses its label so."""
+    if block["label"] == "measured":
+        if not measured:
+            raise ValueError(f"{key} is measured, but stack {stack!r} has no phase_path in the sample sheet; "
+                             f"give its measured phase there, or set {key}: tie")
+        return paths.fill(paths.STACK["measured"], stack=stack)
+    if block["label"] == "exact" and simulated:
+        return paths.fill(paths.STACK["truth_phase"], stack=stack)
+    return paths.fill(paths.STACK["tie"], stack=stack)

@@ -44,6 +44,15 @@ def tile_parts(split: dict, field: str, tiles: tuple[int, int]) -> np.ndarray:
     return names[np.where(region == NO_SPLIT, len(SPLITS), region)]
 
 
+def whole_tiles(image: np.ndarray, tile_px: int) -> np.ndarray:
+    """The whole `tile_px` tiles of an image (..., H, W) → (N, ..., T, T), row-major."""
+    rows, cols = image.shape[-2] // tile_px, image.shape[-1] // tile_px
+    if not rows or not cols:
+        return np.zeros((0, *image.shape[:-2], tile_px, tile_px), np.float32)
+    return np.stack([image[..., i * tile_px : (i + 1) * tile_px, j * tile_px : (j + 1) * tile_px]
+                     for i in range(rows) for j in range(cols)])
+
+
 def relative(image: np.ndarray, inside: np.ndarray) -> np.ndarray:
     """An intensity (..., H, W) relative to each plane's mean where the label is defined: the empty
     field's level (1), as the simulated inputs and targets are."""

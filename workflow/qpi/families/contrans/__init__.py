@@ -38,6 +38,7 @@ from qpi.optics.binning import bin_pixels, upsample
 from qpi.optics.imaging import Microscope, camera_intensity, shot_noise
 from qpi.optics.phantoms import height_from_phase, make_phantom
 from qpi.scoring.scores import CORRELATION, PIXEL_METRICS, condition_means, image_rows, seed_spread, wide
+from qpi.training.tiles import whole_tiles
 
 log = logging.getLogger("qpi.families.contrans")
 PARTS = ("train_a", "train_b", "test")
@@ -128,10 +129,8 @@ def image_slide(transmittance: np.ndarray, fine_um: float, scope: Microscope, z_
 
 
 def cut(image: np.ndarray, tiles: int) -> np.ndarray:
-    """(..., T·h, T·w) → (T², ..., h, w) tiles in row-major order."""
-    th, tw = image.shape[-2] // tiles, image.shape[-1] // tiles
-    return np.stack([image[..., i * th : (i + 1) * th, j * tw : (j + 1) * tw]
-                     for i in range(tiles) for j in range(tiles)])
+    """A square slide (..., T·h, T·h) → its (T², ..., h, h) tiles in row-major order."""
+    return whole_tiles(image, image.shape[-1] // tiles)
 
 
 def tie_label(stack: np.ndarray, dz_um: float, scope: Microscope, hr_binning: int, method: str, eps: float) -> np.ndarray:

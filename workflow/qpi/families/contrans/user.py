@@ -68,14 +68,6 @@ def split(images: dict[str, dict], stack_fields: dict[str, dict], test: float, s
     return dict(sorted(out.items()))
 
 
-def tile_grid(image: np.ndarray, tile_px: int) -> np.ndarray:
-    """The whole `tile_px` tiles of an image (..., H, W) → (N, ..., T, T), row-major."""
-    rows, cols = image.shape[-2] // tile_px, image.shape[-1] // tile_px
-    return np.stack([image[..., i * tile_px : (i + 1) * tile_px, j * tile_px : (j + 1) * tile_px]
-                     for i in range(rows) for j in range(cols)]) if rows and cols else \
-        np.zeros((0, *image.shape[:-2], tile_px, tile_px), np.float32)
-
-
 def holds_specimen(tiles: np.ndarray, noise: float) -> np.ndarray:
     """Which low-NA tiles (N, ..., T, T) show more than camera noise of σ `noise` (relative intensity):
     domain A's counterpart of domain B's phase-span test, for images without a phase."""

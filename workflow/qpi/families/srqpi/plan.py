@@ -1,5 +1,5 @@
 """DL-SRQPI's run planning: the stacks' split (by field, or by spatial blocks of each field), each
-stack's label, the corrected stack a condition's inputs are cut from, the LR planes of its TIE
+the corrected stack a condition's inputs are cut from, the LR planes of its TIE
 baselines and the sweeps' score files."""
 
 from __future__ import annotations
@@ -11,21 +11,6 @@ from qpi.core.errors import StackError
 from qpi.core.seeds import dataset_seed
 from qpi.families.srqpi import condition_reimaged
 from qpi.training.patches import block_regions, split_fields
-
-
-def label(block: dict, stack: str, simulated: bool, measured: bool = False, key: str = "srqpi.label") -> str:
-    """Training label: the simulation's exact phase (as the paper's simulated study), the TIE phase
-    (as its experiments, and for user stacks, which have no exact phase), or with `label: measured`
-    the measured phase the sample sheet gives the stack (`measured`: it gives one). `key` names the
-    setting in the error (every family that trains on a sheet's stacks chooses its label so)."""
-    if block["label"] == "measured":
-        if not measured:
-            raise ValueError(f"{key} is measured, but stack {stack!r} has no phase_path in the sample sheet; "
-                             f"give its measured phase there, or set {key}: tie")
-        return paths.fill(paths.STACK["measured"], stack=stack)
-    if block["label"] == "exact" and simulated:
-        return paths.fill(paths.STACK["truth_phase"], stack=stack)
-    return paths.fill(paths.STACK["tie"], stack=stack)
 
 
 def baseline_planes(block: dict, sheet_row: dict | None):
