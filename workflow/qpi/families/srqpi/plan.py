@@ -1,6 +1,6 @@
-"""DL-SRQPI's run planning: the stacks' split (by field, or by spatial blocks of each field), each
-the corrected stack a condition's inputs are cut from, the LR planes of its TIE
-baselines and the sweeps' score files."""
+"""DL-SRQPI's run planning: the stacks' split (by field, or by spatial blocks of each field), the
+corrected stack a condition's inputs are cut from, the LR planes of its TIE baselines and the sweeps'
+score files."""
 
 from __future__ import annotations
 
