@@ -130,9 +130,13 @@ def test_tie_forwards_method_and_eps(tmp_path, monkeypatch):
 def test_predict_parses_its_arguments():
     args = cli.build_parser().parse_args(["predict", "--model", "m.pt", "in.tif", "-o", "out.tif", "--device", "cpu",
                                           "--tile", "256", "--normalise", "none", "--pixel-um", "0.5"])
-    assert (str(args.model), args.input, str(args.output), args.device, args.tile) == (
-        "m.pt", [Path("in.tif")], "out.tif", "cpu", 256)
-    assert (args.normalise, args.pixel_um) == ("none", 0.5)
+    assert (args.model, args.input, str(args.output), args.device, args.tile) == (
+        [Path("m.pt")], [Path("in.tif")], "out.tif", "cpu", 256)
+    assert (args.normalise, args.pixel_um, args.flat, args.uncertainty) == ("none", 0.5, None, False)
+    seeds = cli.build_parser().parse_args(["predict", "--model", "a.pt", "--model", "runs/", "in.tif", "-o", "o.tif",
+                                           "--uncertainty", "--flat", "empty.tif"])
+    assert (seeds.model, seeds.input, seeds.flat, seeds.uncertainty) == (
+        [Path("a.pt"), Path("runs/")], [Path("in.tif")], Path("empty.tif"), True)
     defaults = cli.build_parser().parse_args(["predict", "--model", "m.pt", "in.tif", "-o", "out.tif"])
     assert (defaults.device, defaults.tile, defaults.normalise, defaults.z_um) == ("auto", None, "mean", None)
     planes = cli.build_parser().parse_args(["predict", "--model", "m.pt", "a.tif", "b.tif", "-o", "o.tif",

@@ -19,9 +19,10 @@ def toy_card(config, block, condition):
             {"channels": [card.phase(0.5)], "note": f"toy on {condition}"})
 
 
-def toy_prepare(model_card, files, z_um, pixel_um, normalise):
-    image, pixel = card.read_input(files[0], model_card, pixel_um)
-    return 2 * card.relative(image, normalise), 1, pixel  # the toy's own input scaling
+def toy_prepare(model_card, files, given):
+    image, pixel, z, notes = card.read_input(files[0], model_card, given)
+    relative, aperture, more = card.relative_intensity(image[None], model_card, given, str(files[0]))
+    return card.Prepared(2 * relative, 1, pixel, aperture, [z], notes + more)  # the toy's own input scaling
 
 
 TOY = families.Family(
@@ -83,7 +84,7 @@ def test_qpi_predict_and_info_dispatch_to_a_toy_family(toy, tmp_path):
     out = predict.apply(tmp_path / "toy.pt", [tmp_path / "in.tif"], tmp_path / "out.tif", progress=None)
     with torch.no_grad():
         expected = net(torch.from_numpy(2 * image / image.mean())[None, None]).numpy()[0, 0]
-    np.testing.assert_allclose(out["phase"], expected, atol=1e-5)
+    np.testing.assert_allclose(out.images["phase"], expected, atol=1e-5)
     assert card_lines(tmp_path / "toy.pt", read_card(tmp_path / "toy.pt"))[0].startswith(
         f"{tmp_path / 'toy.pt'}: Toy-QPI network 'n' trained on 'a'")
 

@@ -18,6 +18,7 @@ LAYERS = [  # (layer, its packages or top-level modules), lowest first
     ("io", ["io"]),
     ("optics", ["optics"]),
     ("tie", ["tie"]),
+    ("trust", ["trust"]),
     ("models", ["models"]),
     ("training", ["training"]),
     ("families", ["families"]),

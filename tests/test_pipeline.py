@@ -336,11 +336,9 @@ def test_qpi_predict_gives_the_numbers_of_the_pipelines_own_evaluation(smoke, tm
         expected = {"phase": np.load(results / "contrans/hela/10x/eval/contrans_s0.npz")["10x"][0, 0]}
     out = _predict("--model", model, *inputs, "-o", tmp_path / "out.tif", "--normalise", "none", "--device", "cpu")
     assert out.returncode == 0, out.stderr
-    if len(expected) == 1:
-        images = {"phase": io.read_image(tmp_path / "out.tif")[0]}
-    else:
-        images, meta = io.read_channels(tmp_path / "out.tif")
-        assert meta["channels"] == list(expected)
-    assert images.keys() == expected.keys()
+    images, meta = io.read_channels(tmp_path / "out.tif")  # the outputs, then the consistency residual's page
+    assert meta["channels"] == list(expected) + ["consistency residual"] * (family != "despeckle")
+    assert ("consistency" in meta) == (family != "despeckle") and meta["ood"] >= 0  # DespeckleNet: no forward model
+    assert family != "despeckle" or "diffuser" in meta["consistency_note"]
     for quantity, value in expected.items():
         np.testing.assert_allclose(images[quantity], np.squeeze(value), atol=2e-5, err_msg=quantity)

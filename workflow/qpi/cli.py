@@ -83,7 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
                                    "high-NA phase on the HR grid.")
     p.add_argument("input", type=Path, nargs="+", metavar="INPUT.tif",
                    help="the input image; for MCNN a stack, or one single-plane file per plane in z order")
-    p.add_argument("--model", type=Path, required=True, metavar="MODEL.pt", help="trained model file")
+    p.add_argument("--model", type=Path, required=True, action="append", metavar="MODEL.pt",
+                   help="trained model file, or a run folder (every best.pt/generator.pt in it); repeat for several: "
+                        "the networks of one model (its seeds) give their mean, and with --uncertainty their spread")
     p.add_argument("-o", "--output", type=Path, required=True, metavar="OUTPUT.tif",
                    help="float32 TIFF to write (phase in rad; several outputs as named pages)")
     p.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto",
@@ -92,10 +94,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="tile size in input pixels (default: the training size for a network with instance or "
                         "group norm, whose output follows the field it sees; else tiles of up to 1024² output pixels)")
     p.add_argument("--normalise", choices=("mean", "none"), default="mean",
-                   help="mean: divide each plane by its mean (raw camera counts); none: the input is already "
+                   help="mean: raw camera counts, prepared as training prepared its inputs (the smooth illumination "
+                        "divided out where training did, then each plane over its mean); none: the input is already "
                         "intensity relative to the empty field (flat-field corrected) (default: %(default)s)")
+    p.add_argument("--flat", type=Path, metavar="EMPTY.tif",
+                   help="an empty-field image (same camera, binning and optics) to divide the illumination by; "
+                        "without it the smooth illumination is estimated from the input and the estimate logged")
+    p.add_argument("--uncertainty", action="store_true",
+                   help="also write each output's uncertainty (σ over the given networks and the input's eight "
+                        "flips and quarter turns) as a page '<quantity> uncertainty'; 8× the work per network")
     p.add_argument("--z-um", type=_float_list, metavar="Z1,Z2,...",
-                   help="MCNN: defocus of each plane in file order (µm), where the files carry none")
+                   help="defocus of the input (µm; MCNN: of each plane in file order), where the files carry none")
     p.add_argument("--pixel-um", type=float, metavar="P", help="input pixel size (µm), where the file carries none")
     p.set_defaults(run=_predict)
 
@@ -247,15 +256,20 @@ def _tie(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    for what, path in (("model", args.model), *(("input image", p) for p in args.input)):
-        if not path.is_file():
+    for what, path in (*(("model", p) for p in args.model), ("empty-field image", args.flat),
+                       *(("input image", p) for p in args.input)):
+        if path is not None and not path.exists():
             raise io.StackError(f"{path}: {what} not found; check the path.")
+    from qpi.families.card import Given
     from qpi.predict import apply
 
-    logging.basicConfig(level=logging.INFO, format="%(message)s")  # progress of large fields
-    images = apply(args.model, args.input, args.output, device=args.device, tile=args.tile, z_um=args.z_um,
-                   pixel_um=args.pixel_um, normalise=args.normalise)
-    print(f"{args.output}: {' and '.join(images)} written")
+    logging.basicConfig(level=logging.INFO, format="%(message)s")  # progress of large fields, what was assumed
+    given = Given(z_um=args.z_um, pixel_um=args.pixel_um, normalise=args.normalise == "mean", flat=args.flat)
+    result = apply(args.model, args.input, args.output, device=args.device, tile=args.tile, given=given,
+                   uncertainty=args.uncertainty)
+    extra = [f"{k} uncertainty" for k in result.uncertainty]
+    extra += ["consistency residual"] if result.residual is not None else []
+    print(f"{args.output}: {' and '.join(result.images)} written" + (f", with {', '.join(extra)}" if extra else ""))
     return 0
 
 

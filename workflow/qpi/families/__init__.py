@@ -35,11 +35,13 @@ class Family:
     """What generic code needs to know of a family; every callable is the family's own.
 
     card(config, block, condition) -> (inputs, outputs): a model card's input and output entries.
-    prepare(card, files, z_um, pixel_um, normalise) -> (x, upscale, output pixel µm): `qpi predict`'s
-        network input (C, H, W) from the user's files, prepared as training prepared it.
+    prepare(card, files, given: card.Given) -> card.Prepared: `qpi predict`'s network input (C, H, W) from
+        the user's files, prepared as training prepared it, with what preparing it assumed.
     outputs(y, card) -> {quantity: image}: the network's output channels (C', H, W) as named images.
     files: how many input files `qpi predict` takes (None: any number, one per plane).
     implied_card(model) -> card | None: the card of a model file saved before cards existed.
+    reimage(card, prepared, images) -> trust.consistency.Reimaged: the input planes imaged from a
+        prediction through the family's forward model; None where there is none (`no_forward_model` says why).
     summary_tables: the tables (`paths.table` names) its headline rows are read from;
     summary_params(config) -> keyword arguments of `headlines` that planning knows;
     headlines(tables, **params) -> one row per method (family, method, setting, metrics).
@@ -63,6 +65,8 @@ class Family:
     run_scores: str
     files: int | None = 1
     implied_card: Callable[[Any], dict | None] | None = None
+    reimage: Callable[..., Any] | None = None
+    no_forward_model: str = ""
     summary_params: Callable[[dict], dict] = _nothing
     paper: Callable[[dict], dict] = _nothing
     cross_rows: Callable[[Any], Any] = _as_is

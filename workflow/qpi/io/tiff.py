@@ -73,7 +73,8 @@ def read_stack(
     wavelength, pixel size and z positions). Data are float32, or the file's dtype with `raw=True`.
     Any problem raises one `StackError` naming the fix. `require_focus=False` accepts stacks
     without an in-focus plane (two-plane TIE inputs). `fallback` gives metadata (e.g. a model card's
-    wavelength) used only where neither the file nor the keywords give it.
+    wavelength) used only where neither the file nor the keywords give it; their keys are listed in
+    the stack's `extra["assumed"]`.
     """
     paths = _as_paths(path)
     several = len(paths) > 1
@@ -88,12 +89,15 @@ def read_stack(
     given = dict(wavelength_um=wavelength_um, pixel_um=pixel_um, z_um=z_um, na=na, coherence=coherence,
                  magnification=magnification, medium_index=medium_index)
     meta.update({k: v for k, v in given.items() if v is not None})
-    meta = {**{k: v for k, v in (fallback or {}).items() if v is not None}, **meta}
+    assumed = {k: v for k, v in (fallback or {}).items() if v is not None and meta.get(k) is None}
+    meta = {**assumed, **meta}
     found = meta.pop("_z_found", None)
     for key, (noun, how) in _REQUIRED.items():
         if meta.get(key) is None:
             raise StackError(_missing_message(where, noun, how, several, found if key == "z_um" else None))
     extra = {k: v for k, v in meta.items() if k not in _KNOWN and not k.startswith("_")}
+    if assumed:  # the fallback values used: a caller names them as assumptions
+        extra["assumed"] = sorted(assumed)
     stack = Stack(
         data=data,
         z_um=np.asarray(meta["z_um"], dtype=float).ravel(),

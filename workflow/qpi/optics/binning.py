@@ -15,9 +15,11 @@ def bin_pixels(image: np.ndarray, factor: int) -> np.ndarray:
     return blocks.mean(axis=(-3, -1))
 
 
-def degrade(intensity: np.ndarray, factor: int, noise_sigma: float, rng: np.random.Generator) -> np.ndarray:
-    """Low-resolution input: normalise to mean 1, add Gaussian noise (σ on that scale), bin by `factor`."""
-    normalised = intensity / intensity.mean()
+def degrade(intensity: np.ndarray, factor: int, noise_sigma: float, rng: np.random.Generator,
+            level: float | None = None) -> np.ndarray:
+    """Low-resolution input: normalise to mean 1 (or to `level`: the mean inside a field stop), add Gaussian
+    noise (σ on that scale), bin by `factor`."""
+    normalised = intensity / (level or intensity.mean())
     noisy = normalised + noise_sigma * rng.standard_normal(normalised.shape)
     return bin_pixels(noisy, factor).astype(np.float32)
 

@@ -105,11 +105,16 @@ def code_version() -> str:
     return f"{__version__}+g{sha}" if sha else __version__
 
 
-def complete_card(card: dict | None, cfg: TrainConfig, data: str) -> dict:
+def complete_card(card: dict | None, cfg: TrainConfig, data: str, inputs: np.ndarray | None = None) -> dict:
     """A run's model card (`qpi.report.cards.for_run`) with what only the trainer knows: the seed, the digest
-    of the training data, the training settings and the code version."""
-    return {**(card or {}), "seed": cfg.seed, "code": code_version(),
-            "training": {"data_digest": data, "settings": dataclasses.asdict(cfg)}}
+    of the training data, the training settings, the code version and a summary of the training inputs
+    (`qpi.trust.ood.summarise`), which `qpi predict` compares new inputs with."""
+    from qpi.trust.ood import summarise
+
+    training = {"data_digest": data, "settings": dataclasses.asdict(cfg)}
+    if inputs is not None and np.ndim(inputs) == 4:
+        training["inputs"] = summarise(inputs, cfg.seed)
+    return {**(card or {}), "seed": cfg.seed, "code": code_version(), "training": training}
 
 
 def _payload(path: Path, keys: set[str]) -> dict:

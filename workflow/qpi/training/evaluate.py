@@ -8,13 +8,18 @@ import numpy as np
 
 from qpi.training.patches import grid
 
+EDGE_WEIGHT = 1e-3  # a tile's weight next to its edge: not zero, so a field's own edge keeps its one tile
+
 
 def ramp(size: int, overlap: int) -> np.ndarray:
-    """1-D blending weight rising over `overlap` pixels at both ends (never exactly zero)."""
+    """1-D blending weight over `overlap` pixels at both ends: about zero over the first quarter, where a
+    tile's zero padding still reaches its output, then rising linearly to 1 (never exactly zero)."""
     weight = np.ones(size)
     overlap = min(overlap, size // 2)
     if overlap > 0:
-        edge = (np.arange(overlap) + 0.5) / overlap
+        dead = overlap // 4
+        edge = np.full(overlap, EDGE_WEIGHT)
+        edge[dead:] = np.maximum((np.arange(overlap - dead) + 0.5) / (overlap - dead), EDGE_WEIGHT)
         weight[:overlap] = edge
         weight[size - overlap :] = edge[::-1]
     return weight

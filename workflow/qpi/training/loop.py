@@ -131,7 +131,8 @@ def start_run(out_dir: str | Path, cfg: TrainConfig, model: nn.Module, stateful:
     """Make `out_dir` (cleared of partial writes) and resume from its `last.pt` when it holds this
     model trained on these `data`, else start afresh; open `steps.csv` and (when `validated`)
     `epochs.csv`. A resumed run keeps only the log rows up to its checkpoint's step, so rows written
-    after the last checkpoint of a killed run are not repeated."""
+    after the last checkpoint of a killed run are not repeated. `data[0]` holds the network's training
+    inputs (N, C, h, w), summarised in the card."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     clear_partial_writes(out)
@@ -144,7 +145,7 @@ def start_run(out_dir: str | Path, cfg: TrainConfig, model: nn.Module, stateful:
     keep = (lambda row: int(row["step"]) <= progress["step"]) if resumed else None
     epochs_log = CsvLog(out / "epochs.csv", EPOCH_FIELDS, keep) if validated else None
     return Run(out, cfg, model, stateful, progress, resumed, CsvLog(out / "steps.csv", step_fields, keep), epochs_log,
-               complete_card(card, cfg, digest))
+               complete_card(card, cfg, digest, data[0]))
 
 
 def prefetched(plan: list, load: Callable, step: Callable[..., dict]) -> Iterator[tuple[dict[str, float], float]]:

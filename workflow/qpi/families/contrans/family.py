@@ -3,6 +3,7 @@ high-NA grid, its headline rows, Table 1's number for the compared setting and w
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from qpi import io
@@ -19,7 +20,7 @@ def model_card(config: dict, block: dict, objective: str) -> tuple[dict, dict]:
         objectives[objective] = dict(label)
     optics, hr = card.optics(objectives[objective]), card.optics(label)
     return _card(objective, optics, hr["pixel_um"] * block["hr_binning"], block["hr_px"], block["label"]["source"],
-                 f"{label['magnification']:g}×/{label['na']:g}")
+                 f"{label['magnification']:g}×/{label['na']:g}", card.illumination(config, from_corrected_stacks=False))
 
 
 def user_card(model_card: dict, grids: dict, objective: str) -> dict:
@@ -27,26 +28,53 @@ def user_card(model_card: dict, grids: dict, objective: str) -> dict:
     the objective's pixel size, NA and wavelength, and the label's HR grid."""
     optics = {k: v for k, v in grids["objectives"][objective].items() if v is not None}
     inputs, outputs = _card(objective, optics, grids["hr_pixel_um"], grids["hr_px"], grids["label"],
-                            "your stacks' objective")
+                            "your stacks' objective", "kept")
     return {**model_card, "inputs": inputs, "outputs": outputs}
 
 
-def _card(objective: str, optics: dict, hr_pixel: float, hr_px: int, label: str, label_objective: str):
+def _card(objective: str, optics: dict, hr_pixel: float, hr_px: int, label: str, label_objective: str,
+          illumination: str):
     inputs = {"channels": [{"quantity": "bright-field intensity", "objective": objective}], **optics,
-              "scale": "empty field", **card.tiles(hr_px),
+              "scale": "empty field", "illumination": illumination, **card.tiles(hr_px),
               "normalisation": f"intensity − 1, resampled onto the {hr_px} px HR grid ({hr_pixel:g} µm pixels)"}
     outputs = {"channels": [card.phase(hr_pixel, reference=label, objective=label_objective)], "hr_px": hr_px}
     return inputs, outputs
 
 
-def prepare(model_card: dict, files, z_um, pixel_um, normalise):
-    image, pixel = card.read_input(files[0], model_card, pixel_um)
+def prepare(model_card: dict, files, given: card.Given) -> card.Prepared:
+    image, pixel, z, notes = card.read_input(files[0], model_card, given)
+    relative, aperture, more = card.relative_intensity(image[None], model_card, given, str(files[0]))
     hr_pixel = model_card["outputs"]["channels"][0]["pixel_um"]
+    coarser = model_card["inputs"]["pixel_um"] / hr_pixel
     try:
-        x = onto_hr_grid(card.relative(image, normalise), model_card["inputs"]["pixel_um"] / hr_pixel)
+        x = onto_hr_grid(relative[0], coarser)[None]
     except ValueError as err:
         raise io.StackError(f"{files[0]}: {err}") from None
-    return x, 1, hr_pixel
+    if aperture is not None:  # onto the HR grid with the image (a contrast: inside 0, outside −1)
+        aperture = onto_hr_grid(aperture.astype(np.float32), coarser) > -0.5
+    return card.Prepared(x, 1, hr_pixel, aperture, [0.0], notes + more)
+
+
+def reimage(model_card: dict, prepared: card.Prepared, images: dict):
+    """The low-NA input imaged in focus from the predicted phase through the card's low-NA objective (a pure
+    phase object), on the input's pixels and brought onto the HR grid as the input was. An in-focus image
+    barely depends on the phase's sign, so the image of −φ is given beside it."""
+    from qpi.optics.binning import bin_pixels
+    from qpi.trust import consistency
+
+    scope = consistency.optics(model_card["inputs"], "the low-NA objective")
+    coarser = model_card["inputs"]["pixel_um"] / prepared.pixel_um
+    factor = max(int(round(coarser)), 1)
+
+    def imaged(phase: np.ndarray) -> np.ndarray:
+        hr = consistency.reimage(phase, 1.0, [0.0], scope, prepared.pixel_um)[0]
+        back = onto_hr_grid(bin_pixels(hr, factor) if coarser >= 1 else hr, coarser if coarser >= 1 else 1.0) + 1
+        return (back / np.nanmean(back))[None]
+
+    phase = images["phase"]
+    margin = int(np.ceil(2 * scope.wavelength_um / scope.na / prepared.pixel_um))  # two widths of its blur
+    return consistency.Reimaged(prepared.x + 1.0, imaged(phase), margin, mirrored=imaged(-phase),
+                                note="a pure phase object (unit amplitude) assumed")
 
 
 def setting(config: dict) -> dict:
@@ -93,6 +121,7 @@ def budget_headline(config: dict, run: dict) -> dict:
 
 FAMILY = register(Family(
     name="contrans", title="ContransGAN", card=model_card, prepare=prepare, outputs=card.named_channels,
+    reimage=reimage,
     summary_tables=("contrans_per_image",), summary_params=setting, headlines=headlines, paper=paper,
     cross_table="contrans_cross_na", cross_rows=cross_condition, budget_headline=budget_headline,
     run_scores=paths.RUN_SCORES["contrans"],

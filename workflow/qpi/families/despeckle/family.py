@@ -17,16 +17,20 @@ def model_card(config: dict, block: dict, condition: str) -> tuple[dict, dict]:
     else:
         optics, diffuser = card.optics({**config["microscope"], **block["microscope"]}), conditions(block)[condition]["diffuser"]
     inputs = {"channels": [{"quantity": "speckle intensity", "defocus_um": block["defocus_um"]}], **optics,
-              "diffuser": diffuser, "scale": "empty field", "power": block["input_power"], **card.tiles(block["field_px"]),
+              "diffuser": diffuser, "scale": "empty field",
+              "illumination": card.illumination(config, from_corrected_stacks=False), "power": block["input_power"],
+              **card.tiles(block["field_px"]),
               "normalisation": f"intensity ** {block['input_power']} − 1"}
     channels = [{"quantity": "intensity", "unit": "1", "pixel_um": optics["pixel_um"], "note": "the network gives 2·I − 1"},
                 card.phase(optics["pixel_um"], reference=block["label"])]
     return inputs, {"channels": channels}
 
 
-def prepare(model_card: dict, files, z_um, pixel_um, normalise):
-    image, pixel = card.read_input(files[0], model_card, pixel_um)
-    return network_input(card.relative(image, normalise), model_card["inputs"]["power"])[None], 1, pixel
+def prepare(model_card: dict, files, given: card.Given) -> card.Prepared:
+    image, pixel, z, notes = card.read_input(files[0], model_card, given)
+    relative, aperture, more = card.relative_intensity(image[None], model_card, given, str(files[0]), stops=False)
+    x = network_input(relative, model_card["inputs"]["power"])
+    return card.Prepared(x, 1, pixel, aperture, [z], notes + more)
 
 
 def named_outputs(y, model_card: dict) -> dict:
@@ -70,6 +74,8 @@ def budget_headline(config: dict, run: dict) -> dict:
 
 FAMILY = register(Family(
     name="despeckle", title="DespeckleNet", card=model_card, prepare=prepare, outputs=named_outputs,
+    no_forward_model="DespeckleNet has no forward model to check against: the diffuser between the specimen and "
+                     "the camera is unknown, so no phase can be imaged back to the speckle it came through",
     summary_tables=("despeckle_correlation", "despeckle_per_image"), summary_params=summary_params, headlines=headlines,
     cross_table="despeckle_cross", budget_headline=budget_headline, run_scores=paths.RUN_SCORES["despeckle"],
 ))

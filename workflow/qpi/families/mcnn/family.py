@@ -9,7 +9,7 @@ import pandas as pd
 from qpi import io
 from qpi.core import paths
 from qpi.families import Family, card, register
-from qpi.families.mcnn import conditions, network_input, network_output, user
+from qpi.families.mcnn import conditions, network_input, network_output, plane_index, user
 from qpi.scoring.scores import PIXEL_METRICS, mean_metrics, with_replicates
 
 
@@ -27,21 +27,23 @@ def model_card(config: dict, block: dict, condition: str) -> tuple[dict, dict]:
         planes, amplitude = block["user"]["planes_um"] or [], False
     else:
         planes, amplitude = conditions(block)[condition]["z_um"], conditions(block)[condition]["amplitude"]
-    return _card(card.optics({**config["microscope"], **block["microscope"]}), planes, amplitude, block["field_px"])
+    return _card(card.optics({**config["microscope"], **block["microscope"]}), planes, amplitude, block["field_px"],
+                 card.illumination(config))
 
 
 def stacks_card(model_card: dict, shared: dict, fine_tuned_from: str | None = None) -> dict:
     """A user-data run's card completed with what the stacks gave (`user_data`'s microscope file): their
     microscope and the network's planes; and for a fine-tuned network, the model it started from."""
     inputs, outputs = _card(card.optics(shared["microscope"]), shared["planes_um"], False,
-                            model_card["inputs"]["tile_px"])
+                            model_card["inputs"]["tile_px"], model_card["inputs"].get("illumination", "kept"))
     extra = {"fine_tuned_from": fine_tuned_from} if fine_tuned_from else {}
     return {**model_card, "inputs": inputs, "outputs": outputs, "trained_for": shared["stacks"], **extra}
 
 
-def _card(optics: dict, planes_um: list[float], amplitude: bool, tile_px: int) -> tuple[dict, dict]:
+def _card(optics: dict, planes_um: list[float], amplitude: bool, tile_px: int, illumination: str
+          ) -> tuple[dict, dict]:
     inputs = {"channels": [{"quantity": "intensity", "z_um": z} for z in planes_um], **optics,
-              "scale": "empty field", **card.tiles(tile_px),
+              "scale": "empty field", "illumination": illumination, **card.tiles(tile_px),
               "normalisation": "intensity − 1 (unit background), divided by the training inputs' std per plane"}
     outputs = [card.phase(optics["pixel_um"])]
     if amplitude:
@@ -50,21 +52,40 @@ def _card(optics: dict, planes_um: list[float], amplitude: bool, tile_px: int) -
     return inputs, {"channels": outputs}
 
 
-def prepare(model_card: dict, files, z_um, pixel_um, normalise):
+def prepare(model_card: dict, files, given: card.Given) -> card.Prepared:
     """The card's planes from one stack, or from one file per plane in z order (a stack with more
     planes gives the ones needed)."""
     spec = model_card["inputs"]
     wanted = [c["z_um"] for c in spec["channels"]]
-    stack = io.read_stack(files[0] if len(files) == 1 else files, z_um=z_um, pixel_um=pixel_um,
+    where = io.path_names(files)
+    stack = io.read_stack(files[0] if len(files) == 1 else files, z_um=given.z_um, pixel_um=given.pixel_um,
                           require_focus=False, fallback={"wavelength_um": spec.get("wavelength_um"),
                                                          "pixel_um": spec.get("pixel_um")})
-    card.check_pixel(io.path_names(files), stack.pixel_um, spec.get("pixel_um"))
+    card.check_pixel(where, stack.pixel_um, spec.get("pixel_um"))
+    notes = [f"{key.replace('_um', '')} {getattr(stack, key):g} µm assumed from the model card ({where} carries "
+             f"none; give --{key.replace('_', '-')})" for key in stack.extra.get("assumed", [])]
     try:
-        return network_input(card.relative(stack.data, normalise), stack.z_um, wanted), 1, stack.pixel_um
+        planes = stack.data[plane_index(stack.z_um, wanted)]
     except ValueError:
-        raise io.StackError(f"{io.path_names(files)}: the network needs the planes at z = {io.format_z(wanted)} µm, "
+        raise io.StackError(f"{where}: the network needs the planes at z = {io.format_z(wanted)} µm, "
                             f"the input has z = {io.format_z(stack.z_um)} µm; give a stack holding them (or --z-um "
                             "if the files' z are wrong).") from None
+    relative, aperture, more = card.relative_intensity(planes, model_card, given, where)
+    return card.Prepared(network_input(relative, wanted, wanted), 1, stack.pixel_um, aperture, wanted, notes + more)
+
+
+def reimage(model_card: dict, prepared: card.Prepared, images: dict):
+    """The input planes imaged from the predicted phase (and amplitude, where the network gives one; else
+    a pure phase object) through the card's objective."""
+    from qpi.trust import consistency
+
+    scope = consistency.optics(model_card["inputs"], "the planes")
+    predicted = consistency.reimage(images["phase"], images.get("amplitude", 1.0), prepared.z_um, scope,
+                                    prepared.pixel_um)
+    predicted = predicted / np.nanmean(predicted, axis=(-2, -1), keepdims=True)  # as the input: over its mean
+    note = "" if "amplitude" in images else "a pure phase object (unit amplitude) assumed"
+    return consistency.Reimaged(prepared.x + 1.0, predicted, consistency.blur_margin(prepared.z_um, scope,
+                                                                                      prepared.pixel_um), note=note)
 
 
 def outputs(y, model_card: dict) -> dict:
@@ -104,7 +125,7 @@ def budget_headline(config: dict, run: dict) -> dict:
 
 
 FAMILY = register(Family(
-    name="mcnn", title="MCNN", card=model_card, prepare=prepare, outputs=outputs, files=None,
+    name="mcnn", title="MCNN", card=model_card, prepare=prepare, outputs=outputs, files=None, reimage=reimage,
     summary_tables=("mcnn_transfer",), summary_params=summary_params, headlines=headlines,
     cross_table="mcnn_transfer", budget_headline=budget_headline, run_scores=paths.RUN_SCORES["mcnn"],
 ))

@@ -21,6 +21,7 @@ from qpi.optics.binning import degrade
 from qpi.optics.phantoms import height_from_phase
 from qpi.scoring import metrics
 from qpi.scoring.scores import PIXEL_METRICS, condition_means, image_rows, phase_reference, summarise, wide
+from qpi.tie.brightness import lit_mean
 from qpi.training.evaluate import timed
 
 # sweep → (condition key it varies, axis label)
@@ -59,13 +60,14 @@ def input_plane(z_um, defocus_um: float | None = None, input_um: float | None = 
 
 def acquire(stack: Stack, defocus_um: float | None, pair_um, binning: int, noise_sigma: float,
             rng: np.random.Generator, input_um: float | None = None) -> tuple[np.ndarray, Stack, float]:
-    """A corrected stack's network input (the defocused plane, noisy and binned), the LR stack of
+    """A corrected stack's network input (the defocused plane relative to its mean inside a field stop,
+    noisy and binned: a frame lit over more or less of its area gives the same level), the LR stack of
     the TIE baselines (the planes `pair_um`, or every plane when None), on the binned pixel grid,
     and the input plane's z (`input_plane`)."""
     plane = input_plane(stack.z_um, defocus_um, input_um)
     pair_um = [float(z) for z in (stack.z_um if pair_um is None else pair_um)]
     try:
-        lr = degrade(stack.plane(plane), binning, noise_sigma, rng)
+        lr = degrade(stack.plane(plane), binning, noise_sigma, rng, level=lit_mean(stack.plane(plane)))
         pair = np.stack([degrade(stack.plane(z), binning, noise_sigma, rng) for z in pair_um])
     except KeyError as err:
         raise StackError(f"DL-SRQPI: {err.args[0]}; pick planes the stack has (input_um / tie_planes_um in the "

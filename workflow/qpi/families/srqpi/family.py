@@ -3,6 +3,7 @@ and where a budget run is scored."""
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from qpi.core import paths
@@ -26,15 +27,34 @@ def model_card(config: dict, block: dict, condition: str) -> tuple[dict, dict]:
         lr_pixel = hr_pixel * binning
     inputs = {"channels": [{"quantity": "intensity", "defocus_um": planes if len(planes) > 1 else planes[0]}],
               "binning": binning, "pixel_um": lr_pixel, **optics, "scale": "field mean",
+              "illumination": card.illumination(config),
               "normalisation": f"intensity / its field mean, binned {binning}×{binning} (block means)",
               **card.tiles(block["evaluate"]["tile_lr"], block["evaluate"]["overlap_lr"])}
     return inputs, {"channels": [card.phase(hr_pixel, reference=block["label"])], "upscale": binning}
 
 
-def prepare(model_card: dict, files, z_um, pixel_um, normalise):
-    image, pixel = card.read_input(files[0], model_card, pixel_um)
+def prepare(model_card: dict, files, given: card.Given) -> card.Prepared:
+    image, pixel, z, notes = card.read_input(files[0], model_card, given)
+    x, aperture, more = card.relative_intensity(image[None], model_card, given, str(files[0]))
     factor = int(model_card["outputs"]["upscale"])
-    return card.relative(image, normalise), factor, pixel and pixel / factor
+    return card.Prepared(x, factor, pixel and pixel / factor, aperture, [z], notes + more)
+
+
+def reimage(model_card: dict, prepared: card.Prepared, images: dict):
+    """The LR input imaged from the predicted phase: a pure phase object (unit amplitude: one defocused image
+    gives no amplitude) at the input's defocus through the card's objective, binned onto the LR grid."""
+    from qpi.optics.binning import bin_pixels
+    from qpi.trust import consistency
+
+    z = prepared.z_um[0]
+    if z is None:
+        raise consistency.Unknown("the network was trained at several planes and the input's defocus is unknown "
+                                  "(give --z-um)")
+    scope = consistency.optics(model_card["inputs"], "the input")
+    predicted = bin_pixels(consistency.reimage(images["phase"], 1.0, [z], scope, prepared.pixel_um), prepared.factor)
+    predicted = predicted / np.nanmean(predicted)
+    margin = -(-consistency.blur_margin([z], scope, prepared.pixel_um) // prepared.factor)
+    return consistency.Reimaged(prepared.x, predicted, margin, note="a pure phase object (unit amplitude) assumed")
 
 
 def implied_card(model) -> dict | None:
@@ -68,6 +88,6 @@ def budget_headline(config: dict, run: dict) -> dict:
 
 FAMILY = register(Family(
     name="srqpi", title="DL-SRQPI", card=model_card, prepare=prepare, outputs=card.named_channels,
-    implied_card=implied_card, summary_tables=("srqpi_benchmark",), headlines=headlines,
+    implied_card=implied_card, reimage=reimage, summary_tables=("srqpi_benchmark",), headlines=headlines,
     cross_table="srqpi_cross", budget_headline=budget_headline, run_scores=paths.RUN_SCORES["srqpi"],
 ))
