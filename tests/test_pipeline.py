@@ -156,6 +156,22 @@ def test_smoke_contrans_table_has_finite_scores_beside_the_papers(smoke):
 
 
 @pytest.mark.slow
+def test_smoke_trust_table_calibrates_every_family(smoke):
+    """The trust signs of every family on its own condition and the others (at smoke size the networks are
+    barely trained, so only the table's make-up is checked here; the numbers are the demo's, in the README)."""
+    trust = pd.read_csv(smoke / "results" / "tables" / "trust.csv").set_index("family")
+    assert set(trust.index) == {"srqpi", "mcnn", "despeckle", "contrans"}
+    assert (trust["images"] >= 3).all() and trust["tests"].str.contains(",").all()  # own and other conditions
+    for column in ("pixel_spearman", "image_spearman_sigma", "within_2_sigma", "ood_auroc"):
+        assert trust[column].between(-1, 1).all(), column  # every card now keeps its training inputs' summary
+    consistency = trust["image_spearman_consistency"]
+    assert consistency.drop("despeckle").between(-1, 1).all() and np.isnan(consistency["despeckle"])  # no forward model
+    images = pd.read_csv(smoke / "results" / "srqpi" / "trust" / "images.csv")
+    assert (images["sigma"] > 0).all() and (images["consistency"] > 0).all() and images["ood"].notna().all()
+    assert (smoke / "results" / "figures" / "trust.png").stat().st_size > 10_000
+
+
+@pytest.mark.slow
 def test_smoke_summary_and_cross_condition_cover_every_family(smoke):
     tables = smoke / "results" / "tables"
     summary = pd.read_csv(tables / "summary.csv")
@@ -212,10 +228,10 @@ def test_the_report_holds_every_figure_and_table_with_its_caption(smoke):
     report = (smoke / "report.html").read_text()
     figures = sorted((smoke / "results" / "figures").glob("*.png"))
     tables = sorted((smoke / "results" / "tables").glob("*.html"))
-    assert len(figures) >= 15 and len(tables) == 9
+    assert len(figures) >= 15 and len(tables) == 10
     for path in [*figures, *tables]:
         assert f'"results/{path.parent.name}/{path.name}"' in report, path.name
-    assert report.count('"mime_type": "text/html"') == 9  # tables show inline; a CSV would only download
+    assert report.count('"mime_type": "text/html"') == 10  # tables show inline; a CSV would only download
     assert report.count('"mime_type": "image/png"') == len(figures)
     summary = (smoke / "results" / "tables" / "summary.html").read_text()
     assert summary.count("<tr>") == len(pd.read_csv(smoke / "results" / "tables" / "summary.csv")) + 1

@@ -186,3 +186,18 @@ def test_a_flat_field_image_is_divided_out_and_a_wrong_sized_one_refused(tmp_pat
                  "--flat", str(tmp_path / "small.tif")]) == 1
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "small.tif: an empty-field image of 16×32 pixels" in err
+
+
+def test_calibration_numbers_say_when_sigma_tracks_the_error_and_the_ood_score_separates():
+    from qpi.trust import calibration
+
+    rng = np.random.default_rng(7)
+    rows = []
+    for i in range(20):  # the error grows with σ image by image; the other condition's inputs score higher
+        sigma = 0.05 * (1 + i)
+        rows.append({"test_condition": "own" if i < 10 else "far", "rmse": sigma * (1 + 0.1 * rng.random()),
+                     "sigma": sigma, "consistency": 0.5, "ood": i, "pixel_spearman": 0.8, "within_2_sigma": 0.9})
+    out = calibration.summarise(rows, "own")
+    assert out["image_spearman_sigma"] > 0.95 and out["ood_auroc"] == 1.0 and out["images"] == 20
+    assert np.isnan(out["image_spearman_consistency"])  # a constant residual ranks nothing
+    assert calibration.auroc([0, 1], [0, 1]) == 0.5 and np.isnan(calibration.auroc([], [1]))

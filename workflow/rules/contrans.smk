@@ -252,3 +252,32 @@ rule contrans_heights:
         "../../envs/qpi.yaml"
     script:
         "../scripts/contrans_heights.py"
+
+
+rule contrans_trust:
+    """The trust signs of ContransGAN at the compared objective, trained on the compared specimen, on the test
+    tiles of every specimen (its own, and the others: out of distribution), against the exact phase."""
+    input:
+        models=expand(paths.CONTRANS_RUN["generator"], specimen=CONTRANS["baselines"]["specimen"],
+                      objective=CONTRANS["baselines"]["objective"], model="contrans", seed=CONTRANS_SEEDS),
+        sets=expand(paths.CONTRANS["data"], specimen=CONTRANS_SPECIMENS, part="test"),
+    output:
+        images=paths.fill(paths.TRUST["images"], family="contrans"),
+        maps=paths.fill(paths.TRUST["maps"], family="contrans"),
+    params:
+        family="contrans",
+        own=CONTRANS["baselines"]["specimen"],
+        tests=CONTRANS_SPECIMENS,
+        cases={"images": config["trust"]["images"]},
+        device=config["device"],
+    threads: CONTRANS["threads"]
+    resources:
+        gpu=1,
+    log:
+        paths.log("contrans/trust"),
+    benchmark:
+        paths.benchmark("contrans/trust")
+    conda:
+        "../../envs/qpi.yaml"
+    script:
+        "../scripts/trust_evaluate.py"

@@ -33,9 +33,13 @@ DESPECKLE_CONDITIONS = DESPECKLE_PLAN.conditions
 DESPECKLE_TRAINED = DESPECKLE_PLAN.trained()  # {training condition: models}
 DESPECKLE_TESTS = DESPECKLE_PLAN.tests()  # every network is scored on each
 DESPECKLE_LEVELS = DESPECKLE_PLAN.levels
+DESPECKLE_TRUST_CONDITION, DESPECKLE_TRUST_OWN = "pooled", []  # a sheet's diffusers: no exact phase to calibrate on
 if SIMULATE:
     DESPECKLE_SETS = [f"sets{k}" for k in DESPECKLE["diversity"]["sets"]]
     DESPECKLE_EXAMPLE = f"l{DESPECKLE['example_level']}"  # the example panel's level
+    # the trust signs' networks: the example level's (pooled: every level's, whose test speckle is then their own)
+    DESPECKLE_TRUST_CONDITION = despeckle.level_training(DESPECKLE, DESPECKLE_CONDITIONS, DESPECKLE_EXAMPLE)
+    DESPECKLE_TRUST_OWN = DESPECKLE_LEVELS if DESPECKLE_TRUST_CONDITION == "pooled" else [DESPECKLE_EXAMPLE]
     # Every evaluation: the level sweep's networks with every seed, the diversity and diffuser-type
     # experiments' with their own seeds (fewer where only the sweep decides an ordering).
     DESPECKLE_SEEDS = {e: DESPECKLE[e]["seeds"] or DESPECKLE["seeds"] for e in ("diversity", "cross")}
@@ -308,3 +312,33 @@ rule despeckle_cross_table:
         "../../envs/qpi.yaml"
     script:
         "../scripts/despeckle_cross_table.py"
+
+
+rule despeckle_trust:
+    """The trust signs of DespeckleNet trained on the example level's data (with levels_training: pooled, every
+    level) on the test speckle of every test condition (unseen diffusers; other kinds: out of distribution)."""
+    input:
+        models=expand(paths.DESPECKLE_RUN["best"], condition=DESPECKLE_TRUST_CONDITION, model="despecklenet",
+                      seed=DESPECKLE["seeds"]),
+        sets=expand(paths.DESPECKLE["speckle"], condition=DESPECKLE_TESTS, split="test"),
+        specimens=[DESPECKLE_PLAN.specimens("test", t) for t in DESPECKLE_TESTS],
+    output:
+        images=paths.fill(paths.TRUST["images"], family="despeckle"),
+        maps=paths.fill(paths.TRUST["maps"], family="despeckle"),
+    params:
+        family="despeckle",
+        own=DESPECKLE_TRUST_OWN,
+        tests=DESPECKLE_TESTS,
+        cases={"images": config["trust"]["images"]},
+        device=config["device"],
+    threads: DESPECKLE["threads"]
+    resources:
+        gpu=1,
+    log:
+        paths.log("despeckle/trust"),
+    benchmark:
+        paths.benchmark("despeckle/trust")
+    conda:
+        "../../envs/qpi.yaml"
+    script:
+        "../scripts/trust_evaluate.py"

@@ -1,6 +1,7 @@
 # MCNN: multi-scale U-Net, phase (+ amplitude) from 1, 2 or N defocused planes of simulated natural images.
 from qpi.families import mcnn
 from qpi.families.mcnn import user as mcnn_user
+from qpi.families.mcnn.family import in_distribution_set
 from qpi.training import tiles
 
 
@@ -263,3 +264,32 @@ if not SIMULATE:
             "../../envs/qpi.yaml"
         script:
             "../scripts/mcnn_user_data.py"
+
+
+rule mcnn_trust:
+    """The trust signs of the convergence study's network on every test set (the training kind: its own),
+    against the exact phase."""
+    input:
+        models=expand(paths.MCNN_RUN["best"], condition=MCNN["convergence"]["condition"],
+                      model=MCNN["convergence"]["models"][0], seed=MCNN["convergence"]["seeds"]),
+        sets=MCNN_TESTS,
+    output:
+        images=paths.fill(paths.TRUST["images"], family="mcnn"),
+        maps=paths.fill(paths.TRUST["maps"], family="mcnn"),
+    params:
+        family="mcnn",
+        own=in_distribution_set(MCNN["datasets"], MCNN_TEST_SETS) if SIMULATE else None,
+        tests=MCNN_TEST_SETS,
+        cases={"images": config["trust"]["images"]},
+        device=config["device"],
+    threads: config["threads"]["train"]
+    resources:
+        gpu=1,
+    log:
+        paths.log("mcnn/trust"),
+    benchmark:
+        paths.benchmark("mcnn/trust")
+    conda:
+        "../../envs/qpi.yaml"
+    script:
+        "../scripts/trust_evaluate.py"

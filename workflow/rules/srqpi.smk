@@ -489,3 +489,32 @@ rule srqpi_microlens_figure:
         "../../envs/qpi.yaml"
     script:
         "../scripts/srqpi_microlens_figure.py"
+
+
+rule srqpi_trust:
+    """The trust signs (σ over seeds and flips, consistency, OOD score) of the benchmark's first network on the
+    held-out fields of every sweep condition, against the exact phase."""
+    input:
+        models=expand(paths.SRQPI_RUN["best"], condition=SRQPI["train_condition"][0], model=list(SRQPI["models"])[0],
+                      seed=SRQPI["seeds"]),
+        lr=expand(paths.SRQPI["lr"], condition=srqpi.sweep_tests(SRQPI), stack=TEST_STACKS),
+    output:
+        images=paths.fill(paths.TRUST["images"], family="srqpi"),
+        maps=paths.fill(paths.TRUST["maps"], family="srqpi"),
+    params:
+        family="srqpi",
+        own=SRQPI["train_condition"][0],
+        tests=srqpi.sweep_tests(SRQPI),
+        cases={"stacks": TEST_STACKS, "truth": truth_paths(TEST_STACKS)},
+        device=config["device"],
+    threads: config["threads"]["train"]
+    resources:
+        gpu=1,
+    log:
+        paths.log("srqpi/trust"),
+    benchmark:
+        paths.benchmark("srqpi/trust")
+    conda:
+        "../../envs/qpi.yaml"
+    script:
+        "../scripts/trust_evaluate.py"

@@ -4,8 +4,11 @@ from qpi import families
 FAMILIES = [f for f in families.every() if f.name in FAMILIES_RUN]  # those that run here, in summary order
 
 TARGETS += [paths.table("summary"), paths.table("summary", "html"), paths.table("summary", "md")]
-if SIMULATE:  # the sweeps' cross-condition matrices: simulated conditions
+TRUSTED = [f.name for f in FAMILIES if f.trust_cases is not None]  # families whose trust signs are calibrated
+if SIMULATE:  # the sweeps' cross-condition matrices: simulated conditions; the trust signs against the exact phase
     TARGETS += [paths.table("cross_condition"), paths.figure("cross_condition")]
+    if TRUSTED:
+        TARGETS += [paths.table("trust"), paths.table("trust", "html"), paths.figure("trust")]
 
 
 rule summary_table:
@@ -56,3 +59,33 @@ rule cross_condition_figure:
         "../../envs/qpi.yaml"
     script:
         "../scripts/cross_condition_figure.py"
+
+
+rule trust_table:
+    """Per family: how well the uncertainty, the consistency residual and the OOD score track the real error."""
+    input:
+        images=expand(paths.TRUST["images"], family=TRUSTED),
+    output:
+        table=paths.table("trust"),
+        html=report(paths.table("trust", "html"), caption="../report/trust.rst", category="Trust"),
+    log:
+        paths.log("tables/trust"),
+    conda:
+        "../../envs/qpi.yaml"
+    script:
+        "../scripts/trust_table.py"
+
+
+rule trust_figure:
+    """Per family, error beside uncertainty and consistency residual for held-out images; reliability curves."""
+    input:
+        images=expand(paths.TRUST["images"], family=TRUSTED),
+        maps=expand(paths.TRUST["maps"], family=TRUSTED),
+    output:
+        figure=report(paths.figure("trust"), caption="../report/trust.rst", category="Trust"),
+    log:
+        paths.log("figures/trust"),
+    conda:
+        "../../envs/qpi.yaml"
+    script:
+        "../scripts/trust_figure.py"

@@ -123,6 +123,10 @@ CONTRANS = {
 }
 CONTRANS_RUN = _run(f"{_CT}/{{specimen}}/{{objective}}/models", "generator.pt", "steps.csv")
 
+# The trust signs' calibration (qpi.trust.calibration): per family, one row per held-out image and the maps
+# of a few of them.
+TRUST = {"images": f"{RESULTS}/{{family}}/trust/images.csv", "maps": f"{RESULTS}/{{family}}/trust/maps.npz"}
+
 # The evaluation CSV that scores one training run, per family (DespeckleNet's holds every network
 # trained on its condition with its seed).
 RUN_SCORES = {"srqpi": fill(SRQPI["scores"], method=RUN), "mcnn": fill(MCNN["scores"], method=RUN),

@@ -42,6 +42,8 @@ class Family:
     implied_card(model) -> card | None: the card of a model file saved before cards existed.
     reimage(card, prepared, images) -> trust.consistency.Reimaged: the input planes imaged from a
         prediction through the family's forward model; None where there is none (`no_forward_model` says why).
+    trust_cases(card, files, params) -> (test condition, image id, card.Prepared, exact phase), one per held-out
+        image of each test condition: what `trust.calibration` scores the trust signs on.
     summary_tables: the tables (`paths.table` names) its headline rows are read from;
     summary_params(config) -> keyword arguments of `headlines` that planning knows;
     headlines(tables, **params) -> one row per method (family, method, setting, metrics).
@@ -66,6 +68,7 @@ class Family:
     files: int | None = 1
     implied_card: Callable[[Any], dict | None] | None = None
     reimage: Callable[..., Any] | None = None
+    trust_cases: Callable[..., Any] | None = None
     no_forward_model: str = ""
     summary_params: Callable[[dict], dict] = _nothing
     paper: Callable[[dict], dict] = _nothing

@@ -97,3 +97,43 @@ def cross_condition(grids: dict[tuple[str, str, str], pd.DataFrame]):
     fig.suptitle("Cross-condition generalisation (SSIM, mean over seeds)")
     fig.tight_layout(rect=(0, 0, 1, 1 - 0.35 / fig.get_figheight()))  # else the title meets the top row's
     return fig
+
+
+def trust(families_maps: dict[str, dict], own: dict[str, str]):
+    """Per family (a row): |error| beside σ and the consistency residual for one held-out image of its own
+    condition and one of another, and a reliability curve: the RMS error of pixels binned by σ."""
+    names = list(families_maps)
+    fig, axes = plt.subplots(len(names), 7, figsize=(17, 2.5 * len(names)), squeeze=False)
+    for row, name in zip(axes, names):
+        maps = families_maps[name]
+        keys = sorted({k.rsplit("/", 1)[0] for k in maps})
+        mine = {c.strip() for c in own[name].split(",")}
+        picked = [next((k for k in keys if k.split("/")[0] in mine), keys[0]),
+                  next((k for k in keys if k.split("/")[0] not in mine), keys[-1])]
+        for ax_group, key in zip((row[:3], row[3:6]), picked):
+            error, sigma = maps[f"{key}/error"], maps[f"{key}/sigma"]
+            top = np.nanpercentile(error, 99) or 1.0
+            for ax, (title, image, vmax) in zip(ax_group, [("|error| (rad)", error, top), ("σ (rad)", sigma, top / 2),
+                                                          ("consistency residual", maps.get(f"{key}/residual"), None)]):
+                ax.set_axis_off()
+                if image is None:
+                    ax.text(0.5, 0.5, "no forward model", ha="center", va="center", transform=ax.transAxes)
+                    continue
+                shown = ax.imshow(image, cmap="magma", vmin=0, vmax=vmax)
+                fig.colorbar(shown, ax=ax, fraction=0.046, pad=0.02)
+                ax.set_title(f"{name} {key.split('/')[0]}: {title}", fontsize=8)
+        ax = row[6]
+        sigma = np.concatenate([maps[k].ravel() for k in maps if k.endswith("/sigma")])
+        error = np.concatenate([maps[k].ravel() for k in maps if k.endswith("/error")])
+        keep = np.isfinite(sigma) & np.isfinite(error)
+        edges = np.unique(np.percentile(sigma[keep], np.linspace(0, 100, 11)))
+        which = np.clip(np.digitize(sigma[keep], edges[1:-1]), 0, len(edges) - 2)
+        centres = [sigma[keep][which == b].mean() for b in range(len(edges) - 1)]
+        rms = [np.sqrt(np.mean(error[keep][which == b] ** 2)) for b in range(len(edges) - 1)]
+        ax.plot(centres, rms, "o-", label="RMS error")
+        ax.plot(centres, centres, "k:", label="error = σ")
+        ax.set(xlabel="σ (rad), deciles", ylabel="RMS |error| (rad)", title=f"{name}: reliability")
+        ax.legend(fontsize=7)
+    fig.suptitle("Where the trust signs point: error against the exact phase, uncertainty, consistency residual")
+    fig.tight_layout()
+    return fig

@@ -77,6 +77,21 @@ def reimage(model_card: dict, prepared: card.Prepared, images: dict):
                                 note="a pure phase object (unit amplitude) assumed")
 
 
+def trust_cases(model_card: dict, files: dict, params: dict):
+    """The first `params["images"]` test tiles of every specimen through the card's objective, on the HR
+    grid, with their exact phase."""
+    from qpi.families.contrans import network_input
+    from qpi.training.patches import load_dataset
+
+    objective = model_card["inputs"]["channels"][0]["objective"]
+    hr_px, hr_pixel = model_card["outputs"]["hr_px"], model_card["outputs"]["channels"][0]["pixel_um"]
+    for test, path in zip(params["tests"], files["sets"]):
+        data = load_dataset(path)
+        x = network_input(data[f"lr_{objective}"][: params["images"]], hr_px)
+        for i, tile in enumerate(x):
+            yield test, i, card.Prepared(tile, 1, hr_pixel, z_um=[0.0]), data["exact"][i, 0]
+
+
 def setting(config: dict) -> dict:
     """The specimen and input objective the baselines are compared on (the summary's and budget's
     setting); on a lab's files, every objective of the sheet against its label."""
@@ -121,7 +136,7 @@ def budget_headline(config: dict, run: dict) -> dict:
 
 FAMILY = register(Family(
     name="contrans", title="ContransGAN", card=model_card, prepare=prepare, outputs=card.named_channels,
-    reimage=reimage,
+    reimage=reimage, trust_cases=trust_cases,
     summary_tables=("contrans_per_image",), summary_params=setting, headlines=headlines, paper=paper,
     cross_table="contrans_cross_na", cross_rows=cross_condition, budget_headline=budget_headline,
     run_scores=paths.RUN_SCORES["contrans"],

@@ -33,6 +33,18 @@ def prepare(model_card: dict, files, given: card.Given) -> card.Prepared:
     return card.Prepared(x, 1, pixel, aperture, [z], notes + more)
 
 
+def trust_cases(model_card: dict, files: dict, params: dict):
+    """The first `params["images"]` test speckle images of every test condition (unseen diffusers), with the
+    exact phase of the specimen behind each."""
+    from qpi.training.patches import load_dataset
+
+    for test, speckle, specimens in zip(params["tests"], files["sets"], files["specimens"]):
+        x = network_input(load_dataset(speckle)["speckle"][: params["images"]], model_card["inputs"]["power"])
+        exact = load_dataset(specimens)["exact"]
+        for i, tile in enumerate(x):
+            yield test, i, card.Prepared(tile, 1, model_card["inputs"]["pixel_um"]), exact[i, 0]
+
+
 def named_outputs(y, model_card: dict) -> dict:
     return {k: v[0] for k, v in outputs(y[None]).items()}
 
@@ -74,6 +86,7 @@ def budget_headline(config: dict, run: dict) -> dict:
 
 FAMILY = register(Family(
     name="despeckle", title="DespeckleNet", card=model_card, prepare=prepare, outputs=named_outputs,
+    trust_cases=trust_cases,
     no_forward_model="DespeckleNet has no forward model to check against: the diffuser between the specimen and "
                      "the camera is unknown, so no phase can be imaged back to the speckle it came through",
     summary_tables=("despeckle_correlation", "despeckle_per_image"), summary_params=summary_params, headlines=headlines,

@@ -88,6 +88,18 @@ def reimage(model_card: dict, prepared: card.Prepared, images: dict):
                                                                                       prepared.pixel_um), note=note)
 
 
+def trust_cases(model_card: dict, files: dict, params: dict):
+    """The first `params["images"]` images of every test set, at the card's planes, with their exact phase."""
+    from qpi.training.patches import load_dataset
+
+    wanted = [c["z_um"] for c in model_card["inputs"]["channels"]]
+    for test, path in zip(params["tests"], files["sets"]):
+        data = load_dataset(path)
+        for i in range(min(len(data["phase"]), params["images"])):
+            x = network_input(data["planes"][i], data["z_um"], wanted)
+            yield test, i, card.Prepared(x, 1, model_card["inputs"]["pixel_um"], z_um=wanted), data["phase"][i, 0]
+
+
 def outputs(y, model_card: dict) -> dict:
     names = card.named_channels(y, model_card)  # the channel count checked, then amplitude's offset undone
     return dict(zip(names, network_output(y[None])[0]))
@@ -126,6 +138,7 @@ def budget_headline(config: dict, run: dict) -> dict:
 
 FAMILY = register(Family(
     name="mcnn", title="MCNN", card=model_card, prepare=prepare, outputs=outputs, files=None, reimage=reimage,
+    trust_cases=trust_cases,
     summary_tables=("mcnn_transfer",), summary_params=summary_params, headlines=headlines,
     cross_table="mcnn_transfer", budget_headline=budget_headline, run_scores=paths.RUN_SCORES["mcnn"],
 ))

@@ -57,6 +57,20 @@ def reimage(model_card: dict, prepared: card.Prepared, images: dict):
     return consistency.Reimaged(prepared.x, predicted, margin, note="a pure phase object (unit amplitude) assumed")
 
 
+def trust_cases(model_card: dict, files: dict, params: dict):
+    """Every held-out field of every test condition, as the evaluation gives it (mean-normalised LR), at the
+    card's defocus (as `qpi predict` without --z-um), with its exact phase."""
+    from qpi import io
+
+    factor, pixel = int(model_card["outputs"]["upscale"]), model_card["inputs"]["pixel_um"]
+    z = float(np.atleast_1d(model_card["inputs"]["channels"][0]["defocus_um"])[0])
+    lr = iter(files["lr"])  # condition by condition, stack by stack
+    for test in params["tests"]:
+        for stack, truth in zip(params["stacks"], params["truth"]):
+            x = io.read_image(next(lr))[0][None]
+            yield test, stack, card.Prepared(x, factor, pixel / factor, z_um=[z]), io.read_image(truth)[0]
+
+
 def implied_card(model) -> dict | None:
     """A DL-SRQPI network saved without a card (one LR intensity in, phase out): the card it implies."""
     channels = (model.config.get("in_channels", 1), model.config.get("out_channels", 1))
@@ -88,6 +102,7 @@ def budget_headline(config: dict, run: dict) -> dict:
 
 FAMILY = register(Family(
     name="srqpi", title="DL-SRQPI", card=model_card, prepare=prepare, outputs=card.named_channels,
-    implied_card=implied_card, reimage=reimage, summary_tables=("srqpi_benchmark",), headlines=headlines,
+    implied_card=implied_card, reimage=reimage, trust_cases=trust_cases, summary_tables=("srqpi_benchmark",),
+    headlines=headlines,
     cross_table="srqpi_cross", budget_headline=budget_headline, run_scores=paths.RUN_SCORES["srqpi"],
 ))
