@@ -201,3 +201,18 @@ def test_calibration_numbers_say_when_sigma_tracks_the_error_and_the_ood_score_s
     assert out["image_spearman_sigma"] > 0.95 and out["ood_auroc"] == 1.0 and out["images"] == 20
     assert np.isnan(out["image_spearman_consistency"])  # a constant residual ranks nothing
     assert calibration.auroc([0, 1], [0, 1]) == 0.5 and np.isnan(calibration.auroc([], [1]))
+
+
+def test_a_heavy_tailed_feature_does_not_hide_a_departure_in_another():
+    """Training tiles of one contrast band, 2 % of them across a steep edge (their coarse-power share far out):
+    an input of a third of training's contrast is still out of distribution (each feature has its own limit)."""
+    rng = np.random.default_rng(8)
+    tiles = rng.standard_normal((600, 1, 16, 16))
+    tiles[:12] += 8 * np.linspace(-1, 1, 16)[None, None, None, :]  # the edge tiles: the same contrast, below
+    tiles = 1 + rng.uniform(0.04, 0.06, (600, 1, 1, 1)) * (tiles - tiles.mean(axis=(2, 3), keepdims=True)) / tiles.std(
+        axis=(2, 3), keepdims=True)
+    summary = ood.summarise(tiles)
+    faint = 1 + 0.017 * rng.standard_normal((1, 96, 96))
+    value, differ = ood.score(faint, summary)
+    assert value > 1 and any(d.startswith("contrast lower") for d in differ)
+    assert ood.score(1 + 0.05 * rng.standard_normal((1, 96, 96)), summary)[0] < 1

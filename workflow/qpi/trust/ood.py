@@ -1,11 +1,13 @@
 """Out-of-distribution check: how far a new input lies from the inputs a network was trained on.
 
 Training summarises its input tiles (`summarise`, stored in the model card): per channel, each tile's
-level (mean), contrast (log of its std) and the shares of its variance at coarse (< 1/16 cycle per pixel)
-and fine (> 1/4) spatial frequencies, as the median and robust spread over the training tiles. A new input
-is cut into tiles of the training size; a tile's score is its largest robust z over the features, and
-the input's score is the median tile score over the 99th percentile of the training tiles' own scores:
-above 1, the input is less like the training inputs than 99 % of them were like each other.
+level (mean), contrast (log of its std) and the shares of its variance at coarse (≤ 1/16 cycle per pixel)
+and fine (> 1/4) spatial frequencies, as the median and robust spread over the training tiles, and each
+feature's limit: the 99th percentile of the training tiles' own |robust z| (at least `MIN_LIMIT`). A new
+input is cut into tiles of the training size; a tile's score is its largest |z| over the features, each
+over its limit, and the input's score is the median tile score: above 1, a typical tile of the input is
+less like the training inputs than 99 % of them were like each other in some feature. Features are
+judged each against its own limit: one heavy-tailed feature must not hide another's departure.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import numpy as np
 
 FEATURES = ("level", "contrast", "coarse", "fine")
 MAX_TILES = 4096  # training tiles summarised (a random subset of larger sets)
-NAMED_Z = 3.0  # a feature whose median robust z is beyond this is named in the warning
+MIN_LIMIT = 3.0  # the least |robust z| a feature's limit is (a feature with a narrow training spread)
 
 
 def features(tiles: np.ndarray) -> np.ndarray:
@@ -25,8 +27,9 @@ def features(tiles: np.ndarray) -> np.ndarray:
     power = np.abs(np.fft.fft2(centred)) ** 2
     f = np.hypot(*np.meshgrid(np.fft.fftfreq(h), np.fft.fftfreq(w), indexing="ij"))
     total = power.sum(axis=(-2, -1)) + 1e-30
+    coarse = (f > 0) & (f <= max(1 / 16, 1 / min(h, w)) + 1e-9)  # a small tile's first ring at least
     out = np.stack([t.mean(axis=(-2, -1)), np.log(centred.std(axis=(-2, -1)) + 1e-6),
-                    power[..., (f > 0) & (f < 1 / 16)].sum(-1) / total, power[..., f > 1 / 4].sum(-1) / total], axis=-1)
+                    power[..., coarse].sum(-1) / total, power[..., f > 1 / 4].sum(-1) / total], axis=-1)
     return out.reshape(n, c * len(FEATURES))
 
 
@@ -38,10 +41,10 @@ def summarise(x: np.ndarray, seed: int = 0) -> dict:
     values = features(x)
     median = np.median(values, axis=0)
     scale = 1.4826 * np.median(np.abs(values - median), axis=0) + 1e-3 * np.abs(median) + 1e-6
-    scores = np.abs((values - median) / scale).max(axis=1)
+    limits = np.maximum(np.percentile(np.abs((values - median) / scale), 99, axis=0), MIN_LIMIT)
     names = [f"{name} (channel {c})" if x.shape[1] > 1 else name for c in range(x.shape[1]) for name in FEATURES]
     return {"tile_px": int(x.shape[-1]), "features": names, "median": median.round(6).tolist(),
-            "scale": scale.round(6).tolist(), "threshold": float(np.percentile(scores, 99)), "tiles": int(len(x))}
+            "scale": scale.round(6).tolist(), "limits": limits.round(3).tolist(), "tiles": int(len(x))}
 
 
 def tiles_of(x: np.ndarray, size: int) -> np.ndarray:
@@ -62,8 +65,9 @@ def score(x: np.ndarray, summary: dict) -> tuple[float, list[str]]:
     if not len(tiles):
         return float("nan"), ["no tile of the training size inside the input"]
     z = (features(tiles) - np.asarray(summary["median"])) / np.asarray(summary["scale"])
-    value = float(np.median(np.abs(z).max(axis=1)) / max(summary["threshold"], 1e-6))
+    limits = np.asarray(summary.get("limits") or [summary["threshold"]] * z.shape[1])  # older cards: one threshold
+    value = float(np.median(np.abs(z / limits).max(axis=1)))
     typical = np.median(z, axis=0)
-    differ = [f"{name} {'higher' if v > 0 else 'lower'} than in training (z {v:+.1f})"
-              for name, v in zip(summary["features"], typical) if abs(v) > NAMED_Z]
+    differ = [f"{name} {'higher' if v > 0 else 'lower'} than in training (z {v:+.1f}, limit {limit:.1f})"
+              for name, v, limit in zip(summary["features"], typical, limits) if abs(v) > limit]
     return value, differ
