@@ -138,8 +138,11 @@ def test_qpi_predict_applies_the_user_model_to_a_new_low_resolution_image(user_r
     out = subprocess.run([sys.executable, "-m", "qpi.cli", "predict", "--model", str(model), str(tmp_path / "lr.tif"),
                           "-o", str(tmp_path / "phase.tif")], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
-    phase, _ = io.read_image(tmp_path / "phase.tif")
-    assert phase.shape == (256, 256) and np.isfinite(phase).all() and np.ptp(phase) > 0.5
+    phase, meta = io.read_image(tmp_path / "phase.tif")  # one page: a sheet-trained card names no optics
+    lit = np.isfinite(phase)  # the octagonal field stop, found in the input: NaN outside it, as the labels
+    assert phase.shape == (256, 256) and 0.6 < lit.mean() < 0.9 and lit[128, 128] and not lit[0, 0]
+    assert np.ptp(phase[lit]) > 0.5 and any("a field stop found" in note for note in meta["assumed"])
+    assert "consistency" not in meta and "defocus is unknown" in meta["consistency_note"]  # said, not guessed
 
 
 def test_sheet_problems_are_one_line_at_planning_time(tmp_path):

@@ -160,7 +160,7 @@ def check_defocus(where: str, found, expected) -> tuple[float | None, list[str]]
     the network was trained at (`expected`: one z or a list)."""
     if expected is None:
         return (None if found is None else float(found)), []
-    planes = [float(z) for z in np.atleast_1d(expected)]
+    planes = sorted({float(z) for z in np.atleast_1d(expected)})
     if found is None:
         assumed = planes[0] if len(planes) == 1 else None
         return assumed, [f"defocus {io.format_z(planes)} µm assumed from the model card (the input carries none; "
