@@ -105,8 +105,10 @@ def relative_intensity(planes: np.ndarray, model_card: dict, given: Given, where
     else:
         profile = illumination_surface(mean, inside)
         lo, hi = np.percentile(profile[inside], [0.5, 99.5])
-        notes.append(f"illumination estimated from the image (a smooth surface, {lo:.2f}…{hi:.2f} of its mean) and "
-                     "divided out; give --flat EMPTY.tif, an empty-field image, to divide by the measured one")
+        found = (f"a smooth surface, {lo:.2f}…{hi:.2f} of its mean, divided out" if hi - lo > 0.005 else
+                 "none found beyond the image's own scatter")
+        notes.append(f"illumination estimated from the image ({found}); give --flat EMPTY.tif, an empty-field image, "
+                     "to divide by the measured one")
     out = planes / profile
     if given.normalise:  # each plane over its mean inside the aperture, as training (`brightness.lit_mean`)
         out = relative(out, inside)
