@@ -79,15 +79,13 @@ def apply(model_paths: list[Path] | Path, inputs: list[Path], output: Path, devi
                                        log=progress if shown else None, grow=tile is None)
 
     transforms = spread.DIHEDRAL if uncertainty else spread.IDENTITY
-    outputs = [family.outputs(y[None] if y.ndim == 2 else y, model_card) for y in spread.samples(
-        [predictor(model, i == 0) for i, (model, _, _) in enumerate(loaded)], prepared.x, transforms)]
-    result = Result({})
-    for name in outputs[0]:
-        mean, sigma = spread.spread([o[name] for o in outputs], piston=name == "phase")
-        result.images[name] = _outside(mean, prepared)
-        if len(outputs) > 1:
-            result.uncertainty[name] = _outside(sigma, prepared)
-    result.trust = {"models": [str(path) for _, _, path in loaded], "samples": len(outputs),
+    predictors = [predictor(model, i == 0) for i, (model, _, _) in enumerate(loaded)]
+    named = spread.ensemble(predictors, prepared.x, lambda y: family.outputs(y, model_card), transforms)
+    count = len(predictors) * len(transforms)
+    result = Result({name: _outside(mean, prepared) for name, (mean, _) in named.items()})
+    if count > 1:
+        result.uncertainty = {name: _outside(sigma, prepared) for name, (_, sigma) in named.items()}
+    result.trust = {"models": [str(path) for _, _, path in loaded], "samples": count,
                     "assumed": prepared.notes, **_uncertainty_numbers(result)}
     result.trust.update(_consistency(family, model_card, prepared, result))
     result.trust.update(_ood(model_card, prepared))
@@ -123,12 +121,17 @@ def same_kind(loaded: list) -> dict:
     return first
 
 
+def _on_output_grid(image: np.ndarray, prepared: Prepared) -> np.ndarray:
+    """An image on the input's grid repeated onto the output's (`factor`× finer)."""
+    return np.repeat(np.repeat(image, prepared.factor, 0), prepared.factor, 1)
+
+
 def _outside(image: np.ndarray, prepared: Prepared) -> np.ndarray:
-    """NaN outside a field stop's aperture (the output grid: the input's repeated by the factor)."""
+    """NaN outside a field stop's aperture, on the output grid."""
     if prepared.aperture is None:
         return image
-    mask = np.repeat(np.repeat(prepared.aperture, prepared.factor, 0), prepared.factor, 1)
-    return np.where(mask[: image.shape[0], : image.shape[1]], image, np.nan).astype(np.float32)
+    mask = _on_output_grid(prepared.aperture, prepared)[: image.shape[0], : image.shape[1]]
+    return np.where(mask, image, np.nan).astype(np.float32)
 
 
 def _uncertainty_numbers(result: Result) -> dict:
@@ -144,22 +147,18 @@ def _consistency(family, model_card: dict, prepared: Prepared, result: Result) -
     """The consistency residual (page and number), or one line saying why there is none."""
     from qpi.trust import consistency
 
-    if family.reimage is None:
-        log.info("consistency: not checked: %s", family.no_forward_model)
-        return {"consistency": None, "consistency_note": family.no_forward_model}
-    try:
-        planes = family.reimage(model_card, prepared, result.images)
-    except consistency.Unknown as err:
-        log.warning("consistency: not checked: %s", err)
-        return {"consistency": None, "consistency_note": str(err)}
-    residual, value, mirrored = consistency.residual(planes, prepared.aperture)
-    result.residual = _outside(np.repeat(np.repeat(residual, prepared.factor, 0), prepared.factor, 1), prepared)
+    found = consistency.check(family, model_card, prepared, result.images)
+    if found.residual is None:
+        (log.info if family.reimage is None else log.warning)("consistency: not checked: %s", found.note)
+        return {"consistency": None, "consistency_note": found.note}
+    result.residual = _outside(_on_output_grid(found.residual, prepared), prepared)
+    value, mirrored = found.value, found.mirrored
     tells = "cannot tell" if mirrored is not None and abs(mirrored - value) < 0.05 else "hardly tells"
     sign = "" if mirrored is None else f"; −φ gives {mirrored:.2f}: an in-focus image {tells} the phase's sign"
-    note = f" ({planes.note})" if planes.note else ""
+    note = f" ({found.note})" if found.note else ""
     log.info("consistency: the prediction re-imaged leaves %.2f of the input's contrast unexplained (0 = all "
              "explained, 1 = no better than a flat phase)%s%s", value, sign, note)
-    return {"consistency": value, "consistency_mirrored": mirrored, "consistency_note": planes.note}
+    return {"consistency": value, "consistency_mirrored": mirrored, "consistency_note": found.note}
 
 
 def _ood(model_card: dict, prepared: Prepared) -> dict:

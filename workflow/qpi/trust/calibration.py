@@ -49,19 +49,15 @@ def evaluate(predictors: list[Callable], card: dict, family, cases: Iterable, lo
     rows, maps, kept = [], {}, {}
     summary = (card.get("training") or {}).get("inputs")
     for test, image, prepared, truth in cases:
-        outputs = [family.outputs(y[None] if y.ndim == 2 else y, card)
-                   for y in uncertainty.samples(predictors, prepared.x)]
-        mean, sigma = uncertainty.spread([o["phase"] for o in outputs], piston=True)
+        mean, sigma = uncertainty.ensemble(predictors, prepared.x, lambda y: family.outputs(y, card))["phase"]
         error = np.abs((mean - np.nanmedian(mean)) - (truth - np.nanmedian(truth)))
-        residual, value = None, float("nan")
-        if family.reimage is not None:
-            try:
-                residual, value, _ = consistency.residual(family.reimage(card, prepared, {"phase": mean}))
-            except consistency.Unknown as err:
-                if log is not None and not rows:
-                    log.info("consistency not checked: %s", err)
+        found = consistency.check(family, card, prepared, {"phase": mean})
+        if found.value is None and log is not None and not rows:
+            log.info("consistency not checked: %s", found.note)
+        residual = found.residual
         rows.append({"test_condition": test, "image": image, "rmse": float(np.sqrt(np.nanmean(error**2))),
-                     "sigma": float(np.nanmean(sigma)), "consistency": value,
+                     "sigma": float(np.nanmean(sigma)),
+                     "consistency": float("nan") if found.value is None else found.value,
                      "ood": ood.score(prepared.x, summary)[0] if summary else float("nan"),
                      "pixel_spearman": _spearman(sigma, error),
                      "within_2_sigma": float(np.nanmean(error <= 2 * sigma))})

@@ -80,3 +80,25 @@ def residual(planes: Reimaged, inside: np.ndarray | None = None) -> tuple[np.nda
     residual_map, value = rms(planes.predicted)
     mirrored = None if planes.mirrored is None else rms(planes.mirrored)[1]
     return residual_map.astype(np.float32), value, mirrored
+
+
+@dataclass
+class Check:
+    """A prediction's consistency: its residual map (None without a forward model), number and note."""
+
+    residual: np.ndarray | None
+    value: float | None
+    mirrored: float | None = None
+    note: str = ""
+
+
+def check(family, card: dict, prepared, images: dict) -> Check:
+    """The consistency of a family's prediction of `prepared` (`Family.reimage`); without a forward model,
+    or without a value it needs (`Unknown`), no number and the reason as the note."""
+    if family.reimage is None:
+        return Check(None, None, note=family.no_forward_model)
+    try:
+        planes = family.reimage(card, prepared, images)
+    except Unknown as err:
+        return Check(None, None, note=str(err))
+    return Check(*residual(planes, prepared.aperture), note=planes.note)

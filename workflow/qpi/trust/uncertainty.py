@@ -42,3 +42,11 @@ def spread(images: Sequence[np.ndarray], piston: bool = False) -> tuple[np.ndarr
         offsets = np.nanmedian((stack - stack[0]).reshape(len(stack), -1), axis=1)
         stack = stack - offsets[:, None, None]
     return stack.mean(axis=0).astype(np.float32), stack.std(axis=0).astype(np.float32)
+
+
+def ensemble(predictors: Sequence[Callable[[np.ndarray], np.ndarray]], x: np.ndarray, named: Callable,
+             transforms: Sequence[tuple[int, bool]] = DIHEDRAL) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Mean and σ of each named output over `samples`: `named(y)` turns one network output (C', H, W) into
+    its images by quantity (`Family.outputs`); a phase's pistons are aligned (`spread`)."""
+    outputs = [named(y[None] if y.ndim == 2 else y) for y in samples(predictors, x, transforms)]
+    return {name: spread([o[name] for o in outputs], piston=name == "phase") for name in outputs[0]}
